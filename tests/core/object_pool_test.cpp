@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+// Tests for core/object_pool.h: objects return to their source and die there, exactly once.
+#include "core/object_pool.h"
+
+#include "tests/support/allocation_counter.h"
+#include "tests/support/stress_scale.h"
+#include "tests/support/tracked.h"
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <thread>
+
+using courier::object_pool;
+using courier::pool_ptr;
+using courier::test::tracked;
+using courier::test::tracking_log;
+
+TEST_CASE("object_pool")
+{
+    SUBCASE("try_make constructs an object in a slot, and dropping the handle on the source destroys it at once")
+    {
+        tracking_log log;
+        object_pool<tracked> pool(2);
+        {
+            auto p = pool.try_make(log, 7u);
+            REQUIRE(p);
+            CHECK(p->number() == 7);
+            CHECK(pool.in_use() == 1);
+            CHECK(log.live == 1);
+        }
+        CHECK(log.live == 0);
+        CHECK(pool.in_use() == 0);
+    }
+
+    SUBCASE("try_make returns an empty handle when every slot is out, and counts it")
+    {
+        object_pool<int> pool(2);
+        auto a = pool.try_make(1);
+        auto b = pool.try_make(2);
+        auto c = pool.try_make(3);
+        CHECK_FALSE(c);
+        CHECK(pool.exhausted() == 1);
+        a.reset();
+        CHECK(pool.try_make(4));
+    }
+
+    SUBCASE("a handle dropped on another thread comes back, and its object dies on the source in collect")
+    {
+        tracking_log log;  // home: this thread, the pool's source
+        object_pool<tracked> pool(4);
+        auto p = pool.try_make(log, 1u);
+        std::thread receiver([handle = std::move(p)]() mutable { handle.reset(); });
+        receiver.join();
+        CHECK(log.live == 1);  // not yet destroyed: it waits in the return lane
+        CHECK(pool.in_use() == 1);
+        CHECK(pool.collect() == 1);
+        CHECK(log.live == 0);
+        CHECK(log.destroyed_away_from_home == 0);
+        CHECK(pool.in_use() == 0);
+    }
+
+    SUBCASE("try_make collects returned slots by itself when the pool looks full")
+    {
+        object_pool<int> pool(1);
+        auto p = pool.try_make(5);
+        std::thread receiver([handle = std::move(p)]() mutable { handle.reset(); });
+        receiver.join();
+        auto q = pool.try_make(6);
+        REQUIRE(q);
+        CHECK(*q == 6);
+        CHECK(pool.exhausted() == 0);
+    }
+
+    SUBCASE("making, moving and returning objects neither allocates nor frees")
+    {
+        object_pool<std::pair<int, int>> pool(8);
+        const courier::test::allocation_counter allocations;
+        for (int round = 0; round < 20; ++round)
+        {
+            auto a = pool.try_make(round, 1);
+            pool_ptr<std::pair<int, int>> b = std::move(a);
+            CHECK(b->first == round);
+            b.reset();
+        }
+        CHECK(pool.collect() == 0);
+        CHECK(allocations.count() == 0);
+    }
+
+    SUBCASE("the destructor collects returned objects, destroying each once on the destroying thread")
+    {
+        tracking_log log;
+        {
+            object_pool<tracked> pool(3);
+            auto a = pool.try_make(log, 1u);
+            auto b = pool.try_make(log, 2u);
+            std::thread receiver([x = std::move(a), y = std::move(b)]() mutable {
+                x.reset();
+                y.reset();
+            });
+            receiver.join();
+            CHECK(log.live == 2);
+        }
+        CHECK(log.live == 0);
+        CHECK(log.destroyed == 2);
+        CHECK(log.destroyed_away_from_home == 0);
+    }
+
+    SUBCASE("capacity 0 is refused")
+    {
+        CHECK_THROWS_AS(object_pool<int>(0), std::invalid_argument);
+    }
+}
+
+TEST_CASE("object_pool: handles round-trip through a receiver thread and every object dies once, on the source" *
+          doctest::test_suite("stress"))
+{
+    const std::uint64_t count = courier::test::stress_count(500'000);
+    tracking_log log;
+    {
+        object_pool<tracked> pool(64);
+        courier::lane<pool_ptr<tracked>> to_receiver(64);
+        auto tx = to_receiver.sender();
+        auto rx = to_receiver.receiver();
+        std::atomic<std::uint64_t> received{0};
+
+        std::thread receiver([&] {
+            std::uint64_t expected = 0;
+            bool in_order = true;
+            while (expected < count)
+                if (auto handle = rx.try_receive())
+                    in_order = in_order && (*handle)->number() == expected++;  // handle dropped: returns to source
+            CHECK(in_order);
+            received.store(expected, std::memory_order_relaxed);
+        });
+
+        for (std::uint64_t i = 0; i < count; ++i)
+        {
+            pool_ptr<tracked> handle;
+            while (!(handle = pool.try_make(log, i)))
+                std::this_thread::yield();  // pool exhausted: the loop of 64 is the backpressure
+            while (!tx.try_send(std::move(handle)))
+                std::this_thread::yield();
+            CHECK_LE(pool.in_use(), 64u);
+        }
+        receiver.join();
+        CHECK(received.load() == count);
+    }
+    CHECK(log.live == 0);
+    CHECK(log.destroyed == static_cast<int>(count));
+    CHECK(log.destroyed_away_from_home == 0);
+}
