@@ -183,6 +183,9 @@ object_pool<T>::object_pool(std::size_t capacity)
 template <class T>
 object_pool<T>::~object_pool()
 {
+    // Destruction is setup: the source thread (often the audio thread) has stopped, and this thread takes over
+    // its end of the return lane.
+    from_returners.reset_thread_role();
     collect();  // objects returned from elsewhere die here, on the thread destroying the pool
     COURIER_EXPECTS(in_use() == 0);
 }

@@ -733,8 +733,9 @@ std::vector<row> make_rows(const std::vector<contender>& contenders, bool for_cs
     return rows;
 }
 
-constexpr const char* column_names[] = {"contender",  "rtt_mean_ns",    "rtt_p50_ns",       "rtt_p99_ns",
-                                        "rtt_p999_ns", "throughput_mps", "rtt_ratio_to_raw", "throughput_ratio_to_best"};
+constexpr const char* column_names[] = {"contender",      "rtt_mean_ns",      "rtt_p50_ns",
+                                        "rtt_p99_ns",     "rtt_p999_ns",      "throughput_mps",
+                                        "rtt_ratio_to_raw", "throughput_ratio_to_best"};
 
 void print_table(const std::vector<contender>& contenders)
 {
@@ -792,7 +793,7 @@ void print_summary(const std::vector<contender>& contenders, const std::string& 
         if (c.mps && (fastest_mps == nullptr || *c.mps > *fastest_mps->mps))
             fastest_mps = &c;
     }
-    if (courier == nullptr || fastest_rtt == nullptr || fastest_mps == nullptr)
+    if (courier == nullptr || !courier->latency || !courier->mps || fastest_rtt == nullptr || fastest_mps == nullptr)
         return;
     std::printf("%s vs best peer: RTT p50 %.2fx of %s (%.0f vs %.0f ns; above 1 = slower); "
                 "throughput %.2fx of %s (%.1f vs %.1f M msg/s; below 1 = slower)\n",
@@ -810,22 +811,22 @@ int run_bench(const options& opts)
     // The raw ping-pong comes first: the table's RTT ratios are taken against it.
     contenders.push_back(make_contender("raw_atomic_pingpong", raw_atomic_round_trips, {}, false));
     contenders.push_back(make_contender("ref:minimal_ring (hand-written)", queue_round_trips<minimal_ring>,
-                          queue_throughput<minimal_ring>, false));
-    contenders.push_back(make_contender(courier_name, queue_round_trips<courier_lane_queue>, queue_throughput<courier_lane_queue>,
-                          false));
-    contenders.push_back(make_contender("courier::lane (drain)", queue_round_trips<courier_lane_drain_queue>, lane_drain_throughput,
-                          false));
+                                        queue_throughput<minimal_ring>, false));
+    contenders.push_back(make_contender(courier_name, queue_round_trips<courier_lane_queue>,
+                                        queue_throughput<courier_lane_queue>, false));
+    contenders.push_back(make_contender("courier::lane (drain)", queue_round_trips<courier_lane_drain_queue>,
+                                        lane_drain_throughput, false));
     contenders.push_back(make_contender("moodycamel::ReaderWriterQueue", queue_round_trips<moodycamel_queue>,
-                          queue_throughput<moodycamel_queue>, true));
+                                        queue_throughput<moodycamel_queue>, true));
 #if COURIER_BENCH_HAVE_BOOST
     contenders.push_back(make_contender("boost::lockfree::spsc_queue", queue_round_trips<boost_spsc_queue>,
-                          queue_throughput<boost_spsc_queue>, true));
+                                        queue_throughput<boost_spsc_queue>, true));
 #else
     contenders.push_back(make_contender("boost::lockfree::spsc_queue", {}, {}, true,
-                          "Boost headers were not found when this benchmark was built"));
+                                        "Boost headers were not found when this benchmark was built"));
 #endif
     contenders.push_back(make_contender("std::mutex+std::deque", queue_round_trips<mutex_deque_queue>,
-                          queue_throughput<mutex_deque_queue>, true));
+                                        queue_throughput<mutex_deque_queue>, true));
 
     std::printf("courier lane benchmark: capacity %zu, std::uint64_t messages, %s\n", queue_capacity,
                 COURIER_CHECKS ? "COURIER_CHECKS on (role guards cost time)" : "COURIER_CHECKS off (release)");
@@ -875,6 +876,8 @@ int run_bench(const options& opts)
     std::printf("raw_atomic_pingpong: two atomics on separate cache lines, no queue; it has no throughput "
                 "(n/a)\n");
     std::printf("ref:minimal_ring: a hand-written reference ring written for this benchmark, not a library\n");
+    std::printf("peers below: the library rows (moodycamel, boost, mutex+deque); courier::lane is the try_receive "
+                "row\n");
     for (const auto& c : contenders)
         if (!c.skipped.empty())
             std::printf("%s: skipped (%s)\n", c.name.c_str(), c.skipped.c_str());

@@ -37,6 +37,7 @@ TEST_CASE("byte_ring")
 {
     SUBCASE("peek returns the tag and payload written by try_write, and release frees it")
     {
+        // [byte-ring-write-peek-release]
         byte_ring ring(256);
         auto w = ring.writer();
         auto r = ring.reader();
@@ -49,6 +50,7 @@ TEST_CASE("byte_ring")
         CHECK(std::memcmp(m->payload.data(), text, sizeof text) == 0);
         r.release();
         CHECK_FALSE(r.peek().has_value());
+        // [byte-ring-write-peek-release]
     }
 
     SUBCASE("peek before release returns the same message again")
@@ -127,6 +129,7 @@ TEST_CASE("byte_ring")
         byte_ring ring(128);
         auto w = ring.writer();
         auto r = ring.reader();
+        // [byte-ring-grant-commit]
         auto grant = w.try_begin(9, 40);
         REQUIRE(grant);
         fill(grant.payload.first(5), 9);
@@ -136,6 +139,7 @@ TEST_CASE("byte_ring")
         CHECK(m->payload.size() == 5);
         CHECK(intact(m->payload, 9));
         r.release();
+        // [byte-ring-grant-commit]
         // The next record starts right after the shortened one (8 header + 8 padded payload bytes on), so the
         // unused part of the reservation was given back.
         auto next = w.try_begin(1, 8);

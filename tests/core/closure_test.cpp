@@ -39,12 +39,14 @@ TEST_CASE("closure")
 
     SUBCASE("a move-only callable is stored and moved without copying")
     {
+        // [closure-move-only]
         auto owned = std::make_unique<int>(41);
         closure<int()> c([p = std::move(owned)] { return *p + 1; });
         closure<int()> moved = std::move(c);
         CHECK_FALSE(static_cast<bool>(c));
         CHECK(moved() == 42);
         CHECK_FALSE(std::is_copy_constructible_v<closure<int()>>);
+        // [closure-move-only]
     }
 
     SUBCASE("constructing, moving and calling a closure neither allocates nor frees")
@@ -99,6 +101,7 @@ TEST_CASE("command_lane")
 
     SUBCASE("run_pending runs commands in the order they were sent, passing the receiver's state")
     {
+        // [command-lane-run-pending]
         command_lane<void(engine_state&), 32> commands(8);
         auto tx = commands.sender();
         auto rx = commands.receiver();
@@ -111,6 +114,7 @@ TEST_CASE("command_lane")
         CHECK(state.notes == 0);
         CHECK(rx.run_pending(10, state) == 1);
         CHECK(state.notes == 1);
+        // [command-lane-run-pending]
     }
 
     SUBCASE("try_send refuses a command when full and leaves the callable untouched")

@@ -23,6 +23,7 @@ TEST_CASE("lane")
 {
     SUBCASE("try_receive returns messages in the order try_send accepted them")
     {
+        // [lane-send-receive]
         lane<int> l(8);
         auto tx = l.sender();
         auto rx = l.receiver();
@@ -30,6 +31,7 @@ TEST_CASE("lane")
             REQUIRE(tx.try_send(i));
         for (int i = 0; i < 5; ++i)
             CHECK(rx.try_receive() == i);
+        // [lane-send-receive]
     }
 
     SUBCASE("try_receive returns nothing when the lane is empty")
@@ -41,6 +43,7 @@ TEST_CASE("lane")
 
     SUBCASE("try_send returns false and leaves the message untouched when the lane is full")
     {
+        // [lane-full]
         lane<std::unique_ptr<int>> l(2);
         auto tx = l.sender();
         REQUIRE(tx.try_send(std::make_unique<int>(1)));
@@ -50,6 +53,7 @@ TEST_CASE("lane")
         REQUIRE(third != nullptr);
         CHECK(*third == 3);
         CHECK(l.stats().refused == 1);
+        // [lane-full]
     }
 
     SUBCASE("capacity is exact, whatever the storage rounds up to")

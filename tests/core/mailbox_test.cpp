@@ -27,6 +27,7 @@ TEST_CASE("mailbox")
 {
     SUBCASE("drain takes one message from each producer in turn, so a flood cannot starve a trickle")
     {
+        // [mailbox-fair-drain]
         mailbox<tagged> box(3, 1024);
         auto rx = box.receiver();
         auto flood = box.add_producer();
@@ -40,6 +41,7 @@ TEST_CASE("mailbox")
         CHECK(rx.drain([&](tagged&& m) { ++served[m.producer]; }, 10) == 10);
         CHECK(served[0] == 5);
         CHECK(served[1] == 5);
+        // [mailbox-fair-drain]
     }
 
     SUBCASE("drain never handles more than its budget")

@@ -5,6 +5,7 @@
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
+#include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
 
@@ -47,6 +48,7 @@ TEST_CASE("object_pool")
 
     SUBCASE("a handle dropped on another thread comes back, and its object dies on the source in collect")
     {
+        // [object-pool-return-to-source]
         tracking_log log;  // home: this thread, the pool's source
         object_pool<tracked> pool(4);
         auto p = pool.try_make(log, 1u);
@@ -58,6 +60,7 @@ TEST_CASE("object_pool")
         CHECK(log.live == 0);
         CHECK(log.destroyed_away_from_home == 0);
         CHECK(pool.in_use() == 0);
+        // [object-pool-return-to-source]
     }
 
     SUBCASE("try_make collects returned slots by itself when the pool looks full")
@@ -104,6 +107,22 @@ TEST_CASE("object_pool")
         CHECK(log.live == 0);
         CHECK(log.destroyed == 2);
         CHECK(log.destroyed_away_from_home == 0);
+    }
+
+    SUBCASE("a pool whose source was another thread is destroyed on this one without a role violation")
+    {
+        const courier::test::violation_recorder violations;
+        tracking_log log;
+        {
+            object_pool<tracked> pool(2);
+            pool_ptr<tracked> handle;
+            std::thread source([&] { handle = pool.try_make(log, 1u); });  // the source: makes and collects
+            source.join();
+            handle.reset();  // dropped away from the source: travels back through the return lane
+            CHECK(log.live == 1);
+        }
+        CHECK(log.live == 0);
+        CHECK(violations.count() == 0);
     }
 
     SUBCASE("capacity 0 is refused")

@@ -20,6 +20,7 @@ TEST_CASE("wakeup")
 {
     SUBCASE("wait_for returns true at once when a signal is already pending, and consumes it")
     {
+        // [wakeup-signal-coalesces]
         wakeup w(1ms);
         w.signal();
         w.signal();  // coalesces with the first
@@ -27,6 +28,7 @@ TEST_CASE("wakeup")
         CHECK(w.wait_for(1h));
         CHECK(std::chrono::steady_clock::now() - start < 1h);
         CHECK_FALSE(w.wait_for(0ms));
+        // [wakeup-signal-coalesces]
     }
 
     SUBCASE("wait_for returns false when no signal comes before the timeout")
@@ -37,10 +39,12 @@ TEST_CASE("wakeup")
 
     SUBCASE("wait returns once signal_and_wake was called")
     {
+        // [wakeup-signal-and-wake]
         wakeup w(std::chrono::hours(1));  // no polling to help: only the wake can end the wait
         w.signal_and_wake();
         w.wait();
         CHECK_FALSE(w.wait_for(0ms));
+        // [wakeup-signal-and-wake]
     }
 
     SUBCASE("signal neither allocates nor frees")
