@@ -15,6 +15,7 @@ cmake_minimum_required(VERSION 3.25)
 if(NOT DEFINED SOURCE_DIR)
     get_filename_component(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 endif()
+get_filename_component(SOURCE_DIR "${SOURCE_DIR}" ABSOLUTE)  # a relative path is taken from the working directory
 set(max_snippet_lines 25)
 
 # CMake lists split on ';' but not inside '[...]', and C++ is full of both. So text is held with those three

@@ -17,6 +17,7 @@
 #include <span>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 namespace courier {
 
@@ -45,7 +46,8 @@ struct write_grant
     std::span<std::byte> payload;
 
     /// True when the space was reserved.
-    explicit operator bool() const noexcept { return status == ring_status::ok; }
+    /// Thread: producer. Real-time: wait-free.
+    explicit operator bool() const noexcept COURIER_REALTIME { return status == ring_status::ok; }
 
 private:
     friend class byte_ring_writer;
@@ -65,8 +67,8 @@ struct byte_ring_stats
 /// A one-way queue of variable-length messages in one block of bytes. Each message is an 8-byte header
 /// (payload size, tag) followed by its payload, padded to 8 bytes, always contiguous in memory: a message
 /// that would straddle the end of the buffer is written at the start instead, behind a wrap marker. A
-/// payload larger than half the ring is refused as `oversize`, because it could never be placed at every
-/// read position. Payloads are 8-byte aligned.
+/// payload larger than max_payload() (half the ring less the 8-byte header) is refused as `oversize`, because
+/// it could not be placed at every read position. Payloads are 8-byte aligned.
 ///
 /// The ring must outlive both ends; it allocates its buffer in the constructor and frees it on the thread
 /// that destroys it.
@@ -75,12 +77,10 @@ class byte_ring
 public:
     /// Creates a ring of at least `capacity_bytes` bytes (rounded up to a power of two, at least 64).
     /// Thread: setup. Real-time: no (allocates).
+    /// Throws std::invalid_argument above 2 GiB.
     explicit byte_ring(std::size_t capacity_bytes)
-        : size(std::bit_ceil(capacity_bytes < 64 ? std::size_t{64} : capacity_bytes)),
-          buffer(std::make_unique<std::uint64_t[]>(size / sizeof(std::uint64_t)))
+        : size(checked(capacity_bytes)), buffer(std::make_unique<std::uint64_t[]>(size / sizeof(std::uint64_t)))
     {
-        if (size > std::size_t{1} << 31)
-            throw std::invalid_argument("courier::byte_ring: capacity above 2 GiB");
     }
 
     byte_ring(const byte_ring&) = delete;
@@ -127,6 +127,13 @@ private:
         std::uint32_t payload_size;
         std::uint32_t tag;
     };
+
+    static std::size_t checked(std::size_t capacity_bytes)
+    {
+        if (capacity_bytes > std::size_t{1} << 31)
+            throw std::invalid_argument("courier::byte_ring: capacity above 2 GiB");
+        return std::bit_ceil(capacity_bytes < 64 ? std::size_t{64} : capacity_bytes);
+    }
 
     static constexpr std::uint64_t record_size(std::size_t payload_size) noexcept
     {
@@ -214,7 +221,16 @@ public:
     }
 
     /// True when this end belongs to a ring.
-    [[nodiscard]] explicit operator bool() const noexcept { return ring != nullptr; }
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return ring != nullptr; }
+
+    byte_ring_writer(byte_ring_writer&& other) noexcept : ring(std::exchange(other.ring, nullptr)) {}
+    byte_ring_writer& operator=(byte_ring_writer&& other) noexcept
+    {
+        if (this != &other)
+            ring = std::exchange(other.ring, nullptr);
+        return *this;
+    }
 
 private:
     friend class byte_ring;
@@ -251,7 +267,16 @@ public:
     }
 
     /// True when this end belongs to a ring.
-    [[nodiscard]] explicit operator bool() const noexcept { return ring != nullptr; }
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return ring != nullptr; }
+
+    byte_ring_reader(byte_ring_reader&& other) noexcept : ring(std::exchange(other.ring, nullptr)) {}
+    byte_ring_reader& operator=(byte_ring_reader&& other) noexcept
+    {
+        if (this != &other)
+            ring = std::exchange(other.ring, nullptr);
+        return *this;
+    }
 
 private:
     friend class byte_ring;

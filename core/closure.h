@@ -85,7 +85,7 @@ public:
 
     /// True when a callable is stored.
     /// Thread: the closure's holder. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept { return ops != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return ops != nullptr; }
 
     /// How many bytes of captures fit.
     static constexpr std::size_t capacity = Size;

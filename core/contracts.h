@@ -9,9 +9,11 @@
 /// `[[clang::nonblocking]]`, so a RealtimeSanitizer build (`-fsanitize=realtime`) aborts on the first
 /// allocation, free, lock or blocking syscall made inside it. Elsewhere it expands to nothing.
 /// courier marks only functions that are real-time safe whatever the caller does. A function that runs the
-/// caller's code (a handler, a closure, a message type's constructor or destructor) is documented as
-/// "Real-time: wait-free if ..." and is not marked, because the same call is legitimate on a control thread;
-/// mark your audio callback COURIER_REALTIME and RTSan checks it, and everything it runs, there.
+/// caller's code (a handler, a closure, a constructor other than a move, a destructor of a live object) is
+/// documented as "Real-time: wait-free if ..." and is not marked, because the same call is legitimate on a
+/// control thread; mark your audio callback COURIER_REALTIME and RTSan checks it, and everything it runs, there.
+/// Moving a message and destroying a moved-from one are part of a message type's contract (they must not
+/// allocate or free), so functions that only do that are marked.
 #if defined(__clang__) && defined(__has_cpp_attribute)
 #if __has_cpp_attribute(clang::nonblocking)
 #define COURIER_REALTIME [[clang::nonblocking]]

@@ -74,8 +74,8 @@ public:
         lane_stats s;
         s.capacity = max_depth;
         // Counters only: nothing is read through them, so relaxed loads are enough.
-        s.received = consumer.received.load(std::memory_order_relaxed);
-        s.sent = producer.sent.load(std::memory_order_relaxed);
+        s.received = storage.popped();
+        s.sent = storage.pushed();
         s.refused = producer.refused.load(std::memory_order_relaxed);
         s.high_water = producer.high_water.load(std::memory_order_relaxed);
         return s;
@@ -99,8 +99,8 @@ private:
         taken = true;
     }
 
-    // Not marked COURIER_REALTIME themselves: they run T's constructors and destructor, which the public
-    // functions calling them are responsible for (see docs/contracts.md, "Conditional guarantees").
+    // try_emplace and pop_front are not marked COURIER_REALTIME: they run T's constructors and destructor, and
+    // the public functions calling them state the condition (docs/contracts.md, "Conditional guarantees").
     template <class... Args>
     bool try_emplace(Args&&... args) noexcept;
     T* front() noexcept COURIER_REALTIME;
@@ -115,13 +115,11 @@ private:
     Storage storage;
     const std::size_t max_depth;
 
-    // Written by the producer thread only.
+    // Written by the producer thread only. The sent and received counts are the storage's own.
     struct alignas(cache_line_size) producer_state
     {
-        std::atomic<std::uint64_t> sent{0};
         std::atomic<std::uint64_t> refused{0};
         std::atomic<std::uint64_t> high_water{0};
-        std::uint64_t known_received = 0;  // a stale copy of consumer.received: at most the true value
         std::uint64_t known_high_water = 0;
         role_guard guard;
     } producer;
@@ -129,7 +127,6 @@ private:
     // Written by the consumer thread only.
     struct alignas(cache_line_size) consumer_state
     {
-        std::atomic<std::uint64_t> received{0};
         role_guard guard;
     } consumer;
 
@@ -149,11 +146,13 @@ public:
     lane_sender(lane_sender&& other) noexcept : target(std::exchange(other.target, nullptr)) {}
     lane_sender& operator=(lane_sender&& other) noexcept
     {
-        target = std::exchange(other.target, nullptr);
+        if (this != &other)
+            target = std::exchange(other.target, nullptr);
         return *this;
     }
 
     /// Moves `message` into the lane, or returns false and leaves `message` untouched when the lane is full.
+    /// Marked real-time: a message type's move constructor is part of its contract (docs/contracts.md).
     /// Thread: producer. Real-time: wait-free.
     [[nodiscard]] bool try_send(T&& message) noexcept COURIER_REALTIME
     {
@@ -188,7 +187,7 @@ public:
 
     /// True when this end belongs to a lane.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept { return target != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return target != nullptr; }
 
 private:
     friend class lane<T, Storage>;
@@ -208,11 +207,13 @@ public:
     lane_receiver(lane_receiver&& other) noexcept : source(std::exchange(other.source, nullptr)) {}
     lane_receiver& operator=(lane_receiver&& other) noexcept
     {
-        source = std::exchange(other.source, nullptr);
+        if (this != &other)
+            source = std::exchange(other.source, nullptr);
         return *this;
     }
 
-    /// Takes the oldest message out, or returns nothing when the lane is empty.
+    /// Takes the oldest message out, or returns nothing when the lane is empty. Marked real-time: it moves the
+    /// message out and destroys only the moved-from shell, both part of a message type's contract.
     /// Thread: consumer. Real-time: wait-free.
     [[nodiscard]] std::optional<T> try_receive() noexcept COURIER_REALTIME
     {
@@ -255,7 +256,7 @@ public:
 
     /// True when this end belongs to a lane.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept { return source != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return source != nullptr; }
 
 private:
     friend class lane<T, Storage>;
@@ -272,38 +273,21 @@ template <class... Args>
 bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
 {
     producer.guard.check();
-    const std::uint64_t sent_before = producer.sent.load(std::memory_order_relaxed);  // only we store it
-
-    // known_received is stale, so `depth` is an upper bound. Ask the consumer for the true figure only when
-    // the bound says the lane might be full or at a new high-water mark; otherwise we never touch its line.
-    std::uint64_t depth = sent_before + 1 - producer.known_received;
-    if (depth > max_depth || depth > producer.known_high_water)
-    {
-        // Pairs with the release store in pop_front: once we see a message as received, the storage has
-        // released its slot too, so try_emplace below cannot find the storage full.
-        producer.known_received = consumer.received.load(std::memory_order_acquire);
-        depth = sent_before + 1 - producer.known_received;
-        if (depth > max_depth)
-        {
-            bump(producer.refused);
-            return false;
-        }
-    }
-
-    // Cannot fail while the check above holds: the storage reserves at least max_depth slots. Counted as a
-    // refusal all the same, so a broken storage policy can never lose a message silently.
     if (!storage.try_emplace(std::forward<Args>(args)...))
     {
-        COURIER_FAIL("storage refused a message the lane had room for");
         bump(producer.refused);
         return false;
     }
-    producer.sent.store(sent_before + 1, std::memory_order_relaxed);  // a counter; storage publishes the data
-
-    if (depth > producer.known_high_water)
+    // The cached bound is free to read; the consumer's line is read only when it may show a new high-water
+    // mark, so a steady lane costs nothing here and the mark is the true depth, never a stale overestimate.
+    if (storage.depth_bound() > producer.known_high_water)
     {
-        producer.known_high_water = depth;
-        producer.high_water.store(depth, std::memory_order_relaxed);
+        const std::uint64_t depth = storage.refresh_depth();
+        if (depth > producer.known_high_water)
+        {
+            producer.known_high_water = depth;
+            producer.high_water.store(depth, std::memory_order_relaxed);  // a counter; nothing read through it
+        }
     }
     return true;
 }
@@ -319,8 +303,6 @@ template <class T, class Storage>
 void lane<T, Storage>::pop_front() noexcept
 {
     storage.pop();
-    // Pairs with the acquire load in try_emplace: publishes that this slot is free again.
-    consumer.received.store(consumer.received.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 }  // namespace courier

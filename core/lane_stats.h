@@ -2,6 +2,8 @@
 // A snapshot of a lane's counters, readable from any thread (docs/contracts.md, "Counters").
 #pragma once
 
+#include "core/contracts.h"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -19,7 +21,7 @@ struct lane_stats
 
     /// Messages queued now, as far as this snapshot can tell.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::uint64_t depth() const noexcept { return sent > received ? sent - received : 0; }
+    [[nodiscard]] std::uint64_t depth() const noexcept COURIER_REALTIME { return sent > received ? sent - received : 0; }
 };
 
 }  // namespace courier

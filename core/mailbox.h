@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace courier {
@@ -107,6 +108,19 @@ class mailbox_receiver
 {
 public:
     mailbox_receiver() noexcept = default;
+    mailbox_receiver(mailbox_receiver&& other) noexcept
+        : box(std::exchange(other.box, nullptr)), next_lane(other.next_lane)
+    {
+    }
+    mailbox_receiver& operator=(mailbox_receiver&& other) noexcept
+    {
+        if (this != &other)
+        {
+            box = std::exchange(other.box, nullptr);
+            next_lane = other.next_lane;
+        }
+        return *this;
+    }
 
     /// Calls `handle(T&&)` for up to `budget` messages, taking one message from each non-empty lane in turn,
     /// and starting each call where the last one stopped. Returns how many messages it handled. With k
@@ -117,7 +131,7 @@ public:
 
     /// True when this end belongs to a mailbox.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept { return box != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return box != nullptr; }
 
 private:
     friend class mailbox<T, Storage>;

@@ -65,6 +65,16 @@ public:
     /// Thread: source. Real-time: wait-free.
     [[nodiscard]] std::size_t in_use() const noexcept COURIER_REALTIME { return slots.size() - free_slots.size(); }
 
+    /// Lets new threads take over the returning role and the source's end of the return lane, for example at
+    /// shutdown, when the main thread destroys lanes that still hold handles after a GUI thread has been
+    /// returning them. The threads that had these roles must have stopped using the pool.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_roles() noexcept COURIER_REALTIME
+    {
+        to_source.reset_thread_role();
+        from_returners.reset_thread_role();
+    }
+
     /// The number of slots.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return slots.size(); }
@@ -137,12 +147,13 @@ public:
         return *this;
     }
 
-    /// Returns the object to its pool (see reset).
+    /// Returns the object to its pool (see reset, whose guarantee this shares).
     ~pool_ptr() { reset(); }
 
     /// Returns the object to its pool and leaves the handle empty. On the source thread the object dies now;
     /// on any other thread it travels back and dies on the source thread later.
-    /// Thread: the handle's holder (the source, or the pool's one returning thread). Real-time: wait-free.
+    /// Thread: the handle's holder (the source, or the pool's one returning thread). Real-time: wait-free
+    /// elsewhere; on the source thread, wait-free if T's destructor is.
     void reset() noexcept
     {
         if (pool != nullptr)
@@ -157,7 +168,7 @@ public:
     [[nodiscard]] T* get() const noexcept COURIER_REALTIME { return object; }
     T& operator*() const noexcept COURIER_REALTIME { return *object; }
     T* operator->() const noexcept COURIER_REALTIME { return object; }
-    [[nodiscard]] explicit operator bool() const noexcept { return object != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return object != nullptr; }
 
 private:
     friend class object_pool<T>;

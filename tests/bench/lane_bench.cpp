@@ -3,6 +3,7 @@
 // the table as CSV too (docs/patterns/lane.md; run with --help for the options).
 #include "core/cache_line.h"
 #include "core/lane.h"
+#include "core/ring_storage.h"
 
 #include <readerwriterqueue/readerwriterqueue.h>
 
@@ -273,10 +274,11 @@ private:
 // ---------------------------------------------------------------------------------------------------------
 // Contenders: each adapter offers try_push and try_pop for one std::uint64_t, without waiting.
 
-class courier_lane_queue
+template <class Storage>
+class courier_lane_queue_on
 {
 public:
-    explicit courier_lane_queue(std::size_t capacity) : queue(capacity), tx(queue.sender()), rx(queue.receiver()) {}
+    explicit courier_lane_queue_on(std::size_t capacity) : queue(capacity), tx(queue.sender()), rx(queue.receiver()) {}
 
     bool try_push(std::uint64_t value) noexcept { return tx.try_send(value); }
 
@@ -291,13 +293,16 @@ public:
     }
 
     /// The receiver itself, for the drain() variant.
-    courier::lane_receiver<std::uint64_t>& receiver() noexcept { return rx; }
+    courier::lane_receiver<std::uint64_t, Storage>& receiver() noexcept { return rx; }
 
 private:
-    courier::lane<std::uint64_t> queue;
-    courier::lane_sender<std::uint64_t> tx;
-    courier::lane_receiver<std::uint64_t> rx;
+    courier::lane<std::uint64_t, Storage> queue;
+    courier::lane_sender<std::uint64_t, Storage> tx;
+    courier::lane_receiver<std::uint64_t, Storage> rx;
 };
+
+using courier_lane_queue = courier_lane_queue_on<courier::rwq_storage<std::uint64_t>>;
+using courier_ring_lane_queue = courier_lane_queue_on<courier::ring_storage<std::uint64_t>>;
 
 /// courier::lane received with drain() instead of try_receive(): for latency drain(f, 1), for throughput the
 /// batch form an audio callback would use.
@@ -816,6 +821,8 @@ int run_bench(const options& opts)
                                         queue_throughput<courier_lane_queue>, false));
     contenders.push_back(make_contender("courier::lane (drain)", queue_round_trips<courier_lane_drain_queue>,
                                         lane_drain_throughput, false));
+    contenders.push_back(make_contender("courier::lane<ring_storage>", queue_round_trips<courier_ring_lane_queue>,
+                                        queue_throughput<courier_ring_lane_queue>, false));
     contenders.push_back(make_contender("moodycamel::ReaderWriterQueue", queue_round_trips<moodycamel_queue>,
                                         queue_throughput<moodycamel_queue>, true));
 #if COURIER_BENCH_HAVE_BOOST

@@ -5,6 +5,7 @@
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
+#include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
@@ -123,6 +124,23 @@ TEST_CASE("object_pool")
         }
         CHECK(log.live == 0);
         CHECK(violations.count() == 0);
+    }
+
+    SUBCASE("reset_thread_roles lets a second returning thread take over at shutdown without a violation")
+    {
+        const courier::test::violation_recorder violations;
+        object_pool<int> pool(4);
+        auto first = pool.try_make(1);
+        auto second = pool.try_make(2);
+        // A GUI thread returns one handle and stays alive; at shutdown another thread drops the rest.
+        courier::test::run_on_two_live_threads([&] { first.reset(); },
+                                               [&] {
+                                                   pool.reset_thread_roles();
+                                                   second.reset();
+                                               });
+        CHECK(violations.count() == 0);
+        CHECK(pool.collect() == 2);
+        CHECK(pool.in_use() == 0);
     }
 
     SUBCASE("capacity 0 is refused")

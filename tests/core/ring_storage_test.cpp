@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// Tests for core/ring_storage.h, on its own and as a lane's storage: the same guarantees as the default policy.
+#include "core/ring_storage.h"
+
+#include "core/lane.h"
+
+#include "tests/support/allocation_counter.h"
+#include "tests/support/stress_scale.h"
+#include "tests/support/tracked.h"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <thread>
+
+using courier::ring_storage;
+using courier::test::tracked;
+using courier::test::tracking_log;
+
+template <class T>
+using ring_lane = courier::lane<T, ring_storage<T>>;
+
+TEST_CASE("ring_storage")
+{
+    SUBCASE("try_emplace refuses exactly at capacity, even when the slots are rounded up to a power of two")
+    {
+        for (std::size_t capacity : {1u, 3u, 5u, 1000u})
+        {
+            ring_storage<int> ring(capacity);
+            std::size_t accepted = 0;
+            while (ring.try_emplace(static_cast<int>(accepted)))
+                ++accepted;
+            CHECK(accepted == capacity);
+            CHECK(ring.pushed() == capacity);
+            CHECK(ring.depth_bound() == capacity);
+        }
+    }
+
+    SUBCASE("front and pop return items in order across many wrap-arounds, and the counts follow")
+    {
+        ring_storage<int> ring(3);
+        int next_in = 0;
+        int next_out = 0;
+        for (int round = 0; round < 100; ++round)
+        {
+            while (ring.try_emplace(next_in))
+                ++next_in;
+            for (int k = 0; k < 2; ++k)
+            {
+                REQUIRE(ring.front() != nullptr);
+                CHECK(*ring.front() == next_out++);
+                ring.pop();
+            }
+        }
+        CHECK(ring.pushed() == static_cast<std::uint64_t>(next_in));
+        CHECK(ring.popped() == static_cast<std::uint64_t>(next_out));
+        CHECK(ring.refresh_depth() == ring.pushed() - ring.popped());
+    }
+
+    SUBCASE("front returns nullptr when empty")
+    {
+        ring_storage<int> ring(2);
+        CHECK(ring.front() == nullptr);
+    }
+
+    SUBCASE("a lane on ring_storage counts sent, received, refused and the true high-water mark")
+    {
+        ring_lane<int> l(4);
+        auto tx = l.sender();
+        auto rx = l.receiver();
+        for (int i = 0; i < 6; ++i)
+            (void)tx.try_send(i);
+        CHECK(rx.try_receive() == 0);
+        const auto s = l.stats();
+        CHECK(s.sent == 4);
+        CHECK(s.received == 1);
+        CHECK(s.refused == 2);
+        CHECK(s.high_water == 4);
+    }
+
+    SUBCASE("sending and receiving through a ring lane neither allocate nor free")
+    {
+        ring_lane<std::unique_ptr<int>> l(4);
+        auto tx = l.sender();
+        auto rx = l.receiver();
+        auto item = std::make_unique<int>(3);
+        const courier::test::allocation_counter allocations;
+        for (int i = 0; i < 10; ++i)
+        {
+            REQUIRE(tx.try_send(std::move(item)));
+            item = std::move(rx.try_receive().value());
+        }
+        CHECK(allocations.count() == 0);
+        CHECK(*item == 3);
+    }
+
+    SUBCASE("items still stored die exactly once when the ring is destroyed, on the destroying thread")
+    {
+        tracking_log log;
+        {
+            ring_lane<tracked> l(8);
+            auto tx = l.sender();
+            for (std::uint64_t i = 0; i < 5; ++i)
+                REQUIRE(tx.try_send(tracked(log, i)));
+            auto rx = l.receiver();
+            CHECK(rx.drain([](tracked&&) {}, 2) == 2);
+            CHECK(log.live == 3);
+        }
+        CHECK(log.live == 0);
+        CHECK(log.destroyed == 5);
+        CHECK(log.destroyed_away_from_home == 0);
+    }
+}
+
+TEST_CASE("ring_storage: millions of messages cross a ring lane, none lost, duplicated or reordered" *
+          doctest::test_suite("stress"))
+{
+    const std::uint64_t count = courier::test::stress_count(4'000'000);
+    ring_lane<std::uint64_t> l(64);
+    auto tx = l.sender();
+    auto rx = l.receiver();
+    std::thread producer([&] {
+        for (std::uint64_t i = 0; i < count; ++i)
+            while (!tx.try_send(i))
+                std::this_thread::yield();
+    });
+    std::uint64_t expected = 0;
+    std::uint64_t out_of_order = 0;
+    while (expected < count)
+        rx.drain(
+            [&](std::uint64_t v) {
+                out_of_order += v != expected ? 1u : 0u;
+                expected = v + 1;
+            },
+            32);
+    producer.join();
+    CHECK(out_of_order == 0);
+    CHECK(l.stats().sent == count);
+    CHECK(l.stats().received == count);
+    CHECK(l.stats().high_water <= 64);
+}
+
+TEST_CASE("ring_storage: owning messages cross threads and each dies exactly once" * doctest::test_suite("stress"))
+{
+    const std::uint64_t count = courier::test::stress_count(300'000);
+    tracking_log log;
+    {
+        ring_lane<tracked> l(16);
+        auto tx = l.sender();
+        auto rx = l.receiver();
+        std::thread producer([&] {
+            for (std::uint64_t i = 0; i < count; ++i)
+            {
+                tracked message(log, i);
+                while (!tx.try_send(std::move(message)))
+                    std::this_thread::yield();
+            }
+        });
+        std::uint64_t expected = 0;
+        bool in_order = true;
+        while (expected < count - 5)
+            if (auto m = rx.try_receive())
+                in_order = in_order && m->number() == expected++;
+        producer.join();
+        CHECK(in_order);
+    }
+    CHECK(log.live == 0);
+    CHECK(log.destroyed == static_cast<int>(count));
+}
