@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/lane.h: FIFO order, full and empty, counters, destruction sites, role guard, stress.
 #include "core/lane.h"
+#include "core/ring_storage.h"
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
@@ -273,65 +274,83 @@ TEST_CASE("lane: one producer thread and one consumer thread raise no role viola
 }
 #endif
 
-TEST_CASE("lane: millions of messages cross between two threads, none lost, duplicated or reordered" *
-          doctest::test_suite("stress"))
+namespace {
+// The storage policies every lane guarantee is tested on.
+struct on_moodycamel
 {
-    const std::uint64_t count = courier::test::stress_count(4'000'000);
-    lane<std::uint64_t> l(64);  // small, so it is often full and often empty
-    auto tx = l.sender();
-    auto rx = l.receiver();
-
-    std::thread producer([&] {
-        for (std::uint64_t i = 0; i < count; ++i)
-            while (!tx.try_send(i))
-                std::this_thread::yield();
-    });
-
-    std::uint64_t expected = 0;
-    std::uint64_t out_of_order = 0;
-    while (expected < count)
-    {
-        rx.drain(
-            [&](std::uint64_t v) {
-                if (v != expected)
-                    ++out_of_order;
-                expected = v + 1;
-            },
-            32);
-    }
-    producer.join();
-    CHECK(out_of_order == 0);
-    CHECK_FALSE(rx.try_receive().has_value());
-    const auto s = l.stats();
-    CHECK(s.sent == count);
-    CHECK(s.received == count);
-    CHECK(s.high_water <= 64);
-}
-
-TEST_CASE("lane: owning messages cross threads and each dies exactly once" * doctest::test_suite("stress"))
+    template <class T>
+    using storage = courier::rwq_storage<T>;
+};
+struct on_ring
 {
-    const std::uint64_t count = courier::test::stress_count(500'000);
-    tracking_log log;
+    template <class T>
+    using storage = courier::ring_storage<T>;
+};
+}  // namespace
+
+TEST_SUITE("stress")
+{
+    TEST_CASE_TEMPLATE("lane: millions of messages cross between two threads, none lost, duplicated or reordered",
+                       Policy, on_moodycamel, on_ring)
     {
-        lane<tracked> l(32);
+        const std::uint64_t count = courier::test::stress_count(4'000'000);
+        lane<std::uint64_t, typename Policy::template storage<std::uint64_t>> l(64);  // often full, often empty
         auto tx = l.sender();
         auto rx = l.receiver();
+
         std::thread producer([&] {
             for (std::uint64_t i = 0; i < count; ++i)
-            {
-                tracked message(log, i);
-                while (!tx.try_send(std::move(message)))  // untouched when refused, so it can be retried
+                while (!tx.try_send(i))
                     std::this_thread::yield();
-            }
         });
+
         std::uint64_t expected = 0;
-        bool in_order = true;
-        while (expected < count - 10)  // leave some queued for the destructor
-            if (auto m = rx.try_receive())
-                in_order = in_order && m->number() == expected++;
+        std::uint64_t out_of_order = 0;
+        while (expected < count)
+        {
+            rx.drain(
+                [&](std::uint64_t v) {
+                    if (v != expected)
+                        ++out_of_order;
+                    expected = v + 1;
+                },
+                32);
+        }
         producer.join();
-        CHECK(in_order);
+        CHECK(out_of_order == 0);
+        CHECK_FALSE(rx.try_receive().has_value());
+        const auto s = l.stats();
+        CHECK(s.sent == count);
+        CHECK(s.received == count);
+        CHECK(s.high_water <= 64);
     }
-    CHECK(log.live == 0);
-    CHECK(log.destroyed == static_cast<int>(count));
+
+    TEST_CASE_TEMPLATE("lane: owning messages cross threads and each dies exactly once", Policy, on_moodycamel,
+                       on_ring)
+    {
+        const std::uint64_t count = courier::test::stress_count(500'000);
+        tracking_log log;
+        {
+            lane<tracked, typename Policy::template storage<tracked>> l(32);
+            auto tx = l.sender();
+            auto rx = l.receiver();
+            std::thread producer([&] {
+                for (std::uint64_t i = 0; i < count; ++i)
+                {
+                    tracked message(log, i);
+                    while (!tx.try_send(std::move(message)))  // untouched when refused, so it can be retried
+                        std::this_thread::yield();
+                }
+            });
+            std::uint64_t expected = 0;
+            bool in_order = true;
+            while (expected < count - 10)  // leave some queued for the destructor
+                if (auto m = rx.try_receive())
+                    in_order = in_order && m->number() == expected++;
+            producer.join();
+            CHECK(in_order);
+        }
+        CHECK(log.live == 0);
+        CHECK(log.destroyed == static_cast<int>(count));
+    }
 }

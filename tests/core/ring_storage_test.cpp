@@ -5,13 +5,11 @@
 #include "core/lane.h"
 
 #include "tests/support/allocation_counter.h"
-#include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
 
 #include <doctest/doctest.h>
 
 #include <memory>
-#include <thread>
 
 using courier::ring_storage;
 using courier::test::tracked;
@@ -112,58 +110,4 @@ TEST_CASE("ring_storage")
     }
 }
 
-TEST_CASE("ring_storage: millions of messages cross a ring lane, none lost, duplicated or reordered" *
-          doctest::test_suite("stress"))
-{
-    const std::uint64_t count = courier::test::stress_count(4'000'000);
-    ring_lane<std::uint64_t> l(64);
-    auto tx = l.sender();
-    auto rx = l.receiver();
-    std::thread producer([&] {
-        for (std::uint64_t i = 0; i < count; ++i)
-            while (!tx.try_send(i))
-                std::this_thread::yield();
-    });
-    std::uint64_t expected = 0;
-    std::uint64_t out_of_order = 0;
-    while (expected < count)
-        rx.drain(
-            [&](std::uint64_t v) {
-                out_of_order += v != expected ? 1u : 0u;
-                expected = v + 1;
-            },
-            32);
-    producer.join();
-    CHECK(out_of_order == 0);
-    CHECK(l.stats().sent == count);
-    CHECK(l.stats().received == count);
-    CHECK(l.stats().high_water <= 64);
-}
-
-TEST_CASE("ring_storage: owning messages cross threads and each dies exactly once" * doctest::test_suite("stress"))
-{
-    const std::uint64_t count = courier::test::stress_count(300'000);
-    tracking_log log;
-    {
-        ring_lane<tracked> l(16);
-        auto tx = l.sender();
-        auto rx = l.receiver();
-        std::thread producer([&] {
-            for (std::uint64_t i = 0; i < count; ++i)
-            {
-                tracked message(log, i);
-                while (!tx.try_send(std::move(message)))
-                    std::this_thread::yield();
-            }
-        });
-        std::uint64_t expected = 0;
-        bool in_order = true;
-        while (expected < count - 5)
-            if (auto m = rx.try_receive())
-                in_order = in_order && m->number() == expected++;
-        producer.join();
-        CHECK(in_order);
-    }
-    CHECK(log.live == 0);
-    CHECK(log.destroyed == static_cast<int>(count));
-}
+// The threaded guarantees of a lane on ring_storage are tested with the default storage's, in lane_test.cpp.
