@@ -227,7 +227,8 @@ public:
     }
 
     /// Calls `handle(T&&)` for up to `max_count` messages, oldest first, and returns how many it handled.
-    /// Each message is destroyed right after its call returns, on this thread.
+    /// Each message leaves the lane before its call, so its slot is already free while the handler runs; it is
+    /// destroyed right after the call returns, on this thread.
     /// Thread: consumer. Real-time: wait-free if `handle` and T's destructor are.
     template <class Handler>
     std::size_t drain(Handler&& handle, std::size_t max_count) noexcept
@@ -239,9 +240,12 @@ public:
             T* oldest = source->front();
             if (oldest == nullptr)
                 break;
-            handle(std::move(*oldest));
-            source->pop_front();  // whatever the handler left in the message dies here, on the consumer
-            ++handled;
+            // Out of the slot before the handler runs, so the slot is free again by the time the handler
+            // replies: a sender counting its own free slots never finds the lane still full because of us.
+            T message(std::move(*oldest));
+            source->pop_front();  // only the moved-from shell dies here
+            handle(std::move(message));
+            ++handled;  // whatever the handler left in `message` dies at the end of this pass, on the consumer
         }
         return handled;
     }

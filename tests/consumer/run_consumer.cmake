@@ -28,7 +28,10 @@ else()
     set(mode_args -DCOURIER_SOURCE=${SOURCE})
 endif()
 
+if(NOT DEFINED WITH_AUDIO)
+    set(WITH_AUDIO OFF)
+endif()
 run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/project -B ${WORK}/consumer-build ${generator_args}
-    -DCMAKE_CXX_COMPILER=${CXX} -DCOURIER_MODE=${MODE} ${mode_args})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCOURIER_MODE=${MODE} -DCONSUMER_WITH_AUDIO=${WITH_AUDIO} ${mode_args})
 run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
 run(${WORK}/consumer-build/consumer)

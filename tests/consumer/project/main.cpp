@@ -1,17 +1,48 @@
 // SPDX-License-Identifier: MIT
-// A user's first program: one lane, one message.
+// A user's first program: a lane, a pattern, and (when linked) an offline render through courier::audio.
 #include "core/lane.h"
+#include "patterns/priority_lanes.h"
+
+#ifdef CONSUMER_WITH_AUDIO
+#include "audio/offline_driver.h"
+#endif
 
 #include <cstdio>
+
+#ifdef CONSUMER_WITH_AUDIO
+namespace {
+struct half_scale : courier::audio::audio_callback
+{
+    void process(const float* const*, float* const* out, std::size_t frames) noexcept COURIER_REALTIME override
+    {
+        for (std::size_t i = 0; i < frames; ++i)
+            out[0][i] = 0.5f;
+    }
+};
+}  // namespace
+#endif
 
 int main()
 {
     courier::lane<int> numbers(4);
     auto tx = numbers.sender();
     auto rx = numbers.receiver();
-    if (!tx.try_send(42))
+    if (!tx.try_send(42) || rx.try_receive() != 42)
         return 1;
-    const auto received = rx.try_receive();
-    std::printf("consumer received %d\n", received.value_or(-1));
-    return received == 42 ? 0 : 1;
+
+    courier::priority_lanes<int> lanes(4, 4, 1);
+    auto urgent = lanes.urgent_sender();
+    if (!urgent.try_send(7))
+        return 1;
+
+#ifdef CONSUMER_WITH_AUDIO
+    courier::audio::offline_driver driver({48000.0, 64, 0, 1});
+    half_scale callback;
+    const auto rendered = driver.render(callback, 100);
+    if (rendered.frames() != 100 || rendered.samples.back() != 0.5f)
+        return 1;
+    std::puts("consumer rendered 100 frames offline");
+#endif
+    std::puts("consumer received 42");
+    return 0;
 }
