@@ -133,6 +133,15 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return box != nullptr; }
 
+    /// Lets another thread become the consumer of every lane; the previous one must have stopped using them.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME
+    {
+        COURIER_EXPECTS(box != nullptr);
+        for (auto& lane_end : box->receivers)
+            lane_end.reset_thread_role();
+    }
+
 private:
     friend class mailbox<T, Storage>;
     explicit mailbox_receiver(mailbox<T, Storage>& m) noexcept : box(&m) {}

@@ -75,6 +75,15 @@ public:
         from_returners.reset_thread_role();
     }
 
+    /// True on the pool's source thread (the first thread that called try_make).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] bool on_source_thread() const noexcept COURIER_REALTIME
+    {
+        // Set once by the source before any handle exists; a handle reaches another thread through a
+        // synchronising queue, so the relaxed load there sees it.
+        return source_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
+    }
+
     /// The number of slots.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return slots.size(); }
@@ -105,13 +114,6 @@ private:
     // Called by pool_ptr when a handle lets go of slot `index`.
     void give_back(std::uint32_t index) noexcept;
     void destroy_and_free(std::uint32_t index) noexcept;
-    bool on_source_thread() const noexcept COURIER_REALTIME
-    {
-        // Set once by the source before any handle exists; the handle reached this thread through a
-        // synchronising queue, so the relaxed load sees it.
-        return source_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
-    }
-
     // Written at setup only.
     std::vector<slot> slots;
     lane<std::uint32_t> returns;

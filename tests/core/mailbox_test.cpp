@@ -4,6 +4,8 @@
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
+#include "tests/support/two_live_threads.h"
+#include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
 
@@ -176,6 +178,27 @@ TEST_CASE("mailbox: four producer threads, one consumer, nothing lost, duplicate
         CHECK(next[p] == per_producer);
     CHECK(rx.drain([](tagged&&) {}, 100) == 0);
 }
+
+#if COURIER_CHECKS
+TEST_CASE("mailbox: reset_thread_role hands every lane's consumer end to a new thread" * doctest::test_suite("stress"))
+{
+    const courier::test::violation_recorder violations;
+    mailbox<int> box(2, 4);
+    auto rx = box.receiver();
+    auto a = box.add_producer();
+    auto b = box.add_producer();
+    REQUIRE(a.try_send(1));
+    REQUIRE(b.try_send(2));
+    int sum = 0;
+    courier::test::run_on_two_live_threads([&] { rx.drain([&](int v) { sum += v; }, 1); },
+                                           [&] {
+                                               rx.reset_thread_role();
+                                               rx.drain([&](int v) { sum += v; }, 10);
+                                           });
+    CHECK(violations.count() == 0);
+    CHECK(sum == 3);
+}
+#endif
 
 TEST_CASE("mailbox: a producer added while the consumer drains is picked up" * doctest::test_suite("stress"))
 {
