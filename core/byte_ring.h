@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/cache_line.h"
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/role_guard.h"
 
@@ -143,11 +144,6 @@ private:
     std::byte* at(std::uint64_t position) noexcept COURIER_REALTIME
     {
         return reinterpret_cast<std::byte*>(buffer.get()) + (position & (size - 1));
-    }
-
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // single writer
     }
 
     const std::size_t size;
@@ -313,7 +309,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
     write_grant grant;
     if (payload_size > ring->max_payload())
     {
-        byte_ring::bump(w.refused_oversize);
+        count_up(w.refused_oversize);
         grant.status = ring_status::oversize;
         return grant;
     }
@@ -331,7 +327,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
         w.known_read_position = ring->reader_side.read_position.load(std::memory_order_acquire);
         if (position + needed - w.known_read_position > ring->size)
         {
-            byte_ring::bump(w.refused_full);
+            count_up(w.refused_full);
             grant.status = ring_status::full;
             return grant;
         }
@@ -367,7 +363,7 @@ inline void byte_ring_writer::commit(const write_grant& grant, std::size_t used_
     // Pairs with the acquire load in peek(): the header and payload written above become visible.
     w.write_position.store(end, std::memory_order_release);
     w.grant_open = false;
-    byte_ring::bump(w.written);
+    count_up(w.written);
 
     const std::uint64_t in_use = end - w.known_read_position;  // an upper bound: the reader may be further on
     if (in_use > w.high_water.load(std::memory_order_relaxed))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/cache_line.h"
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane_stats.h"
 #include "core/role_guard.h"
@@ -105,12 +106,6 @@ private:
     bool try_emplace(Args&&... args) noexcept;
     T* front() noexcept COURIER_REALTIME;
     void pop_front() noexcept;
-
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 
     Storage storage;
     const std::size_t max_depth;
@@ -279,7 +274,7 @@ bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
     producer.guard.check();
     if (!storage.try_emplace(std::forward<Args>(args)...))
     {
-        bump(producer.refused);
+        count_up(producer.refused);
         return false;
     }
     // The cached bound is free to read; the consumer's line is read only when it may show a new high-water

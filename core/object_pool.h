@@ -3,6 +3,7 @@
 // (docs/patterns/object_pool.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 
@@ -214,7 +215,7 @@ pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
 
     if (free_slots.empty() && collect() == 0)
     {
-        exhausted_count.store(exhausted_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        count_up(exhausted_count);
         return {};
     }
     const std::uint32_t index = free_slots.back();

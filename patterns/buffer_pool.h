@@ -3,6 +3,7 @@
 // a consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 
@@ -180,12 +181,6 @@ private:
         return count;
     }
 
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
-
     bool on_producer_thread() const noexcept COURIER_REALTIME
     {
         // Set by the producer before any lease exists; a lease reaches another thread through a synchronising
@@ -270,7 +265,7 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
     }
     else
     {
-        bump(starved_count);  // every buffer is out: the loop's size is the backpressure
+        count_up(starved_count);  // every buffer is out: the loop's size is the backpressure
         return {};
     }
     // Every decrement of `out` for this buffer came before its index reached us (coherence of one atomic), so
@@ -278,7 +273,7 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
     const std::uint64_t now = out.fetch_add(1, std::memory_order_relaxed) + 1;
     if (now > high_water.load(std::memory_order_relaxed))
         high_water.store(now, std::memory_order_relaxed);
-    bump(acquired);
+    count_up(acquired);
     return buffer_lease<Buffer>(*this, buffers[slot], slot);
 }
 

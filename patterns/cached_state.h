@@ -3,6 +3,7 @@
 // a lane, which converges to the audio side's value after every write (docs/patterns/cached_state.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 
@@ -93,12 +94,6 @@ private:
         T value;
         std::uint64_t version;
     };
-
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 
     // Written at setup only.
     const T initial_value;
@@ -218,7 +213,7 @@ template <class T>
 write_status cached_state_proxy<T>::send_copy() noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
-    cached_state<T>::bump(owner->write_count);
+    count_up(owner->write_count);
     ++version;
     if (to_audio.try_send(typename cached_state<T>::versioned{copy, version}))
     {
@@ -227,7 +222,7 @@ write_status cached_state_proxy<T>::send_copy() noexcept
     }
     // Full: the copy keeps the value, so get() already answers with it, and flush() or the next write sends it.
     has_pending = true;
-    cached_state<T>::bump(owner->deferred_count);
+    count_up(owner->deferred_count);
     return write_status::pending;
 }
 

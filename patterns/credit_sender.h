@@ -3,6 +3,7 @@
 // returned or acknowledged, so it fails early instead of overflowing a queue (docs/patterns/credit_sender.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 
@@ -128,11 +129,6 @@ private:
         return lane_capacity;
     }
 
-    static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept COURIER_REALTIME
-    {
-        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);  // single writer
-    }
-
     template <class Message>
     credit_result send(Message&& message) noexcept;
     void take_acknowledgements() noexcept COURIER_REALTIME;
@@ -239,17 +235,17 @@ credit_result credit_sender<T>::send(Message&& message) noexcept
         take_acknowledgements();
         if (spent == total)
         {
-            bump(refused_no_credit);
+            count_up(refused_no_credit);
             return credit_result::no_credit;
         }
     }
     if (!outgoing.try_send(std::forward<Message>(message)))  // leaves `message` untouched when refused
     {
-        bump(refused_lane_full);
+        count_up(refused_lane_full);
         return credit_result::lane_full;
     }
     ++spent;
-    bump(sent);
+    count_up(sent);
     if (spent > high_water.load(std::memory_order_relaxed))
         high_water.store(spent, std::memory_order_relaxed);
     return credit_result::sent;
@@ -304,7 +300,7 @@ void credit_receiver<T>::give_back(T&& message) noexcept
     [[maybe_unused]] const bool queued = back_to_sender.try_send(std::move(message));
     COURIER_EXPECTS(queued);
     --holding_count;
-    credit_sender<T>::bump(owner->given_back);
+    count_up(owner->given_back);
 }
 
 template <class T>

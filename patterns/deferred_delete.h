@@ -3,6 +3,7 @@
 // that can never be full (docs/patterns/deferred_delete.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 #include "core/role_guard.h"
@@ -124,12 +125,6 @@ private:
         return capacity;
     }
 
-    static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-    }
-
     // Written at setup only.
     lane<std::unique_ptr<T>> returns;
     lane_sender<std::unique_ptr<T>> to_control;      // used by the audio thread
@@ -155,7 +150,7 @@ bool deferred_delete<T>::try_reserve() noexcept
     const std::uint64_t out = reserved.load(std::memory_order_relaxed);  // only this thread stores it
     if (out == returns.capacity())
     {
-        bump(refused);
+        count_up(refused);
         return false;
     }
     reserved.store(out + 1, std::memory_order_relaxed);  // a count; the lanes publish the objects
@@ -187,7 +182,7 @@ std::size_t deferred_delete<T>::collect(F&& before_destroy) noexcept
     const std::uint64_t out = reserved.load(std::memory_order_relaxed);
     COURIER_EXPECTS(count <= out);  // every retired object was reserved for
     reserved.store(count <= out ? out - count : 0, std::memory_order_relaxed);
-    bump(destroyed, count);
+    count_up(destroyed, count);
     return count;
 }
 
@@ -201,7 +196,7 @@ void deferred_delete<T>::retire(std::unique_ptr<T>&& object) noexcept
     if (to_control.try_send(std::move(object)))
         return;
     COURIER_FAIL("deferred_delete::retire: the return lane is full, so an object was retired without a reservation");
-    bump(broken);
+    count_up(broken);
     // Never free on the audio thread, not even for a broken contract: the object is leaked on purpose.
     [[maybe_unused]] T* leaked = object.release();
 }

@@ -3,6 +3,7 @@
 // with a budget per tick (docs/patterns/delivery.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/wakeup.h"
 
@@ -287,10 +288,10 @@ std::size_t timer_poll<Sources...>::tick() noexcept
 {
     const std::size_t n = std::apply([this](auto&... s) { return detail::share_budget(per_tick, s...); }, from);
     // Single writer (this thread): loads and stores, no read-modify-write needed.
-    ticks.store(ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count_up(ticks);
     handled.store(handled.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     if (n == per_tick)
-        busy_ticks.store(busy_ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        count_up(busy_ticks);
     return n;
 }
 
@@ -333,7 +334,7 @@ void worker_loop<Sources...>::run() noexcept
     for (;;)
     {
         wake.wait();  // takes the signal first, so a signal posted during the drain below wakes us again
-        wakeup_count.store(wakeup_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        count_up(wakeup_count);
         // A pass short of the budget found every source empty; stop() may interrupt a flood.
         while (!stopping() && pass() == settings.budget)
         {

@@ -3,6 +3,7 @@
 // leave it to die back on the control side (docs/patterns/link_unlink.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 #include "patterns/deferred_delete.h"
@@ -215,11 +216,6 @@ private:
     static link_hook<T>& hook_of(T& object) noexcept COURIER_REALTIME { return object; }
     static std::size_t checked_objects(std::size_t max_objects);
     void link_at_tail(T& object) noexcept COURIER_REALTIME;
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 
     // Written at setup only.
     deferred_delete<T> graveyard;  // the way back; one reservation per object alive
@@ -332,7 +328,7 @@ std::size_t link_unlink<T>::update(std::size_t budget) noexcept
         else if (T* object = find(r->handle))
             unlink(*object);
         else
-            bump(stale);  // already unlinked by the audio side, or collected: nothing to do
+            count_up(stale);  // already unlinked by the audio side, or collected: nothing to do
     }  // each request dies here holding an empty unique_ptr: nothing to free
     return handled;
 }
@@ -351,7 +347,7 @@ void link_unlink<T>::link_at_tail(T& object) noexcept
     tail = &object;
     by_slot[hook.self.slot] = &object;
     ++list_size;
-    bump(linked);
+    count_up(linked);
 }
 
 template <class T>
@@ -364,7 +360,7 @@ void link_unlink<T>::unlink(T& object) noexcept
     hook.prev = hook.next = nullptr;
     by_slot[hook.self.slot] = nullptr;
     --list_size;
-    bump(unlinked);
+    count_up(unlinked);
     // Never destroyed here: it travels back and dies in collect(), on the control thread. Cannot fail: the
     // object holds one of the graveyard's reservations (taken in try_link).
     graveyard.retire(std::unique_ptr<T>(&object));

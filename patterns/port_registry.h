@@ -3,6 +3,7 @@
 // sender thread through an immutable snapshot swapped in O(1) (docs/patterns/ports.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "patterns/channel.h"
 #include "patterns/port.h"
@@ -317,7 +318,7 @@ send_result registry_reader<Message>::try_send(std::string_view name, Message&& 
     if (!target)
     {
         // Single writer (this reader's thread): a load and a store.
-        state->unknown.store(state->unknown.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        count_up(state->unknown);
         return send_result::unknown_name;
     }
     return target->try_send(std::move(message));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/cache_line.h"
+#include "core/counter.h"
 #include "core/contracts.h"
 
 #include <atomic>
@@ -224,8 +225,8 @@ inline port_address port_table::open(void* state)
     // Pairs with the seq_cst load in channel::try_send (and the acquire in is_open): a sender that sees the new
     // generation also sees `state`.
     s.generation.store(generation, std::memory_order_release);
-    open_count.store(open_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // under the mutex
-    opened_count.store(opened_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count_up(open_count);  // under the mutex
+    count_up(opened_count);
     return port_address(this, index, generation);
 }
 

@@ -3,6 +3,7 @@
 // (docs/patterns/ports.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane_stats.h"
 #include "patterns/channel.h"
@@ -118,11 +119,6 @@ public:
     [[nodiscard]] lane_stats stats(std::size_t lane) const noexcept COURIER_REALTIME { return replies.stats(lane); }
 
 private:
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        // Single writer (the requester thread): a load and a store.
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
 
     port<reply_type> replies;  // drained by the requester thread; closed when this dies (control)
 
@@ -161,7 +157,7 @@ request_ticket requester<Question, Answer>::try_request(const channel<request_ty
         question = std::move(request.body);  // untouched, as far as the caller can tell
         return {result, 0};
     }
-    bump(sent);
+    count_up(sent);
     return {result, next_id++};
 }
 
@@ -171,7 +167,7 @@ std::size_t requester<Question, Answer>::drain_replies(Handler&& handle, std::si
 {
     return replies.drain(
         [&](reply_type&& reply) {
-            bump(answered);
+            count_up(answered);
             handle(reply.id, std::move(reply.body));
         },
         budget);

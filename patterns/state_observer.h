@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/cache_line.h"
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 #include "core/role_guard.h"
@@ -397,7 +398,7 @@ std::optional<std::uint64_t> state_query_asker<Request, Reply>::try_ask(const Re
     if (outstanding == owner->max_in_flight())
     {
         // Single writer (this thread): a load and a store, no read-modify-write needed.
-        owner->refused.store(owner->refused.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        count_up(owner->refused);
         return std::nullopt;
     }
     // Cannot fail: fewer than max_in_flight requests are outstanding, and the request lane holds that many.

@@ -3,6 +3,7 @@
 // which the audio side splits into sub-blocks at the event times (docs/patterns/timed_events.md).
 #pragma once
 
+#include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane.h"
 
@@ -125,12 +126,6 @@ private:
         if (capacity == 0)
             throw std::invalid_argument("courier::timed_events: buffer capacity must be at least 1");
         return capacity;
-    }
-
-    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept COURIER_REALTIME
-    {
-        // Single writer (the audio thread): a load and a store, no read-modify-write needed.
-        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 
     // Written at setup only.
@@ -345,8 +340,8 @@ timed_block<Event> timed_event_receiver<Event>::begin_block(std::uint64_t block_
     while (due < count && entries[due].time < block_end)
         ++due;
 
-    timed_events<Event>::add(owner->late_count, late);
-    timed_events<Event>::add(owner->full_count, full);
+    count_up(owner->late_count, late);
+    count_up(owner->full_count, full);
     owner->scheduled_count.store(count, std::memory_order_relaxed);  // a counter for display
     return timed_block<Event>(std::span<const timed_event<Event>>(entries, due), block_start, frames);
 }

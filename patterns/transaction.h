@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/byte_ring.h"
+#include "core/counter.h"
 #include "core/contracts.h"
 
 #include <array>
@@ -174,11 +175,6 @@ private:
 
     static std::size_t ring_bytes(std::size_t max_items, std::size_t queued);
 
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept COURIER_REALTIME
-    {
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // single writer
-    }
-
     byte_ring ring;
     const std::size_t most_items;
 
@@ -206,7 +202,7 @@ public:
         COURIER_EXPECTS(owner != nullptr);
         if (items.size() > owner->most_items)
         {
-            transaction<T>::bump(owner->refused_too_large);
+            count_up(owner->refused_too_large);
             return ring_status::oversize;
         }
         // One record: written whole, then published by the ring's one release store in commit().
