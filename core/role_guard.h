@@ -13,7 +13,7 @@ namespace courier {
 /// Remembers the first thread that acts in a role (say, "sender of this lane") and reports a contract
 /// violation when another thread acts in it while the first may still be there. This is the classic silent
 /// SPSC bug: two producers on one queue corrupt it without a crash until much later. With COURIER_CHECKS
-/// off the guard is empty and costs nothing.
+/// off check() does nothing; the guard keeps its (unused) member so that layouts never depend on the setting.
 ///
 /// Threads are told apart by std::thread::id, which the C library may give to a new thread once an old one
 /// has been joined. So the guard catches two live threads sharing a role (the bug); a thread that takes over
@@ -44,16 +44,14 @@ public:
     /// Thread: setup. Real-time: wait-free.
     void reset() noexcept COURIER_REALTIME
     {
-#if COURIER_CHECKS
         owner_thread.store(std::thread::id{}, std::memory_order_relaxed);
-#endif
     }
 
 private:
-#if COURIER_CHECKS
-    // Written by the first thread to call check(), and by reset().
+    // Written by the first thread to call check(), and by reset(). Present whether or not checks are on, so
+    // every object holding a guard has one layout in every translation unit: a library built with NDEBUG and
+    // a plugin built without it can share a lane.
     std::atomic<std::thread::id> owner_thread{};
-#endif
 };
 
 }  // namespace courier

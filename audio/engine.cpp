@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+// The engine's bodies and the patterns it is built from (audio/README.md).
+#include "audio/engine.h"
+
+#include "core/mailbox.h"
+#include "patterns/state_observer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace courier::audio {
+namespace {
+
+std::size_t positive(std::size_t n, const char* what)
+{
+    if (n == 0)
+        throw std::invalid_argument(std::string("courier::audio::engine: ") + what + " must be at least 1");
+    return n;
+}
+
+std::unique_ptr<audio_graph> not_null(std::unique_ptr<audio_graph> graph)
+{
+    if (graph == nullptr)
+        throw std::invalid_argument("courier::audio::engine: the initial graph must not be null");
+    return graph;
+}
+
+using scope_buffer = std::vector<float>;
+
+}  // namespace
+
+namespace detail {
+
+// Everything the engine shares between threads, allocated in the constructor. Compiled in this file only, with
+// courier::audio's COURIER_CHECKS, so its layout is the same for every program that links the library.
+struct engine_state
+{
+    engine_state(std::unique_ptr<audio_graph> initial, const engine_config& c)
+        : settings(c), graphs(not_null(std::move(initial)), positive(c.max_graphs_in_flight, "max_graphs_in_flight")),
+          immediate(positive(c.max_producers, "max_producers"), positive(c.mailbox_capacity, "mailbox_capacity")),
+          immediate_in(immediate.receiver()),
+          timed(positive(c.timed_capacity, "timed_capacity"), positive(c.timed_buffer, "timed_buffer")),
+          timed_in(timed.receiver()), meters_out(meters.publisher()), meters_in(meters.reader()),
+          scope(positive(c.scope_buffers, "scope_buffers"), scope_buffer(positive(c.scope_frames, "scope_frames"), 0.0F))
+    {
+        positive(c.message_budget, "message_budget");
+        senders.reserve(c.max_producers);
+    }
+
+    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept COURIER_REALTIME
+    {
+        // Single writer (the audio thread): a load and a store; a counter, nothing is read through it.
+        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+
+    void publish_meters(float* const* out, std::size_t channels, std::size_t frames, std::uint64_t end_frame,
+                        const audio_graph& graph) noexcept COURIER_REALTIME;
+    void feed_scope(const float* channel, std::size_t frames) noexcept COURIER_REALTIME;
+
+    const engine_config settings;
+    double seconds_per_frame = 1.0 / 48000.0;  // written in prepare() only
+
+    swap_and_retire<audio_graph> graphs;
+    mailbox<engine_event> immediate;
+    mailbox_receiver<engine_event> immediate_in;
+    std::vector<lane_sender<engine_event>> senders;  // grown by add_producer (reserved: never reallocates)
+    timed_events<engine_event> timed;
+    timed_event_receiver<engine_event> timed_in;
+    timed_event_sender<engine_event> timed_out;
+    state_observer<engine_meters> meters;
+    state_publisher<engine_meters> meters_out;
+    state_reader<engine_meters> meters_in;
+    buffer_pool<scope_buffer> scope;
+    // Audio thread only: the scope buffer being filled (declared after `scope`, so it goes back first).
+    buffer_lease<scope_buffer> scope_fill;
+    std::size_t scope_position = 0;
+
+    // Written by the audio thread only, read by stats() anywhere (relaxed: counters).
+    static_assert(std::atomic<double>::is_always_lock_free);
+    std::atomic<std::uint64_t> callbacks{0};
+    std::atomic<std::uint64_t> frame_clock{0};
+    std::atomic<double> max_load{0.0};
+    std::atomic<double> load_sum{0.0};
+    std::atomic<std::uint64_t> over_budget{0};
+    std::atomic<std::uint64_t> immediate_applied{0};
+    std::atomic<std::uint64_t> timed_applied{0};
+    std::atomic<std::uint64_t> max_per_callback{0};
+    std::atomic<std::uint64_t> budget_exhausted{0};
+};
+
+void engine_state::publish_meters(float* const* out, std::size_t channels, std::size_t frames,
+                                  std::uint64_t end_frame, const audio_graph& graph) noexcept
+{
+    engine_meters m;
+    m.frame = end_frame;
+    m.activity = graph.activity();
+    for (std::size_t c = 0; c < std::min<std::size_t>(2, channels); ++c)
+    {
+        float peak = 0.0F;
+        double energy = 0.0;
+        for (std::size_t i = 0; i < frames; ++i)
+        {
+            peak = std::max(peak, std::fabs(out[c][i]));
+            energy += static_cast<double>(out[c][i]) * static_cast<double>(out[c][i]);
+        }
+        m.peak[c] = peak;
+        m.rms[c] = frames == 0 ? 0.0F : static_cast<float>(std::sqrt(energy / static_cast<double>(frames)));
+    }
+    meters_out.publish(m);
+}
+
+void engine_state::feed_scope(const float* channel, std::size_t frames) noexcept
+{
+    std::size_t done = 0;
+    while (done < frames)
+    {
+        if (!scope_fill)
+        {
+            scope_fill = scope.try_acquire();  // empty when the reader holds them all: counted in `starved`
+            scope_position = 0;
+            if (!scope_fill)
+                return;  // the rest of this block is not scoped; the next block tries again
+        }
+        scope_buffer& buffer = *scope_fill.get();
+        const std::size_t n = std::min(frames - done, buffer.size() - scope_position);
+        std::copy_n(channel + done, n, buffer.begin() + static_cast<std::ptrdiff_t>(scope_position));
+        scope_position += n;
+        done += n;
+        if (scope_position == buffer.size())
+            scope.send(std::move(scope_fill));  // cannot fail: the loop's lanes hold every buffer
+    }
+}
+
+}  // namespace detail
+
+bool engine_sender::try_send(const engine_event& event) noexcept
+{
+    COURIER_EXPECTS(state != nullptr);
+    return state->senders[index].try_send(event);
+}
+
+bool engine_timed_sender::try_send(std::uint64_t frame, const engine_event& event) noexcept
+{
+    COURIER_EXPECTS(state != nullptr);
+    return state->timed_out.try_send(frame, event);
+}
+
+engine::engine(std::unique_ptr<audio_graph> initial, const engine_config& config)
+    : state(std::make_unique<detail::engine_state>(std::move(initial), config))
+{
+}
+
+engine::~engine() = default;  // ✗ the scope lease, the graphs, queued messages and buffers die here
+
+void engine::prepare(const stream_config& actual)
+{
+    shape = actual;
+    state->seconds_per_frame = 1.0 / actual.sample_rate;
+    state->graphs.current().prepare(actual.sample_rate, actual.block_size);
+    // A new stream may call process() from a new thread.
+    state->graphs.reset_thread_roles();
+    state->immediate_in.reset_thread_role();
+    state->scope.reset_thread_roles();
+}
+
+engine_sender engine::add_producer()
+{
+    state->senders.push_back(state->immediate.add_producer());  // throws std::length_error past max_producers
+    return engine_sender(*state, state->senders.size() - 1);
+}
+
+engine_timed_sender engine::timed_sender()
+{
+    state->timed_out = state->timed.sender();  // throws std::logic_error the second time
+    return engine_timed_sender(*state);
+}
+
+bool engine::try_publish_graph(std::unique_ptr<audio_graph>& fresh)
+{
+    COURIER_EXPECTS(fresh != nullptr);
+    fresh->prepare(shape.sample_rate, shape.block_size);
+    return state->graphs.try_publish(std::move(fresh));
+}
+
+std::size_t engine::collect_graphs() noexcept
+{
+    return state->graphs.collect();  // ✗ replaced graphs die here, on the control thread
+}
+
+void engine::process(const float* const* in, float* const* out, std::size_t frames) noexcept
+{
+    static_cast<void>(in);
+    detail::engine_state& s = *state;
+    const auto started = std::chrono::steady_clock::now();
+
+    // 1. The newest graph, in O(1); replaced graphs travel back to collect_graphs().
+    audio_graph& graph = s.graphs.acquire();
+
+    // 2. Immediate messages, at most `message_budget` of them, in effect from frame 0.
+    const std::size_t now_applied =
+        s.immediate_in.drain([&graph](engine_event&& e) noexcept { graph.apply(e); }, s.settings.message_budget);
+    if (now_applied == s.settings.message_budget)
+        detail::engine_state::add(s.budget_exhausted, 1);
+
+    // 3. Timed events, each at its frame: render sub-blocks cut at the event times.
+    const std::uint64_t block_start = s.frame_clock.load(std::memory_order_relaxed);
+    const auto block = s.timed_in.begin_block(block_start, static_cast<std::uint32_t>(frames));
+    std::size_t timed_count = 0;
+    for (const sub_block<engine_event>& part : block)
+    {
+        for (const timed_event<engine_event>& e : part.events)
+            graph.apply(e.event);
+        timed_count += part.events.size();
+        if (part.frames > 0 && out != nullptr)
+            graph.render(out, shape.output_channels, part.offset, part.frames);
+    }
+
+    // 4. Meters and scope.
+    if (out != nullptr && shape.output_channels > 0)
+    {
+        s.publish_meters(out, shape.output_channels, frames, block_start + frames, graph);
+        s.feed_scope(out[0], frames);
+    }
+
+    // 5. Statistics (single writer: loads and stores, relaxed; they are counters).
+    detail::engine_state::add(s.immediate_applied, now_applied);
+    detail::engine_state::add(s.timed_applied, timed_count);
+    const std::uint64_t applied = now_applied + timed_count;
+    if (applied > s.max_per_callback.load(std::memory_order_relaxed))
+        s.max_per_callback.store(applied, std::memory_order_relaxed);
+    s.frame_clock.store(block_start + frames, std::memory_order_relaxed);
+
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    const double period = static_cast<double>(std::max<std::size_t>(frames, 1)) * s.seconds_per_frame;
+    const double load = took.count() / period;
+    s.load_sum.store(s.load_sum.load(std::memory_order_relaxed) + load, std::memory_order_relaxed);
+    if (load > s.max_load.load(std::memory_order_relaxed))
+        s.max_load.store(load, std::memory_order_relaxed);
+    if (load > s.settings.over_budget_load)
+        detail::engine_state::add(s.over_budget, 1);
+    detail::engine_state::add(s.callbacks, 1);
+}
+
+bool engine::try_read_meters(engine_meters& into) noexcept
+{
+    if (!state->meters_in.update())
+        return false;
+    into = state->meters_in.value();
+    return true;
+}
+
+std::uint64_t engine::meters_published() const noexcept
+{
+    return state->meters.published();
+}
+
+std::size_t engine::try_read_scope(std::span<float> into) noexcept
+{
+    buffer_lease<scope_buffer> full = state->scope.try_receive();
+    if (!full)
+        return 0;
+    const std::size_t n = std::min(into.size(), full.get()->size());
+    std::copy_n(full.get()->begin(), n, into.begin());
+    return n;
+}  // `full` drops here: the buffer goes back through the return lane
+
+lane_stats engine::mailbox_stats(std::size_t index) const noexcept
+{
+    return state->immediate.stats(index);
+}
+
+std::size_t engine::producer_count() const noexcept
+{
+    return state->immediate.producer_count();
+}
+
+timed_events_stats engine::timed_stats() const noexcept
+{
+    return state->timed.stats();
+}
+
+swap_and_retire_stats engine::graph_stats() const noexcept
+{
+    return state->graphs.stats();
+}
+
+buffer_pool_stats engine::scope_stats() const noexcept
+{
+    return state->scope.stats();
+}
+
+engine_stats engine::stats() const noexcept
+{
+    const detail::engine_state& s = *state;
+    engine_stats r;
+    // Counters written by the audio thread: relaxed loads, nothing is read through them.
+    r.callbacks = s.callbacks.load(std::memory_order_relaxed);
+    r.frames = s.frame_clock.load(std::memory_order_relaxed);
+    r.max_load = s.max_load.load(std::memory_order_relaxed);
+    r.mean_load =
+        r.callbacks == 0 ? 0.0 : s.load_sum.load(std::memory_order_relaxed) / static_cast<double>(r.callbacks);
+    r.over_budget = s.over_budget.load(std::memory_order_relaxed);
+    r.immediate_applied = s.immediate_applied.load(std::memory_order_relaxed);
+    r.timed_applied = s.timed_applied.load(std::memory_order_relaxed);
+    r.max_messages_per_callback = s.max_per_callback.load(std::memory_order_relaxed);
+    r.mean_messages_per_callback =
+        r.callbacks == 0 ? 0.0
+                         : static_cast<double>(r.immediate_applied + r.timed_applied) / static_cast<double>(r.callbacks);
+    r.budget_exhausted = s.budget_exhausted.load(std::memory_order_relaxed);
+    const timed_events_stats t = s.timed.stats();
+    r.late_events = t.late;
+    const swap_and_retire_stats g = s.graphs.stats();
+    r.graphs_adopted = g.publications.received;
+    r.sends_refused = t.lane.refused + g.returns.refused;
+    for (std::size_t i = 0; i < s.immediate.producer_count(); ++i)
+        r.sends_refused += s.immediate.stats(i).refused;
+    const buffer_pool_stats p = s.scope.stats();
+    r.scope_sent = p.sent;
+    r.scope_starved = p.starved;
+    return r;
+}
+
+}  // namespace courier::audio

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+// Tests for audio/disk_streamer.h: the file's frames arrive in order and bit-exact when the worker keeps up; a
+// slowed worker gives counted underruns heard as silence, never a wait; the end and looping; clear errors.
+#include "audio/disk_streamer.h"
+
+#include "audio/driver_error.h"
+#include "audio/offline_driver.h"
+
+#include "tests/support/allocation_counter.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+using courier::audio::disk_streamer;
+using courier::audio::disk_streamer_config;
+
+namespace {
+
+// A stereo file whose every sample is nonzero and tells its frame: left (f % 1000 + 1) / 2048, right negated.
+struct ramp_source final : courier::audio::audio_callback
+{
+    std::uint64_t frame = 0;
+    void process(const float* const*, float* const* out, std::size_t frames) noexcept COURIER_REALTIME override
+    {
+        for (std::size_t i = 0; i < frames; ++i, ++frame)
+        {
+            out[0][i] = static_cast<float>(frame % 1000 + 1) / 2048.0F;
+            out[1][i] = -out[0][i];
+        }
+    }
+};
+
+float expected_left(std::uint64_t frame)
+{
+    return static_cast<float>(frame % 1000 + 1) / 2048.0F;
+}
+
+std::filesystem::path write_ramp(std::size_t frames)
+{
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("courier_disk_streamer_" + std::to_string(::getpid()) + "_" + std::to_string(frames) + ".wav");
+    ramp_source source;
+    courier::audio::offline_driver driver({48000.0, 512, 0, 2});
+    driver.render_to_file(source, frames, path);
+    return path;
+}
+
+// The audio side, paced by the disk: before each block, wait until the worker has a block ready (or the file
+// has ended), as a device whose period is longer than a disk read would find it.
+void wait_for_block(const disk_streamer& s)
+{
+    while (true)
+    {
+        const auto st = s.stats();
+        if (st.blocks_read > st.blocks_received || st.finished)
+            return;
+        std::this_thread::yield();
+    }
+}
+
+}  // namespace
+
+TEST_CASE("disk_streamer")
+{
+    SUBCASE("mix adds the file's frames in order, bit for bit, and never underruns when the worker keeps up")
+    {
+        const auto path = write_ramp(10000);
+        disk_streamer_config config;
+        config.block_frames = 1000;
+        config.buffers = 3;
+        disk_streamer s(path, config);
+        CHECK(s.channels() == 2);
+        CHECK(s.sample_rate() == 48000.0);
+        CHECK(s.length_frames() == 10000);
+        s.start();
+        REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
+        std::vector<float> left(256), right(256);
+        float* out[] = {left.data(), right.data()};
+        std::uint64_t frame = 0;
+        std::size_t wrong = 0;
+        while (!s.stats().finished)
+        {
+            wait_for_block(s);
+            std::fill(left.begin(), left.end(), 0.0F);
+            std::fill(right.begin(), right.end(), 0.0F);
+            const std::size_t got = s.mix(out, 2, 0, 256);
+            for (std::size_t i = 0; i < got; ++i, ++frame)
+                if (left[i] != expected_left(frame) || right[i] != -expected_left(frame))
+                    ++wrong;
+            if (got < 256 && !s.stats().finished && s.stats().underruns > 0)
+                break;
+        }
+        const auto st = s.stats();
+        CHECK(wrong == 0);
+        CHECK(frame == 10000);
+        CHECK(st.frames_mixed == 10000);
+        CHECK(st.underruns == 0);
+        CHECK(st.underrun_frames == 0);
+        CHECK(st.requests >= 10);
+        CHECK(st.requests_refused == 0);
+        s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("mix adds nothing and counts an underrun when no block is ready, then continues where it was")
+    {
+        const auto path = write_ramp(4000);
+        disk_streamer_config config;
+        config.block_frames = 500;
+        config.buffers = 2;
+        config.worker_delay = std::chrono::milliseconds(20);  // a slow disk
+        disk_streamer s(path, config);
+        s.start();
+        std::vector<float> left(100, 0.0F), right(100, 0.0F);
+        float* out[] = {left.data(), right.data()};
+        // At once, long before the worker's 20 ms read: silence, counted, and no waiting.
+        const auto before = std::chrono::steady_clock::now();
+        CHECK(s.mix(out, 2, 0, 100) == 0);
+        CHECK(std::chrono::steady_clock::now() - before < std::chrono::milliseconds(20));
+        CHECK(std::all_of(left.begin(), left.end(), [](float x) { return x == 0.0F; }));
+        CHECK(s.stats().underruns == 1);
+        CHECK(s.stats().underrun_frames == 100);
+        // Once a block is there, the stream starts at frame 0: nothing was skipped.
+        wait_for_block(s);
+        CHECK(s.mix(out, 2, 0, 100) == 100);
+        CHECK(left[0] == expected_left(0));
+        CHECK(left[99] == expected_left(99));
+        // Flat out, faster than the slow worker: underruns pile up, frames stay in order.
+        std::uint64_t frame = 100;
+        std::size_t wrong = 0;
+        std::uint64_t calls = 2;
+        for (int block = 0; block < 200 && !s.stats().finished; ++block, ++calls)
+        {
+            std::fill(left.begin(), left.end(), 0.0F);
+            const std::size_t got = s.mix(out, 2, 0, 100);
+            for (std::size_t i = 0; i < got; ++i, ++frame)
+                wrong += left[i] == expected_left(frame) ? 0U : 1U;
+            for (std::size_t i = got; i < 100; ++i)
+                wrong += left[i] == 0.0F ? 0U : 1U;  // the underrun's part is silence
+        }
+        CHECK(wrong == 0);
+        CHECK(s.stats().underruns > 1);
+        // Every frame asked for was either the file's next frame or counted silence (the stream had not ended).
+        REQUIRE_FALSE(s.stats().finished);
+        CHECK(s.stats().frames_mixed + s.stats().underrun_frames == calls * 100);
+        CHECK(s.stats().frames_mixed == frame);
+        s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("mix starts again at the file's first frame after its end when looping")
+    {
+        const auto path = write_ramp(1500);
+        disk_streamer_config config;
+        config.block_frames = 400;  // not a divisor of 1500: a block spans the wrap
+        config.buffers = 2;
+        config.loop = true;
+        config.gain = 0.5F;
+        disk_streamer s(path, config);
+        s.start();
+        std::vector<float> left(100), right(100);
+        float* out[] = {left.data(), right.data()};
+        std::size_t wrong = 0;
+        for (std::uint64_t frame = 0; frame < 4000;)
+        {
+            wait_for_block(s);
+            std::fill(left.begin(), left.end(), 0.0F);
+            const std::size_t got = s.mix(out, 2, 0, 100);
+            for (std::size_t i = 0; i < got; ++i, ++frame)
+                wrong += left[i] == 0.5F * expected_left(frame % 1500) ? 0U : 1U;
+        }
+        CHECK(wrong == 0);
+        CHECK_FALSE(s.stats().finished);
+        s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("mix neither allocates nor frees")
+    {
+        const auto path = write_ramp(3000);
+        disk_streamer_config config;
+        config.block_frames = 256;
+        disk_streamer s(path, config);
+        s.start();
+        REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
+        std::vector<float> left(64), right(64);
+        float* out[] = {left.data(), right.data()};
+        std::size_t heap_calls = 0;
+        for (int block = 0; block < 40; ++block)
+        {
+            wait_for_block(s);
+            courier::test::allocation_counter heap;
+            static_cast<void>(s.mix(out, 2, 0, 64));
+            heap_calls += heap.count();
+        }
+        CHECK(heap_calls == 0);
+        s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("the constructor throws driver_error naming the path when the file cannot be opened")
+    {
+        try
+        {
+            disk_streamer s("/nonexistent/courier.wav");
+            FAIL("no exception");
+        }
+        catch (const courier::audio::driver_error& e)
+        {
+            CHECK(std::string(e.what()).find("/nonexistent/courier.wav") != std::string::npos);
+        }
+    }
+}
