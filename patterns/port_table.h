@@ -169,7 +169,8 @@ private:
     std::vector<slot> slots;
     std::unique_ptr<lane_gate[]> gates;  // capacity × max_lanes, mutable through const channels
 
-    // Written by control threads under `control`.
+    // Written by control threads under `control`: open() and close() lock it, never the audio thread or a
+    // sender (try_send reads only the atomics in `slots` and `gates`).
     std::mutex control;
     std::vector<std::uint32_t> free_slots;  // a stack; reserved at setup
     std::atomic<std::size_t> open_count{0};
