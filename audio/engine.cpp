@@ -36,8 +36,7 @@ using scope_buffer = std::vector<float>;
 
 namespace detail {
 
-// Everything the engine shares between threads, allocated in the constructor. Compiled in this file only, with
-// courier::audio's COURIER_CHECKS, so its layout is the same for every program that links the library.
+// Everything the engine shares between threads, allocated in the constructor, in this file only.
 struct engine_state
 {
     engine_state(std::unique_ptr<audio_graph> initial, const engine_config& c)

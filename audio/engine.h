@@ -119,9 +119,7 @@ private:
 ///
 /// It is not a template: the graph is an audio_graph (one virtual call per sub-block) and the messages are
 /// engine_event (16 bytes), so any graph, the synth's or a plugin's, runs in the one compiled engine. The
-/// patterns live behind a pointer, in engine.cpp (always compiled with COURIER_CHECKS=1): their layout
-/// depends on COURIER_CHECKS (role guards), and a program built with checks on or off must be able to link
-/// the one courier::audio (audio/README.md).
+/// patterns live behind a pointer, in engine.cpp, so users of this header need none of their headers.
 ///
 /// Threads: one audio thread (process); one control thread for graphs, meters, scope and stats; up to
 /// max_producers threads with an engine_sender each; one sequencer thread with the engine_timed_sender.

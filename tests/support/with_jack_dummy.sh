@@ -33,6 +33,16 @@ export JACK_NO_AUDIO_RESERVATION=1
 export JACK_DEFAULT_SERVER="$name"
 export COURIER_JACK_SERVER="$name"
 
+# A jackd killed without cleaning up (a timed-out test, a stopped session) leaves its registration in /dev/shm,
+# and JACK refuses new servers once its small registry is full ("Too many servers already active"). When no
+# jackd runs at all, nothing can be using those files, so clear them. The lock keeps two of these scripts
+# (ctest -j) from clearing while the other's server starts; it is released once the server is ready.
+exec 9>"${TMPDIR:-/tmp}/courier-jack-start.lock"
+flock 9
+if ! pgrep -x jackd >/dev/null 2>&1; then
+  rm -f /dev/shm/jack-shm-registry /dev/shm/jack_db-* /dev/shm/jack_courier-test-* /dev/shm/jack_sem.*courier-test-*
+fi
+
 jackd --name "$name" --no-realtime -d dummy -r "$rate" -p "$period" >"$log" 2>&1 &
 jackd_pid=$!
 
@@ -46,6 +56,7 @@ stop_server() {
     kill -0 "$jackd_pid" 2>/dev/null && kill -KILL "$jackd_pid" 2>/dev/null
   fi
   wait "$jackd_pid" 2>/dev/null
+  rm -f /dev/shm/jack_"$name"_* /dev/shm/jack_sem.*_"$name"_*  # left behind only if it had to be killed
   rm -f "$log"
 }
 trap stop_server EXIT
@@ -72,6 +83,7 @@ if [ "$ready" -ne 1 ]; then
   exit 1
 fi
 echo "with_jack_dummy: JACK server '$name' running (dummy backend, $rate Hz, $period frames), pid $jackd_pid"
+flock -u 9
 
 "$@"
 status=$?
