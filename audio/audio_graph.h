@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 
 namespace courier::audio {
 
@@ -43,6 +45,24 @@ public:
     /// Thread: audio. Real-time: wait-free (every implementation must be).
     virtual void render(float* const* out, std::size_t channels, std::size_t offset,
                         std::size_t frames) noexcept COURIER_REALTIME = 0;
+
+    /// The graph's processors that can be addressed by name: the engine opens a port for each (engine.h,
+    /// "Processors by name"), and a message sent to processor i's port reaches apply_to(i, ...). Every graph an
+    /// engine runs must list the same names in the same order. Default: none (the mailbox and timed events
+    /// still reach apply()).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] virtual std::span<const std::string_view> processors() const noexcept COURIER_REALTIME
+    {
+        return {};
+    }
+
+    /// Applies a message sent to the port of processor `index` (an index into processors()). Default: apply().
+    /// Thread: audio. Real-time: wait-free (every implementation must be).
+    virtual void apply_to(std::size_t index, const engine_event& event) noexcept COURIER_REALTIME
+    {
+        static_cast<void>(index);
+        apply(event);
+    }
 
     /// A small number the engine publishes with its meters (the synth: voices sounding).
     /// Thread: audio. Real-time: wait-free.

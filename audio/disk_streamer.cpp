@@ -55,17 +55,31 @@ struct disk_streamer_state
     disk_streamer_state(const std::filesystem::path& path, const disk_streamer_config& c);
 
     void read_block(chunk& into);  // worker thread
+    std::size_t read_file(float* into, std::size_t frames);  // worker thread: file frames, looping as set
+    bool next_source_frame();  // worker thread: moves the resampler on by one file frame; false at the end
 
     const disk_streamer_config settings;
     SF_INFO info{};
     std::unique_ptr<SNDFILE, sndfile_closer> file;
     bool file_ended = false;  // worker thread only
 
+    // Resampling (set_output_rate; used by the worker thread only once it starts): the file frames `before` and
+    // `after` the output position, `phase` in [0, 1) between them, read through `source` in blocks.
+    double step = 1.0;  // file frames per output frame; 1: no resampling
+    std::vector<float> source;
+    std::size_t source_frames = 0;
+    std::size_t source_next = 0;
+    std::vector<float> before;
+    std::vector<float> after;
+    double phase = 0.0;
+    bool source_ended = false;
+
     buffer_pool<chunk> loop;
     // Audio thread only: the buffer being played (declared after `loop`, so it goes back first).
     buffer_lease<chunk> current;
     std::size_t position = 0;
     bool finished = false;
+    float gain = 1.0F;  // audio thread only: set_gain(), starts at settings.gain
 
     worker_loop<fill_free_buffers> worker;
     bool started = false;  // control thread only
@@ -118,19 +132,62 @@ disk_streamer_state::disk_streamer_state(const std::filesystem::path& path, cons
         throw driver_error("disk_streamer: cannot open '" + path.string() + "': " + sf_strerror(nullptr));
     if (info.channels <= 0)
         throw driver_error("disk_streamer: '" + path.string() + "' has no channels");
+    gain = std::clamp(c.gain, 0.0F, 4.0F);
 }
 
 void disk_streamer_state::read_block(chunk& into)
 {
+    if (step == 1.0)
+    {
+        into.frames = read_file(into.samples.data(), settings.block_frames);
+        return;
+    }
+    // Linear interpolation between the file frames around each output frame.
+    const auto width = static_cast<std::size_t>(info.channels);
+    std::size_t made = 0;
+    while (made < settings.block_frames && !source_ended)
+    {
+        const auto t = static_cast<float>(phase);
+        for (std::size_t c = 0; c < width; ++c)
+            into.samples[made * width + c] = before[c] + t * (after[c] - before[c]);
+        ++made;
+        phase += step;
+        while (phase >= 1.0 && !source_ended)
+        {
+            phase -= 1.0;
+            source_ended = !next_source_frame();
+        }
+    }
+    into.frames = made;
+}
+
+bool disk_streamer_state::next_source_frame()
+{
+    const auto width = static_cast<std::size_t>(info.channels);
+    if (source_next == source_frames)
+    {
+        source_frames = read_file(source.data(), source.size() / width);
+        source_next = 0;
+        if (source_frames == 0)
+            return false;
+    }
+    before.swap(after);
+    std::copy_n(source.begin() + static_cast<std::ptrdiff_t>(source_next * width), width, after.begin());
+    ++source_next;
+    return true;
+}
+
+std::size_t disk_streamer_state::read_file(float* into, std::size_t frames)
+{
     const auto width = static_cast<std::size_t>(info.channels);
     std::size_t got = 0;
     bool just_rewound = false;
-    while (got < settings.block_frames && !file_ended)
+    while (got < frames && !file_ended)
     {
-        const sf_count_t n = sf_readf_float(file.get(), into.samples.data() + got * width,
-                                            static_cast<sf_count_t>(settings.block_frames - got));
+        const sf_count_t n =
+            sf_readf_float(file.get(), into + got * width, static_cast<sf_count_t>(frames - got));
         got += static_cast<std::size_t>(std::max<sf_count_t>(n, 0));
-        if (n <= 0 || got < settings.block_frames)
+        if (n <= 0 || got < frames)
         {
             // Loop back to the start; a read that returns nothing right after a seek is an error: end there.
             if (settings.loop && info.frames > 0 && (n > 0 || !just_rewound))
@@ -144,7 +201,7 @@ void disk_streamer_state::read_block(chunk& into)
         }
         just_rewound = false;
     }
-    into.frames = got;
+    return got;
 }
 
 }  // namespace detail
@@ -157,7 +214,33 @@ disk_streamer::disk_streamer(const std::filesystem::path& path, const disk_strea
 disk_streamer::~disk_streamer()
 {
     stop();
+    // The worker has stopped, and the audio side with it (the destructor's precondition): this thread takes
+    // over their ends of the loop, so the buffer the audio side was playing goes home from here.
+    state->loop.reset_thread_roles();
 }  // ✗ the worker, the buffers and the file die here, on the control thread
+
+void disk_streamer::set_output_rate(double rate)
+{
+    detail::disk_streamer_state& s = *state;
+    if (s.started)
+        throw std::logic_error("courier::audio::disk_streamer: set_output_rate() after start()");
+    if (!(rate >= 0.0))
+        throw std::invalid_argument("courier::audio::disk_streamer: the output rate must not be negative");
+    if (rate == 0.0 || rate == static_cast<double>(s.info.samplerate))
+    {
+        s.step = 1.0;
+        return;
+    }
+    const auto width = static_cast<std::size_t>(s.info.channels);
+    s.step = static_cast<double>(s.info.samplerate) / rate;
+    s.source.assign(s.settings.block_frames * width, 0.0F);
+    s.before.assign(width, 0.0F);
+    s.after.assign(width, 0.0F);
+    s.source_frames = s.source_next = 0;
+    s.phase = 0.0;
+    // Output frame 0 is file frame 0: `after` holds it, and the first step moves it to `before`.
+    s.source_ended = !s.next_source_frame() || !s.next_source_frame();
+}
 
 void disk_streamer::start()
 {
@@ -221,7 +304,7 @@ std::size_t disk_streamer::mix(float* const* out, std::size_t channels, std::siz
             const float* from = c.samples.data() + s.position * width + ch % width;
             float* to = out[ch] + offset + done;
             for (std::size_t i = 0; i < n; ++i)
-                to[i] += s.settings.gain * from[i * width];
+                to[i] += s.gain * from[i * width];
         }
         s.position += n;
         done += n;
@@ -233,6 +316,16 @@ std::size_t disk_streamer::mix(float* const* out, std::size_t channels, std::siz
     }
     detail::disk_streamer_state::add(s.frames_mixed, done);
     return done;
+}
+
+void disk_streamer::set_gain(float linear) noexcept
+{
+    state->gain = std::clamp(linear, 0.0F, 4.0F);
+}
+
+float disk_streamer::gain() const noexcept
+{
+    return state->gain;
 }
 
 std::size_t disk_streamer::frames_ready() const noexcept

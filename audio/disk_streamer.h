@@ -65,6 +65,13 @@ public:
     disk_streamer(const disk_streamer&) = delete;
     disk_streamer& operator=(const disk_streamer&) = delete;
 
+    /// Plays the file at `rate` frames a second (the stream's rate): when it differs from the file's own rate,
+    /// the worker resamples (linear interpolation) so the file keeps its pitch and length; mix() then counts
+    /// frames at `rate`. 0 or the file's rate: no resampling (the default). Throws std::logic_error after
+    /// start() and std::invalid_argument for a negative rate.
+    /// Thread: setup (before start()). Real-time: no (allocates).
+    void set_output_rate(double rate);
+
     /// Starts the worker, which fills every buffer ahead of the first mix().
     /// Thread: control. Real-time: no (creates a thread).
     void start();
@@ -83,6 +90,14 @@ public:
     /// Thread: audio. Real-time: wait-free.
     std::size_t mix(float* const* out, std::size_t channels, std::size_t offset,
                     std::size_t frames) noexcept COURIER_REALTIME;
+
+    /// Sets the gain mix() applies from its next call (clamped to [0, 4]; starts at disk_streamer_config::gain).
+    /// Thread: audio. Real-time: wait-free.
+    void set_gain(float linear) noexcept COURIER_REALTIME;
+
+    /// The gain mix() applies now.
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] float gain() const noexcept COURIER_REALTIME;
 
     /// How many frames mix() can add now without an underrun, as far as the audio side can tell (the rest of
     /// the buffer it plays, plus the full blocks waiting); SIZE_MAX once the file has ended. An offline

@@ -3,6 +3,7 @@
 #include "audio/engine.h"
 
 #include "core/mailbox.h"
+#include "patterns/port_registry.h"
 #include "patterns/state_observer.h"
 
 #include <algorithm>
@@ -78,6 +79,10 @@ struct engine_state
     // Audio thread only: the scope buffer being filled (declared after `scope`, so it goes back first).
     buffer_lease<scope_buffer> scope_fill;
     std::size_t scope_position = 0;
+    // Set up by open_processor_ports() before the stream starts; the ports close (✗ with the messages still in
+    // them) in ~engine, on the control thread, while their table, which the owner keeps, still exists.
+    std::vector<std::string> processor_names;
+    std::vector<port<engine_event>> processor_ports;
 
     // Written by the audio thread only, read by stats() anywhere (relaxed: counters).
     static_assert(std::atomic<double>::is_always_lock_free);
@@ -87,6 +92,7 @@ struct engine_state
     std::atomic<double> load_sum{0.0};
     std::atomic<std::uint64_t> over_budget{0};
     std::atomic<std::uint64_t> immediate_applied{0};
+    std::atomic<std::uint64_t> port_applied{0};
     std::atomic<std::uint64_t> timed_applied{0};
     std::atomic<std::uint64_t> max_per_callback{0};
     std::atomic<std::uint64_t> budget_exhausted{0};
@@ -164,6 +170,10 @@ void engine::prepare(const stream_config& actual)
     // A new stream may call process() from a new thread.
     state->graphs.reset_thread_roles();
     state->immediate_in.reset_thread_role();
+    state->timed_in.reset_thread_role();
+    state->meters_out.reset_thread_role();
+    for (port<engine_event>& p : state->processor_ports)
+        p.reset_thread_role();
     state->scope.reset_thread_roles();
 }
 
@@ -182,6 +192,13 @@ engine_timed_sender engine::timed_sender()
 bool engine::try_publish_graph(std::unique_ptr<audio_graph>& fresh)
 {
     COURIER_EXPECTS(fresh != nullptr);
+    if (!state->processor_names.empty())
+    {
+        const std::span<const std::string_view> names = fresh->processors();
+        if (!std::equal(names.begin(), names.end(), state->processor_names.begin(), state->processor_names.end()))
+            throw std::invalid_argument("courier::audio::engine: a new graph must list the same processors as the "
+                                        "one the ports were opened for");
+    }
     fresh->prepare(shape.sample_rate, shape.block_size);
     return state->graphs.try_publish(std::move(fresh));
 }
@@ -203,7 +220,12 @@ void engine::process(const float* const* in, float* const* out, std::size_t fram
     // 2. Immediate messages, at most `message_budget` of them, in effect from frame 0.
     const std::size_t now_applied =
         s.immediate_in.drain([&graph](engine_event&& e) noexcept { graph.apply(e); }, s.settings.message_budget);
-    if (now_applied == s.settings.message_budget)
+    // 2b. Messages to the processors' ports, within what is left of the budget.
+    std::size_t port_count = 0;
+    for (std::size_t i = 0; i < s.processor_ports.size(); ++i)
+        port_count += s.processor_ports[i].drain([&graph, i](engine_event&& e) noexcept { graph.apply_to(i, e); },
+                                                 s.settings.message_budget - now_applied - port_count);
+    if (now_applied + port_count == s.settings.message_budget)
         detail::engine_state::add(s.budget_exhausted, 1);
 
     // 3. Timed events, each at its frame: render sub-blocks cut at the event times.
@@ -228,8 +250,9 @@ void engine::process(const float* const* in, float* const* out, std::size_t fram
 
     // 5. Statistics (single writer: loads and stores, relaxed; they are counters).
     detail::engine_state::add(s.immediate_applied, now_applied);
+    detail::engine_state::add(s.port_applied, port_count);
     detail::engine_state::add(s.timed_applied, timed_count);
-    const std::uint64_t applied = now_applied + timed_count;
+    const std::uint64_t applied = now_applied + port_count + timed_count;
     if (applied > s.max_per_callback.load(std::memory_order_relaxed))
         s.max_per_callback.store(applied, std::memory_order_relaxed);
     s.frame_clock.store(block_start + frames, std::memory_order_relaxed);
@@ -268,6 +291,41 @@ std::size_t engine::try_read_scope(std::span<float> into) noexcept
     return n;
 }  // `full` drops here: the buffer goes back through the return lane
 
+void engine::open_processor_ports(port_table& table)
+{
+    if (!state->processor_ports.empty())
+        throw std::logic_error("courier::audio::engine: open_processor_ports() called twice");
+    std::vector<std::string> names;
+    std::vector<port<engine_event>> ports;
+    for (const std::string_view name : state->graphs.current().processors())
+    {
+        names.emplace_back(name);
+        ports.emplace_back(table, state->settings.port_lanes, positive(state->settings.port_capacity, "port_capacity"));
+    }
+    state->processor_names = std::move(names);
+    state->processor_ports = std::move(ports);
+}
+
+const std::vector<std::string>& engine::processor_names() const noexcept
+{
+    return state->processor_names;
+}
+
+port<engine_event>& engine::processor_port(std::string_view name)
+{
+    const auto& names = state->processor_names;
+    const auto at = std::find(names.begin(), names.end(), name);
+    if (at == names.end())
+        throw std::out_of_range("courier::audio::engine: no processor port called '" + std::string(name) + "'");
+    return state->processor_ports[static_cast<std::size_t>(at - names.begin())];
+}
+
+void engine::register_processors(port_registry<engine_event>& registry, std::string_view prefix)
+{
+    for (std::size_t i = 0; i < state->processor_names.size(); ++i)
+        registry.add(std::string(prefix) + state->processor_names[i], state->processor_ports[i]);
+}
+
 lane_stats engine::mailbox_stats(std::size_t index) const noexcept
 {
     return state->immediate.stats(index);
@@ -305,11 +363,12 @@ engine_stats engine::stats() const noexcept
         r.callbacks == 0 ? 0.0 : s.load_sum.load(std::memory_order_relaxed) / static_cast<double>(r.callbacks);
     r.over_budget = s.over_budget.load(std::memory_order_relaxed);
     r.immediate_applied = s.immediate_applied.load(std::memory_order_relaxed);
+    r.port_applied = s.port_applied.load(std::memory_order_relaxed);
     r.timed_applied = s.timed_applied.load(std::memory_order_relaxed);
     r.max_messages_per_callback = s.max_per_callback.load(std::memory_order_relaxed);
     r.mean_messages_per_callback =
         r.callbacks == 0 ? 0.0
-                         : static_cast<double>(r.immediate_applied + r.timed_applied) / static_cast<double>(r.callbacks);
+                         : static_cast<double>(r.immediate_applied + r.port_applied + r.timed_applied) / static_cast<double>(r.callbacks);
     r.budget_exhausted = s.budget_exhausted.load(std::memory_order_relaxed);
     const timed_events_stats t = s.timed.stats();
     r.late_events = t.late;
@@ -318,6 +377,9 @@ engine_stats engine::stats() const noexcept
     r.sends_refused = t.lane.refused + g.returns.refused;
     for (std::size_t i = 0; i < s.immediate.producer_count(); ++i)
         r.sends_refused += s.immediate.stats(i).refused;
+    for (const port<engine_event>& p : s.processor_ports)
+        for (std::size_t lane = 0; lane < p.lane_count(); ++lane)
+            r.sends_refused += p.stats(lane).refused;
     const buffer_pool_stats p = s.scope.stats();
     r.scope_sent = p.sent;
     r.scope_starved = p.starved;

@@ -8,6 +8,7 @@
 #include "core/contracts.h"
 #include "core/lane_stats.h"
 #include "patterns/buffer_pool.h"
+#include "patterns/port.h"
 #include "patterns/swap_and_retire.h"
 #include "patterns/timed_events.h"
 
@@ -17,6 +18,14 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace courier {
+template <class Message>
+class port_registry;
+}  // namespace courier
 
 namespace courier::audio {
 
@@ -32,6 +41,8 @@ struct engine_config
     std::size_t scope_frames = 1024;     ///< frames per scope buffer (channel 0)
     std::size_t scope_buffers = 4;       ///< scope buffers in the closed loop
     double over_budget_load = 1.0;       ///< a callback whose duration exceeds this fraction of its period is over budget
+    std::size_t port_lanes = 4;          ///< senders each processor port takes (a connect() or registry reader each)
+    std::size_t port_capacity = 256;     ///< messages each sender's lane into a processor port holds
 };
 
 /// A snapshot of the engine's counters, read from the control side without locks; each field is exact for
@@ -44,12 +55,14 @@ struct engine_stats
     double mean_load = 0.0;               ///< the mean callback duration, as a fraction of the period
     std::uint64_t over_budget = 0;        ///< callbacks longer than engine_config::over_budget_load
     std::uint64_t immediate_applied = 0;  ///< mailbox messages applied
+    std::uint64_t port_applied = 0;       ///< messages from processor ports applied (share the message budget)
     std::uint64_t timed_applied = 0;      ///< timed events applied (each at its frame)
     std::uint64_t max_messages_per_callback = 0;
     double mean_messages_per_callback = 0.0;
     std::uint64_t budget_exhausted = 0;   ///< callbacks that stopped draining at the budget
     std::uint64_t late_events = 0;        ///< timed events that arrived after their frame (applied at frame 0)
-    std::uint64_t sends_refused = 0;      ///< refused sends: full mailbox lanes + full timed lane + graph publications
+    std::uint64_t sends_refused = 0;      ///< refused sends: full mailbox lanes + full processor-port lanes + full
+                                          ///< timed lane + graph publications
     std::uint64_t graphs_adopted = 0;     ///< graphs swapped in by the audio side
     std::uint64_t scope_sent = 0;         ///< scope buffers sent to the control side
     std::uint64_t scope_starved = 0;      ///< scope buffers skipped because the control side held them all
@@ -159,7 +172,8 @@ public:
 
     /// Prepares `fresh` for the stream configuration and hands it to the audio side, which adopts it at its
     /// next callback. Returns false (counted in sends_refused; `fresh` keeps the graph) when
-    /// max_graphs_in_flight are out: collect_graphs() and retry.
+    /// max_graphs_in_flight are out: collect_graphs() and retry. Throws std::invalid_argument when `fresh`
+    /// lists other processors (audio_graph::processors()) than the engine's ports were opened for.
     /// Thread: control. Real-time: no (prepare() allocates).
     [[nodiscard]] bool try_publish_graph(std::unique_ptr<audio_graph>& fresh);
 
@@ -187,6 +201,31 @@ public:
     /// The stream configuration given to the last prepare().
     /// Thread: setup or control. Real-time: wait-free.
     [[nodiscard]] const stream_config& config() const noexcept COURIER_REALTIME { return shape; }
+
+    // ----- processors by name (ports: patterns/port.h, docs/patterns/ports.md) ----------------------------
+
+    /// Opens one port per processor of the initial graph (audio_graph::processors()) in `table`, each with
+    /// engine_config::port_lanes lanes of port_capacity messages. The audio side drains them after the mailbox,
+    /// within the same message budget, and hands each message to audio_graph::apply_to(its processor, ...).
+    /// `table` must outlive the engine and every channel to these ports (channels then answer port_gone once
+    /// the engine has closed them). Throws std::logic_error when called twice, or what port's constructor
+    /// throws (a full table, too many lanes).
+    /// Thread: setup (before the stream starts). Real-time: no (allocates).
+    void open_processor_ports(port_table& table);
+
+    /// The processors that have a port, in audio_graph::processors() order (empty before open_processor_ports).
+    /// Thread: control. Real-time: wait-free.
+    [[nodiscard]] const std::vector<std::string>& processor_names() const noexcept COURIER_REALTIME;
+
+    /// The port of the processor called `name`: connect() a channel to it, or list it in a registry. Throws
+    /// std::out_of_range for a name that has no port.
+    /// Thread: control. Real-time: no (may throw).
+    [[nodiscard]] port<engine_event>& processor_port(std::string_view name);
+
+    /// Lists every processor port in `registry` under `prefix` + its name ("/synth", "/stream"); visible to the
+    /// registry's readers after its next publish(). Throws what port_registry::add throws.
+    /// Thread: control. Real-time: no (allocates).
+    void register_processors(port_registry<engine_event>& registry, std::string_view prefix = "/");
 
     /// The counters of the immediate mailbox's lane `index` (in add_producer order).
     /// Thread: any. Real-time: wait-free.

@@ -60,7 +60,8 @@ interleaved_audio offline_driver::render(audio_callback& callback, std::size_t f
 }
 
 void offline_driver::render_to_file(audio_callback& callback, std::size_t frames, const std::filesystem::path& path,
-                                    wav_format format, std::span<const float> input)
+                                    wav_format format, std::span<const float> input,
+                                    const std::function<void()>& between_blocks)
 {
     if (is_running())
         fail("render_to_file: the driver is started; stop() it first");
@@ -93,6 +94,8 @@ void offline_driver::render_to_file(audio_callback& callback, std::size_t frames
         if (sf_writef_float(file.get(), block.data(), static_cast<sf_count_t>(n)) != static_cast<sf_count_t>(n))
             fail("writing '" + name + "' failed: " + sf_strerror(file.get()));
         done += n;
+        if (between_blocks)
+            between_blocks();
     }
     // Closing flushes the header's sizes: check it, which the unique_ptr's deleter cannot.
     if (sf_close(file.release()) != 0)

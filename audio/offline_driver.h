@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -83,11 +84,15 @@ public:
                                            std::span<const float> input = {});
 
     /// Like render(), but writes the output to a WAV file at `path` (created or overwritten) block by block.
+    /// `between_blocks`, when given, is called on this thread after each block, outside the audio callback:
+    /// the control side's turn in a simulation where one thread plays both (read meters and scope, publish
+    /// a graph, wait for a disk worker), so the render stays deterministic and the callback real-time clean.
     /// Throws driver_error, naming the path and giving libsndfile's text, when the file cannot be opened
     /// or written (a partly written file stays), when the sample rate is not a whole number, or while started.
     /// Thread: control (acts as the audio thread until it returns). Real-time: no (writes a file).
     void render_to_file(audio_callback& callback, std::size_t frames, const std::filesystem::path& path,
-                        wav_format format = wav_format::float32, std::span<const float> input = {});
+                        wav_format format = wav_format::float32, std::span<const float> input = {},
+                        const std::function<void()>& between_blocks = {});
 
     /// Calls `callback.prepare(config())` and then runs it on a new thread, block after block, until
     /// stop(); the output is discarded. Throws driver_error when already started.

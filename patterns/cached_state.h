@@ -159,6 +159,11 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] cached_state_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
 
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
+
 private:
     friend class cached_state<T>;
     cached_state_proxy(cached_state<T>& o, lane_sender<typename cached_state<T>::versioned> s) noexcept
@@ -192,6 +197,11 @@ public:
     /// The value the audio side uses: the initial value, then the one adopted by the last update.
     /// Thread: audio. Real-time: wait-free.
     [[nodiscard]] const T& value() const noexcept COURIER_REALTIME { return current; }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
 
 private:
     friend class cached_state<T>;

@@ -97,6 +97,15 @@ public:
     /// Thread: any holder of the port. Real-time: wait-free.
     [[nodiscard]] port_address address() const noexcept COURIER_REALTIME { return name; }
 
+    /// Lets a new thread take over draining (say the audio device restarted its callback on a new thread). The
+    /// old owner must have stopped draining.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME
+    {
+        if (state != nullptr)
+            state->receiver.reset_thread_role();
+    }
+
     /// How many lanes the port has, connected or not.
     /// Thread: any holder of the port. Real-time: wait-free.
     [[nodiscard]] std::size_t lane_count() const noexcept COURIER_REALTIME

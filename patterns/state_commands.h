@@ -157,6 +157,11 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
 
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
+
 private:
     friend class state_commands<State, Command...>;
     state_command_sender(lane_sender<typename state_commands<State, Command...>::message> s,
@@ -187,6 +192,11 @@ public:
     /// The counters (see state_commands::stats).
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
 
 private:
     using message = typename state_commands<State, Command...>::message;

@@ -124,6 +124,11 @@ public:
         cell->publish(value);
     }
 
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { cell->writer.guard.reset(); }
+
 private:
     friend class state_observer<T>;
     explicit state_publisher(state_observer<T>& c) noexcept : cell(&c) {}
@@ -159,6 +164,11 @@ public:
     {
         return cell->slots[cell->reading.front].sequence;
     }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { cell->reading.guard.reset(); }
 
 private:
     friend class state_observer<T>;
@@ -285,6 +295,15 @@ public:
     /// Thread: control (the asking thread). Real-time: wait-free.
     [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return outstanding; }
 
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME
+    {
+        to_audio.reset_thread_role();
+        from_audio.reset_thread_role();
+    }
+
 private:
     using request_message = typename state_query<Request, Reply>::request_message;
     friend class state_query<Request, Reply>;
@@ -316,6 +335,15 @@ public:
     /// Thread: audio. Real-time: wait-free if `answer` and Reply's constructor and move are.
     template <class Answer>
     std::size_t answer_pending(Answer&& answer) noexcept;
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME
+    {
+        from_control.reset_thread_role();
+        to_control.reset_thread_role();
+    }
 
 private:
     using request_message = typename state_query<Request, Reply>::request_message;

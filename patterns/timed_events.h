@@ -160,6 +160,11 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] timed_events_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
 
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
+
 private:
     friend class timed_events<Event>;
     timed_event_sender(lane_sender<timed_event<Event>> s, const timed_events<Event>& o) noexcept
@@ -192,6 +197,11 @@ public:
     /// Events held on the audio side (due in the current block or later).
     /// Thread: audio. Real-time: wait-free.
     [[nodiscard]] std::size_t scheduled() const noexcept COURIER_REALTIME { return count; }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
 
 private:
     friend class timed_events<Event>;

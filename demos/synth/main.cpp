@@ -6,9 +6,11 @@
 #include "audio/engine.h"
 #include "audio/offline_driver.h"
 #include "audio/portaudio_driver.h"
+#include "patterns/port_registry.h"
 #include "demos/synth/score.h"
 #include "demos/synth/synth_graph.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -16,10 +18,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -35,7 +40,8 @@ statistics and how many messages went through each pattern.
 Options:
   --score FILE         play the score in FILE ("-" reads standard input); format in demos/synth/README.md:
                        one event per line, "<seconds> <command> <args>", e.g. "0.5 on C4 0.8", "1.0 off C4",
-                       "0 gain 0.5", "0 cutoff 1200", "0 wave square", "6 end"; '#' starts a comment
+                       "0 gain 0.5", "0 cutoff 1200", "0 wave square", "2 alloff", "3 patch 4" (swap in a
+                       new graph with 4 voices), "6 end"; '#' starts a comment
   --demo               play the built-in demo sequence (the default without --score)
   --print-demo         print the built-in demo sequence as a score and exit
   --offline            do not open a device: render to the WAV file
@@ -53,8 +59,9 @@ Options:
   --stream FILE        mix in a sound file (anything libsndfile reads), streamed from disk by a worker thread
   --stream-gain G      linear gain of the streamed file (default: 0.5)
   --stream-loop        start the file again at its end
-  --control-rate N     a control thread sends N no-op messages per second through the mailbox while the
-                       audio runs (load test; the sound does not change; default: 0)
+  --control-rate N     a control thread sends N no-op messages per second while the audio runs, half through
+                       the engine's mailbox, half by name to the /synth port (load test; the sound does not
+                       change; default: 0)
   --help               show this text
 
 Exit status: 0 on success, 1 when audio or a file fails, 2 for a bad argument or a bad score line.
@@ -84,24 +91,6 @@ struct options
     bool stream_loop = false;
 };
 
-// An offline render with a streamed file: before each block, wait until the disk worker has the frames, so the
-// file never underruns. Only for the offline driver, whose "audio thread" is the main thread: a device
-// callback must never wait (it would hear an underrun as silence instead), so this is not COURIER_REALTIME.
-struct disk_paced final : courier::audio::audio_callback
-{
-    disk_paced(courier::audio::audio_callback& c, courier::audio::disk_streamer* s) : inner(&c), stream(s) {}
-    void prepare(const courier::audio::stream_config& actual) override { inner->prepare(actual); }
-    void process(const float* const* in, float* const* out, std::size_t frames) noexcept override
-    {
-        while (stream != nullptr && stream->frames_ready() < frames)
-        {
-        }  // spin: the worker fills a block within its poll interval plus a read
-        inner->process(in, out, frames);
-    }
-    courier::audio::audio_callback* inner;
-    courier::audio::disk_streamer* stream;
-};
-
 // The synth with a streamed file mixed in: the graph courier-synth runs with --stream.
 class synth_and_stream final : public courier::audio::audio_graph
 {
@@ -112,6 +101,19 @@ public:
     }
     void prepare(double rate, std::size_t frames) override { synth.prepare(rate, frames); }
     void apply(const courier::audio::engine_event& e) noexcept COURIER_REALTIME override { synth.apply(e); }
+    // Two processors with a port each: "synth" (notes and parameters) and "stream" (set_gain: the file's level).
+    [[nodiscard]] std::span<const std::string_view> processors() const noexcept COURIER_REALTIME override
+    {
+        static constexpr std::string_view names[] = {"synth", "stream"};
+        return names;
+    }
+    void apply_to(std::size_t index, const courier::audio::engine_event& e) noexcept COURIER_REALTIME override
+    {
+        if (index == 0)
+            synth.apply(e);
+        else if (e.type == courier::synth::set_gain)
+            stream->set_gain(e.value);
+    }
     void render(float* const* out, std::size_t channels, std::size_t offset,
                 std::size_t frames) noexcept COURIER_REALTIME override
     {
@@ -123,6 +125,74 @@ public:
 private:
     courier::synth::synth_graph synth;
     courier::audio::disk_streamer* stream;  // outlives the engine and its graphs
+};
+
+// The score's `patch` lines. Each builds a new graph here, on the control side, with the settings the score has
+// set by its time, and publishes it; the audio side adopts it in O(1) at its next block (swap_and_retire), and
+// the old graph travels back to die in engine.collect_graphs(), on this thread.
+class patcher
+{
+public:
+    patcher(const courier::synth::score& s, const courier::synth::synth_settings& base, double sample_rate,
+            courier::audio::disk_streamer* stream_)
+        : stream(stream_)
+    {
+        for (const courier::synth::score_patch& p : s.patches)
+            due.push_back({courier::synth::score::frame_of(p.seconds, sample_rate), p.line, settings_at(s, base, p)});
+        std::sort(due.begin(), due.end(), [](const pending& a, const pending& b) {
+            return a.frame != b.frame ? a.frame < b.frame : a.line < b.line;  // same frame: in the order written
+        });
+    }
+
+    // Publishes every patch due before `frame` (a refused one is retried at the next call).
+    void publish_due(courier::audio::engine& engine, std::uint64_t frame)
+    {
+        while (next < due.size() && due[next].frame < frame)
+        {
+            std::unique_ptr<courier::audio::audio_graph> fresh = build(due[next].settings);
+            if (!engine.try_publish_graph(fresh))
+                return;  // graphs in flight: the caller collects them, and the next call tries again
+            ++next;
+        }
+    }
+
+private:
+    struct pending
+    {
+        std::uint64_t frame;
+        std::size_t line;
+        courier::synth::synth_settings settings;
+    };
+
+    static courier::synth::synth_settings settings_at(const courier::synth::score& s,
+                                                      courier::synth::synth_settings settings,
+                                                      const courier::synth::score_patch& p)
+    {
+        settings.max_voices = p.voices;
+        for (const courier::synth::score_event& e : s.events)
+        {
+            if (e.seconds > p.seconds || (e.seconds == p.seconds && e.line > p.line))
+                continue;
+            if (e.event.type == courier::synth::set_gain)
+                settings.gain = e.event.value;
+            else if (e.event.type == courier::synth::set_cutoff)
+                settings.cutoff = e.event.value;
+            else if (e.event.type == courier::synth::set_waveform)
+                settings.shape = static_cast<courier::synth::waveform>(e.event.key);
+        }
+        return settings;
+    }
+
+    [[nodiscard]] std::unique_ptr<courier::audio::audio_graph> build(const courier::synth::synth_settings& settings) const
+    {
+        if (stream != nullptr)
+            return std::make_unique<synth_and_stream>(settings, *stream);
+        return std::make_unique<courier::synth::synth_graph>(settings);
+    }
+
+    courier::audio::disk_streamer* stream;
+    std::vector<pending> due;
+    std::size_t next = 0;
 };
 
 double number_option(const std::string& name, const std::string& text, double low, double high)
@@ -231,36 +301,41 @@ courier::synth::score load_score(const options& o)
     return courier::synth::parse_score(file, o.score_path);
 }
 
-// The control thread of --control-rate: no-op messages (type 0) through the mailbox, paced, until told to stop.
+// The control thread of --control-rate: N no-op messages a second, alternately through the engine's mailbox
+// (its own lane) and by name to the "/synth" processor port (its registry reader's lane).
 struct chatter
 {
     std::atomic<bool> stop{false};
-    std::uint64_t sent = 0;
-    std::uint64_t refused = 0;
+    std::uint64_t sent = 0;          // through the mailbox
+    std::uint64_t sent_by_name = 0;  // to "/synth" through the registry
+    std::uint64_t refused = 0;       // either way: a full lane, or (by name) an unknown name or a closed port
 
-    void run(courier::audio::engine_sender to_audio, double per_second)
+    void run(courier::audio::engine_sender to_audio, courier::registry_reader<courier::audio::engine_event> names,
+             double per_second)
     {
         using clock = std::chrono::steady_clock;
+        names.refresh();  // adopts the names published at setup
         const auto start = clock::now();
         while (!stop.load(std::memory_order_relaxed))  // a flag; nothing is read through it
         {
             const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
             const auto due = static_cast<std::uint64_t>(elapsed * per_second);
-            while (sent + refused < due)
+            while (sent + sent_by_name + refused < due)
             {
                 courier::audio::engine_event e;
-                e.tag = static_cast<std::uint32_t>(sent);
-                if (to_audio.try_send(e))
-                    ++sent;
+                const std::uint64_t n = sent + sent_by_name + refused;
+                e.tag = static_cast<std::uint32_t>(n);
+                if (n % 2 == 0)
+                    (to_audio.try_send(e) ? sent : refused) += 1;  // never silent: counted and reported
                 else
-                    ++refused;  // never silent: counted and reported
+                    (names.try_send("/synth", std::move(e)) == courier::send_result::sent ? sent_by_name : refused) += 1;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
 };
 
-void print_statistics(const courier::audio::engine& engine, std::uint64_t meters_read, std::uint64_t scope_read,
+void print_statistics(courier::audio::engine& engine, std::uint64_t meters_read, std::uint64_t scope_read,
                       const chatter* control)
 {
     const courier::audio::engine_stats s = engine.stats();
@@ -268,9 +343,10 @@ void print_statistics(const courier::audio::engine& engine, std::uint64_t meters
     std::printf("  callbacks %llu, frames %llu, load mean %.2f%% max %.2f%% of the period, %llu over budget\n",
                 static_cast<unsigned long long>(s.callbacks), static_cast<unsigned long long>(s.frames),
                 100.0 * s.mean_load, 100.0 * s.max_load, static_cast<unsigned long long>(s.over_budget));
-    std::printf("  messages applied: %llu timed + %llu immediate, max %llu and mean %.2f per callback, "
-                "budget reached %llu times, %llu late, %llu sends refused\n",
+    std::printf("  messages applied: %llu timed + %llu immediate + %llu by port, max %llu and mean %.2f per "
+                "callback, budget reached %llu times, %llu late, %llu sends refused\n",
                 static_cast<unsigned long long>(s.timed_applied), static_cast<unsigned long long>(s.immediate_applied),
+                static_cast<unsigned long long>(s.port_applied),
                 static_cast<unsigned long long>(s.max_messages_per_callback), s.mean_messages_per_callback,
                 static_cast<unsigned long long>(s.budget_exhausted), static_cast<unsigned long long>(s.late_events),
                 static_cast<unsigned long long>(s.sends_refused));
@@ -286,6 +362,20 @@ void print_statistics(const courier::audio::engine& engine, std::uint64_t meters
                     "refused %llu\n",
                     static_cast<unsigned long long>(m.sent), static_cast<unsigned long long>(m.received),
                     static_cast<unsigned long long>(m.sent - m.received), static_cast<unsigned long long>(m.refused));
+    }
+    for (const std::string& name : engine.processor_names())
+    {
+        // Each port has one lane per registry reader; the control thread's is lane 0.
+        const courier::port<courier::audio::engine_event>& p = engine.processor_port(name);
+        std::uint64_t sent = 0;
+        std::uint64_t refused = 0;
+        for (std::size_t lane = 0; lane < p.connected(); ++lane)
+        {
+            sent += p.stats(lane).sent;
+            refused += p.stats(lane).refused;
+        }
+        std::printf("  ports by name        control -> audio  /%s: sent %llu, refused %llu\n", name.c_str(),
+                    static_cast<unsigned long long>(sent), static_cast<unsigned long long>(refused));
     }
     const courier::swap_and_retire_stats g = engine.graph_stats();
     std::printf("  B6  swap_and_retire  control -> audio  graphs published %llu, adopted %llu, collected %llu\n",
@@ -321,7 +411,12 @@ int run(const options& o)
     config.timed_buffer = score.events.size() + 16;
     config.max_producers = 1;
     config.mailbox_capacity = 4096;
-    std::unique_ptr<courier::audio::disk_streamer> stream;  // declared before the engine: it outlives it
+    // Declared before the engine, so they outlive it: the port table its processor ports live in, the registry
+    // that names them ("/synth", "/stream"), and the disk streamer.
+    courier::port_table ports(8, 4);
+    courier::port_registry<courier::audio::engine_event> names;
+    courier::registry_reader<courier::audio::engine_event> control_names = names.add_reader();  // the control thread
+    std::unique_ptr<courier::audio::disk_streamer> stream;
     std::unique_ptr<courier::audio::audio_graph> graph;
     if (o.stream_path.empty())
         graph = std::make_unique<courier::synth::synth_graph>(o.synth);
@@ -334,6 +429,9 @@ int run(const options& o)
         graph = std::make_unique<synth_and_stream>(o.synth, *stream);
     }
     courier::audio::engine engine(std::move(graph), config);
+    engine.open_processor_ports(ports);
+    engine.register_processors(names);  // every reader is declared above: add() reserves a lane for each
+    names.publish();
 
     courier::audio::stream_config wanted;
     wanted.sample_rate = o.sample_rate;
@@ -367,11 +465,13 @@ int run(const options& o)
     const double seconds = score.length_seconds + o.tail;
     const auto total_frames = static_cast<std::size_t>(std::llround(seconds * actual.sample_rate));
 
+    patcher patches(score, o.synth, actual.sample_rate, stream.get());
     chatter control;
     std::thread control_thread;
     if (o.control_rate > 0.0)
-        control_thread = std::thread([&control, sender = engine.add_producer(), rate = o.control_rate]() mutable {
-            control.run(std::move(sender), rate);
+        control_thread = std::thread([&control, sender = engine.add_producer(), reader = std::move(control_names),
+                                      rate = o.control_rate]() mutable {
+            control.run(std::move(sender), std::move(reader), rate);
         });
 
     std::uint64_t meters_read = 0;
@@ -393,8 +493,9 @@ int run(const options& o)
     if (stream != nullptr)
     {
         if (stream->sample_rate() != actual.sample_rate)
-            std::printf("courier-synth: note: %s is at %.0f Hz and plays at %.0f Hz (no resampling)\n",
+            std::printf("courier-synth: %s is at %.0f Hz: the disk worker resamples it to %.0f Hz\n",
                         o.stream_path.c_str(), stream->sample_rate(), actual.sample_rate);
+        stream->set_output_rate(actual.sample_rate);
         stream->start();
         if (!stream->wait_until_primed(std::chrono::seconds(5)))
             std::printf("courier-synth: the disk worker is slow: the stream may start with an underrun\n");
@@ -413,6 +514,9 @@ int run(const options& o)
         {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
             read_side();
+            // This loop wakes every 10 ms: publish what falls due before the next wake-up and block.
+            patches.publish_due(engine, engine.stats().frames + actual.block_size +
+                                            static_cast<std::uint64_t>(0.012 * actual.sample_rate));
             const double now = static_cast<double>(engine.stats().frames) / actual.sample_rate;
             if (now >= next_report)
             {
@@ -434,9 +538,20 @@ int run(const options& o)
         courier::audio::offline_driver offline(actual);
         try
         {
-            disk_paced paced(engine, stream.get());  // no stream: no waiting
-            offline.render_to_file(paced, total_frames, o.output,
-                                   o.pcm24 ? courier::audio::wav_format::pcm24 : courier::audio::wav_format::float32);
+            // Between blocks, outside the callback, the main thread takes the control side's turn: it reads the
+            // meters and scope as a GUI would, publishes a patch due in the next block (the audio side adopts it
+            // at that block's start, so offline a patch lands on its block exactly), and waits until the disk
+            // worker has the next block's frames, so a streamed file never underruns offline and the render is
+            // the same every run.
+            auto between_blocks = [&] {
+                read_side();
+                patches.publish_due(engine, engine.stats().frames + actual.block_size);
+                while (stream != nullptr && stream->frames_ready() < actual.block_size)
+                    std::this_thread::yield();
+            };
+            offline.render_to_file(engine, total_frames, o.output,
+                                   o.pcm24 ? courier::audio::wav_format::pcm24 : courier::audio::wav_format::float32,
+                                   {}, between_blocks);
             read_side();
             std::printf("courier-synth: wrote %s (%zu frames, 2 channels, %s)\n", o.output.c_str(), total_frames,
                         o.pcm24 ? "24-bit PCM" : "32-bit float");
@@ -465,7 +580,9 @@ int run(const options& o)
                     static_cast<unsigned long long>(d.underrun_frames), d.finished ? ", file finished" : "");
     }
     if (o.control_rate > 0.0)
-        std::printf("  control thread: %llu sent, %llu refused\n", static_cast<unsigned long long>(control.sent),
+        std::printf("  control thread: %llu sent (%llu through the mailbox, %llu by name), %llu refused\n",
+                    static_cast<unsigned long long>(control.sent + control.sent_by_name),
+                    static_cast<unsigned long long>(control.sent), static_cast<unsigned long long>(control.sent_by_name),
                     static_cast<unsigned long long>(control.refused));
     return status;
 }

@@ -80,7 +80,7 @@ score parse_score(std::istream& text, const std::string& source)
         if (!parse_number(w[0], seconds) || seconds < 0.0)
             fail("'" + w[0] + "' is not a time in seconds (a number >= 0)");
         if (w.size() < 2)
-            fail("a command must follow the time (on, off, gain, cutoff, wave, end)");
+            fail("a command must follow the time (on, off, gain, cutoff, wave, alloff, patch, end)");
         const std::string& command = w[1];
         auto expect_args = [&](std::size_t least, std::size_t most) {
             const std::size_t n = w.size() - 2;
@@ -143,6 +143,17 @@ score parse_score(std::istream& text, const std::string& source)
             expect_args(0, 0);
             e = audio::engine_event{all_notes_off, 0, 0, 0.0F, 0};
         }
+        else if (command == "patch")
+        {
+            expect_args(1, 1);
+            const double voices = number_arg(2, 1.0, 128.0);
+            if (voices != std::floor(voices))
+                fail("'" + w[2] + "' is not a whole number of voices");
+            result.patches.push_back({seconds, static_cast<std::size_t>(voices), number});
+            if (!has_end)
+                result.length_seconds = std::max(result.length_seconds, seconds);
+            continue;
+        }
         else if (command == "end")
         {
             expect_args(0, 0);
@@ -152,7 +163,7 @@ score parse_score(std::istream& text, const std::string& source)
         }
         else
         {
-            fail("unknown command '" + command + "' (on, off, gain, cutoff, wave, alloff, end)");
+            fail("unknown command '" + command + "' (on, off, gain, cutoff, wave, alloff, patch, end)");
         }
         e.tag = static_cast<std::uint32_t>(number);
         result.events.push_back({seconds, e, number});
@@ -164,7 +175,7 @@ score parse_score(std::istream& text, const std::string& source)
 
 std::string_view demo_score_text() noexcept
 {
-    return R"(# courier-synth built-in demo: a short progression, a filter sweep and a waveform change.
+    return R"(# courier-synth built-in demo: a short progression, a filter sweep, waveform changes and a graph swap.
 0.00 gain 0.6
 0.00 cutoff 900
 0.00 wave saw
@@ -192,7 +203,9 @@ std::string_view demo_score_text() noexcept
 3.75 off A4
 3.75 on F4 0.5
 4.00 off F4
-4.45 alloff
+4.40 alloff
+# A new graph with four voices, built on the control side and swapped in O(1) while the synth is silent.
+4.49 patch 4
 4.50 wave sine
 4.50 on G2 0.9
 4.50 on D3 0.7

@@ -35,10 +35,20 @@ struct score_event
     std::size_t line = 0;  ///< where it was written
 };
 
-/// A parsed score: its events in the order written, and its length (the `end` line, or the last event).
+/// A `patch` line: at `seconds`, a new synth graph with `voices` voices replaces the running one (a graph swap).
+struct score_patch
+{
+    double seconds = 0.0;
+    std::size_t voices = 8;
+    std::size_t line = 0;  ///< where it was written
+};
+
+/// A parsed score: its events in the order written, its graph swaps, and its length (the `end` line, or the last
+/// event).
 struct score
 {
     std::vector<score_event> events;
+    std::vector<score_patch> patches;
     double length_seconds = 0.0;
 
     /// The frame an event at `seconds` lands on at `sample_rate`: seconds × rate, rounded to nearest.

@@ -111,6 +111,12 @@ void synth_graph::render(float* const* out, std::size_t channels, std::size_t of
     }
 }
 
+std::span<const std::string_view> synth_graph::processors() const noexcept
+{
+    static constexpr std::string_view names[] = {"synth"};
+    return names;
+}
+
 std::uint32_t synth_graph::activity() const noexcept
 {
     return static_cast<std::uint32_t>(

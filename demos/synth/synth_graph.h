@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace courier::synth {
@@ -75,6 +77,11 @@ public:
     /// Thread: audio. Real-time: wait-free.
     void render(float* const* out, std::size_t channels, std::size_t offset,
                 std::size_t frames) noexcept COURIER_REALTIME override;
+
+    /// One processor, "synth": the engine opens a port for it (audio::engine::open_processor_ports), and what
+    /// arrives there is applied like any other event.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::span<const std::string_view> processors() const noexcept COURIER_REALTIME override;
 
     /// Voices sounding now (attacking, held or releasing).
     /// Thread: audio. Real-time: wait-free.

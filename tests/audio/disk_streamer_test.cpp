@@ -7,10 +7,12 @@
 #include "audio/offline_driver.h"
 
 #include "tests/support/allocation_counter.h"
+#include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -154,6 +156,92 @@ TEST_CASE("disk_streamer")
         CHECK(s.stats().frames_mixed + s.stats().underrun_frames == calls * 100);
         CHECK(s.stats().frames_mixed == frame);
         s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("set_output_rate resamples a 16 kHz file to 48 kHz: three times the frames, same pitch and length")
+    {
+        // A linear ramp (frame / 16000 on the left, negated on the right), which linear interpolation keeps exact:
+        // output frame k must read k / 48000.
+        struct slope final : courier::audio::audio_callback
+        {
+            std::uint64_t frame = 0;
+            void process(const float* const*, float* const* out, std::size_t frames) noexcept COURIER_REALTIME override
+            {
+                for (std::size_t i = 0; i < frames; ++i, ++frame)
+                {
+                    out[0][i] = static_cast<float>(frame) / 16000.0F;
+                    out[1][i] = -out[0][i];
+                }
+            }
+        } source;
+        const auto path = std::filesystem::temp_directory_path() /
+                          ("courier_disk_streamer_" + std::to_string(::getpid()) + "_16k.wav");
+        courier::audio::offline_driver writer({16000.0, 500, 0, 2});
+        writer.render_to_file(source, 8000, path);
+
+        disk_streamer_config config;
+        config.block_frames = 1024;
+        config.buffers = 3;
+        disk_streamer s(path, config);
+        CHECK(s.sample_rate() == 16000.0);
+        s.set_output_rate(48000.0);
+        s.start();
+        CHECK_THROWS_AS(s.set_output_rate(44100.0), std::logic_error);
+        REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
+        std::vector<float> left(256), right(256);
+        float* out[] = {left.data(), right.data()};
+        std::uint64_t frame = 0;
+        double worst = 0.0;
+        while (!s.stats().finished)
+        {
+            wait_for_block(s);
+            std::fill(left.begin(), left.end(), 0.0F);
+            std::fill(right.begin(), right.end(), 0.0F);
+            const std::size_t got = s.mix(out, 2, 0, 256);
+            for (std::size_t i = 0; i < got; ++i, ++frame)
+            {
+                const double want = static_cast<double>(frame) / 48000.0;
+                worst = std::max({worst, std::abs(left[i] - want), std::abs(right[i] + want)});
+            }
+        }
+        CHECK(worst < 1e-6);
+        CHECK(frame >= 3 * 8000 - 3);
+        CHECK(frame <= 3 * 8000);
+        CHECK(s.stats().underruns == 0);
+        s.stop();
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("the destructor, on the control thread, takes back the buffer an audio thread was playing")
+    {
+        const auto path = write_ramp(5000);
+        const courier::test::violation_recorder violations;  // counts role-guard reports where checks are on
+        {
+            disk_streamer_config config;
+            config.block_frames = 1000;
+            disk_streamer s(path, config);
+            s.start();
+            REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
+            std::thread audio([&] {
+                std::vector<float> left(256), right(256);
+                float* out[] = {left.data(), right.data()};
+                for (int block = 0; block < 5; ++block)  // 1280 frames: returns the first buffer, holds the second
+                    static_cast<void>(s.mix(out, 2, 0, 256));
+            });
+            audio.join();
+            s.stop();
+        }  // the buffer goes home here, from this thread
+        CHECK(violations.count() == 0);
+        std::filesystem::remove(path);
+    }
+
+    SUBCASE("set_output_rate throws std::invalid_argument for a negative rate")
+    {
+        const auto path = write_ramp(100);
+        disk_streamer s(path);
+        CHECK_THROWS_AS(s.set_output_rate(-1.0), std::invalid_argument);
+        s.set_output_rate(48000.0);  // the file's own rate: no resampling
         std::filesystem::remove(path);
     }
 

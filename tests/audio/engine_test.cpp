@@ -8,6 +8,7 @@
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
+#include "tests/support/tagged_event.h"
 
 #include <doctest/doctest.h>
 
@@ -23,6 +24,8 @@ using courier::audio::engine;
 using courier::audio::engine_config;
 using courier::audio::engine_event;
 using courier::audio::stream_config;
+
+using courier::test::tagged_event;
 
 namespace {
 
@@ -67,13 +70,6 @@ struct probe_graph final : courier::audio::audio_graph
     std::uint32_t last_tag = 0;
 };
 
-engine_event tagged(std::uint32_t tag)
-{
-    engine_event e;
-    e.tag = tag;
-    return e;
-}
-
 // Drives an engine block by block on the calling thread, stereo.
 struct harness
 {
@@ -101,7 +97,7 @@ TEST_CASE("engine")
         engine e(std::move(graph));
         harness h(e, 256);
         auto sequencer = e.timed_sender();
-        REQUIRE(sequencer.try_send(1000, tagged(1)));  // frame 1000 = block 3 (768..1023), offset 232
+        REQUIRE(sequencer.try_send(1000, tagged_event(1)));  // frame 1000 = block 3 (768..1023), offset 232
         for (int block = 0; block < 3; ++block)
             h.run(256);
         CHECK(std::all_of(h.left.begin(), h.left.end(), [](float x) { return x == 0.0F; }));
@@ -133,7 +129,7 @@ TEST_CASE("engine")
         harness h(e);
         h.run(64);
         auto sequencer = e.timed_sender();
-        REQUIRE(sequencer.try_send(10, tagged(1)));  // frame 10 has passed
+        REQUIRE(sequencer.try_send(10, tagged_event(1)));  // frame 10 has passed
         h.run(64);
         CHECK(h.left[0] == 1.0F);
         CHECK(e.stats().late_events == 1);
@@ -149,7 +145,7 @@ TEST_CASE("engine")
         harness h(e);
         auto control = e.add_producer();
         for (std::uint32_t i = 1; i <= 10; ++i)
-            REQUIRE(control.try_send(tagged(i)));
+            REQUIRE(control.try_send(tagged_event(i)));
         h.run(64);
         CHECK(h.left[0] == 4.0F);  // immediate messages take effect at frame 0
         h.run(64);
@@ -176,10 +172,10 @@ TEST_CASE("engine")
         auto sequencer = e.timed_sender();
         std::size_t accepted = 0;
         for (std::uint32_t i = 0; i < 10; ++i)
-            if (control.try_send(tagged(i)))
+            if (control.try_send(tagged_event(i)))
                 ++accepted;
-        const bool timed_first = sequencer.try_send(5, tagged(0));
-        const bool timed_second = sequencer.try_send(6, tagged(0));
+        const bool timed_first = sequencer.try_send(5, tagged_event(0));
+        const bool timed_second = sequencer.try_send(6, tagged_event(0));
         CHECK(timed_first);
         CHECK_FALSE(timed_second);
         CHECK(e.stats().sends_refused == (10 - accepted) + 1);
@@ -352,7 +348,7 @@ TEST_CASE("engine: control threads and a sequencer send while the audio thread r
     std::atomic<std::uint64_t> retries{0};
     auto flood = [&](courier::audio::engine_sender sender) {
         for (std::uint64_t i = 0; i < per_thread; ++i)
-            while (!sender.try_send(tagged(static_cast<std::uint32_t>(i))))
+            while (!sender.try_send(tagged_event(static_cast<std::uint32_t>(i))))
             {
                 retries.fetch_add(1, std::memory_order_relaxed);
                 std::this_thread::yield();
@@ -362,7 +358,7 @@ TEST_CASE("engine: control threads and a sequencer send while the audio thread r
     std::thread b(flood, std::move(second));
     std::thread seq([&] {
         for (std::uint64_t i = 0; i < per_thread; ++i)
-            while (!sequencer.try_send(e.stats().frames + 64, tagged(0)))
+            while (!sequencer.try_send(e.stats().frames + 64, tagged_event(0)))
                 std::this_thread::yield();
     });
     a.join();

@@ -175,6 +175,25 @@ TEST_CASE("offline_driver")
         CHECK(text.find("PEAK") == std::string::npos);  // libsndfile's PEAK chunk holds the time of writing
     }
 
+    SUBCASE("render_to_file calls between_blocks after every block, on the calling thread, outside process")
+    {
+        const scratch_dir dir;
+        offline_driver driver({48000.0, 256, 0, 2});
+        ramp_callback callback;
+        std::vector<std::uint64_t> clock_at_call;
+        const auto caller = std::this_thread::get_id();
+        bool other_thread = false;
+        driver.render_to_file(callback, 1000, dir.path / "hooked.wav", courier::audio::wav_format::float32, {},
+                              [&] {
+                                  clock_at_call.push_back(driver.frames_processed());
+                                  other_thread = other_thread || std::this_thread::get_id() != caller;
+                              });
+        CHECK(clock_at_call == std::vector<std::uint64_t>{256, 512, 768, 1000});
+        CHECK_FALSE(other_thread);
+        const auto read_back = courier::audio::read_wav(dir.path / "hooked.wav");
+        CHECK(read_back.samples.size() == 1000 * 2);
+    }
+
     SUBCASE("render_to_file writes 24-bit PCM within one step of the samples, and clips beyond full scale")
     {
         struct loud final : courier::audio::audio_callback

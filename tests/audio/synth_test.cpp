@@ -257,6 +257,17 @@ TEST_CASE("parse_score")
         CHECK(s.length_seconds == 2.0);
     }
 
+    SUBCASE("parse_score keeps patch lines apart from the events, with their time, voices and line")
+    {
+        const auto s = parse("0 on 60\n1 alloff\n1.5 patch 4\n");
+        CHECK(s.events.size() == 2);
+        REQUIRE(s.patches.size() == 1);
+        CHECK(s.patches[0].seconds == 1.5);
+        CHECK(s.patches[0].voices == 4);
+        CHECK(s.patches[0].line == 3);
+        CHECK(s.length_seconds == 1.5);
+    }
+
     SUBCASE("parse_score takes the last event's time as the length when there is no end line")
     {
         CHECK(parse("0 on 60\n1.5 off 60\n").length_seconds == 1.5);
@@ -269,10 +280,13 @@ TEST_CASE("parse_score")
         CHECK(parse_error("0 on 60 1.5\n") == "test.score:1: '1.5' is not a number from 0 to 1");
         CHECK(parse_error("0 wave triangle\n") == "test.score:1: 'triangle' is not a waveform (sine, saw, square)");
         CHECK(parse_error("# x\n0 jump\n") ==
-              "test.score:2: unknown command 'jump' (on, off, gain, cutoff, wave, alloff, end)");
+              "test.score:2: unknown command 'jump' (on, off, gain, cutoff, wave, alloff, patch, end)");
         CHECK(parse_error("0 off\n") == "test.score:1: 'off' takes 1 argument(s), got 0");
         CHECK(parse_error("-1 on 60\n") == "test.score:1: '-1' is not a time in seconds (a number >= 0)");
-        CHECK(parse_error("1\n") == "test.score:1: a command must follow the time (on, off, gain, cutoff, wave, end)");
+        CHECK(parse_error("1\n") ==
+              "test.score:1: a command must follow the time (on, off, gain, cutoff, wave, alloff, patch, end)");
+        CHECK(parse_error("0 patch 2.5\n") == "test.score:1: '2.5' is not a whole number of voices");
+        CHECK(parse_error("0 patch 0\n") == "test.score:1: '0' is not a number from 1 to 128");
     }
 
     SUBCASE("parse_note reads MIDI numbers and names with sharps and flats, and rejects the rest")
@@ -293,6 +307,7 @@ TEST_CASE("parse_score")
     {
         const auto s = parse(std::string(courier::synth::demo_score_text()));
         CHECK(s.events.size() > 20);
+        CHECK(s.patches.size() == 1);
         CHECK(s.length_seconds > 5.0);
     }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs the engine's process() (audio/engine.h) with every audio-side path active: immediate messages, timed events,
-// a graph swap, the synth graph, meters and scope, from a simulated callback marked COURIER_REALTIME: the
+// messages to a processor port, a graph swap, the synth graph, meters and scope, from a simulated callback marked COURIER_REALTIME: the
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it.
 #include "audio/disk_streamer.h"
 #include "audio/engine.h"
@@ -121,8 +121,11 @@ TEST_CASE("realtime paths: the engine drains, swaps, renders and reports without
     courier::audio::engine_config config;
     config.scope_frames = 256;
     config.scope_buffers = 2;
+    courier::port_table table(2, 4);  // the processor port's table outlives the engine
     courier::audio::engine engine(std::make_unique<courier::synth::synth_graph>(), config);
     engine.prepare({48000.0, 128, 0, 2});
+    engine.open_processor_ports(table);
+    const courier::channel<courier::audio::engine_event> to_synth = engine.processor_port("synth").connect();
     auto control = engine.add_producer();
     auto sequencer = engine.timed_sender();
     device d;
@@ -134,6 +137,7 @@ TEST_CASE("realtime paths: the engine drains, swaps, renders and reports without
         REQUIRE(control.try_send(courier::synth::make_cutoff(400.0F + static_cast<float>(block) * 50.0F)));
         REQUIRE(sequencer.try_send(now + 17, courier::synth::make_note_on(48 + block % 24, 0.7F)));
         REQUIRE(sequencer.try_send(now + 300, courier::synth::make_note_off(48 + block % 24)));
+        REQUIRE(to_synth.try_send(courier::synth::make_gain(0.5F)) == courier::send_result::sent);
         if (block % 16 == 8)
         {
             std::unique_ptr<courier::audio::audio_graph> fresh = std::make_unique<courier::synth::synth_graph>();
@@ -152,6 +156,7 @@ TEST_CASE("realtime paths: the engine drains, swaps, renders and reports without
     const auto s = engine.stats();
     CHECK(s.callbacks == 64);
     CHECK(s.immediate_applied == 64);
+    CHECK(s.port_applied == 64);
     CHECK(s.graphs_adopted == 4);
     CHECK(s.sends_refused == 0);
     CHECK(scope_read > 0);

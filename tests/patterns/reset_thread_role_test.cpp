@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+// reset_thread_role on the ends of cached_state, state_commands, state_observer, state_query and timed_events: a
+// second live thread on an end is a contract violation, unless the end was handed over with reset_thread_role
+// (what a host does when it restarts processing on a new thread).
+#include "patterns/cached_state.h"
+#include "patterns/state_commands.h"
+#include "patterns/state_observer.h"
+#include "patterns/timed_events.h"
+
+#include "tests/support/two_live_threads.h"
+#include "tests/support/violation_recorder.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <utility>
+
+namespace {
+
+struct level
+{
+    float value = 0.0F;
+};
+
+struct set_level
+{
+    float value;
+    void apply(level& l) const noexcept { l.value = value; }
+};
+
+// Builds a fresh End (a struct owning a pattern, with use() on one of its ends and reset() handing that end over)
+// for each of two runs on two live threads: without reset() before the second thread's use, and with it. Returns
+// the violations seen each way.
+template <class End>
+std::pair<int, int> violations_without_and_with_reset()
+{
+    std::pair<int, int> seen;
+    {
+        const courier::test::violation_recorder violations;
+        End end;
+        courier::test::run_on_two_live_threads([&] { end.use(); }, [&] { end.use(); });
+        seen.first = violations.count();
+    }
+    {
+        const courier::test::violation_recorder violations;
+        End end;
+        courier::test::run_on_two_live_threads([&] { end.use(); }, [&] {
+            end.reset();
+            end.use();
+        });
+        seen.second = violations.count();
+    }
+    return seen;
+}
+
+struct cached_state_proxy_end
+{
+    courier::cached_state<level> state{level{}, 8};
+    courier::cached_state_proxy<level> proxy = state.proxy();
+    void use() { (void)proxy.write(level{1.0F}); }
+    void reset() { proxy.reset_thread_role(); }
+};
+
+struct cached_state_target_end
+{
+    courier::cached_state<level> state{level{}, 8};
+    courier::cached_state_target<level> target = state.target();
+    void use() { (void)target.update(); }
+    void reset() { target.reset_thread_role(); }
+};
+
+using commands = courier::state_commands<level, set_level>;
+
+struct command_sender_end
+{
+    commands lane{16};
+    courier::state_command_sender<level, set_level> sender = lane.sender();
+    void use() { (void)sender.try_send(set_level{0.5F}); }
+    void reset() { sender.reset_thread_role(); }
+};
+
+struct command_receiver_end
+{
+    commands lane{16};
+    courier::state_command_receiver<level, set_level> receiver = lane.receiver();
+    level state;
+    void use() { (void)receiver.apply_pending(state); }
+    void reset() { receiver.reset_thread_role(); }
+};
+
+struct publisher_end
+{
+    courier::state_observer<level> meters;
+    courier::state_publisher<level> publisher = meters.publisher();
+    void use() { publisher.publish(level{0.25F}); }
+    void reset() { publisher.reset_thread_role(); }
+};
+
+struct reader_end
+{
+    courier::state_observer<level> meters;
+    courier::state_reader<level> reader = meters.reader();
+    void use() { (void)reader.update(); }
+    void reset() { reader.reset_thread_role(); }
+};
+
+struct timed_sender_end
+{
+    courier::timed_events<int> events{16, 16};
+    courier::timed_event_sender<int> sender = events.sender();
+    void use() { (void)sender.try_send(0, 1); }
+    void reset() { sender.reset_thread_role(); }
+};
+
+struct timed_receiver_end
+{
+    courier::timed_events<int> events{16, 16};
+    courier::timed_event_receiver<int> receiver = events.receiver();
+    std::uint64_t clock = 0;
+    void use()
+    {
+        for (const auto& part : receiver.begin_block(clock, 64))
+            static_cast<void>(part);
+        clock += 64;
+    }
+    void reset() { receiver.reset_thread_role(); }
+};
+
+using query = courier::state_query<int, int>;
+
+struct asker_end
+{
+    query q{64};
+    courier::state_query_asker<int, int> asker = q.asker();
+    void use() { (void)asker.try_ask(1); }
+    void reset() { asker.reset_thread_role(); }
+};
+
+struct answerer_end
+{
+    query q{64};
+    courier::state_query_answerer<int, int> answerer = q.answerer();
+    void use() { (void)answerer.answer_pending([](int r) noexcept { return r; }); }
+    void reset() { answerer.reset_thread_role(); }
+};
+
+}  // namespace
+
+TEST_CASE("reset_thread_role")
+{
+    SUBCASE("cached_state_proxy and cached_state_target reset_thread_role let a new live thread take the end over")
+    {
+        const auto proxy = violations_without_and_with_reset<cached_state_proxy_end>();
+        const auto target = violations_without_and_with_reset<cached_state_target_end>();
+        CHECK(proxy.first > 0);
+        CHECK(proxy.second == 0);
+        CHECK(target.first > 0);
+        CHECK(target.second == 0);
+    }
+
+    SUBCASE("state_command_sender and state_command_receiver reset_thread_role let a new live thread take over")
+    {
+        const auto sender = violations_without_and_with_reset<command_sender_end>();
+        const auto receiver = violations_without_and_with_reset<command_receiver_end>();
+        CHECK(sender.first > 0);
+        CHECK(sender.second == 0);
+        CHECK(receiver.first > 0);
+        CHECK(receiver.second == 0);
+    }
+
+    SUBCASE("state_publisher and state_reader reset_thread_role let a new live thread take the end over")
+    {
+        const auto publisher = violations_without_and_with_reset<publisher_end>();
+        const auto reader = violations_without_and_with_reset<reader_end>();
+        CHECK(publisher.first > 0);
+        CHECK(publisher.second == 0);
+        CHECK(reader.first > 0);
+        CHECK(reader.second == 0);
+    }
+
+    SUBCASE("state_query_asker and state_query_answerer reset_thread_role let a new live thread take the end over")
+    {
+        const auto asker = violations_without_and_with_reset<asker_end>();
+        const auto answerer = violations_without_and_with_reset<answerer_end>();
+        CHECK(asker.first > 0);
+        CHECK(asker.second == 0);
+        CHECK(answerer.first > 0);
+        CHECK(answerer.second == 0);
+    }
+
+    SUBCASE("timed_event_sender and timed_event_receiver reset_thread_role let a new live thread take over")
+    {
+        const auto sender = violations_without_and_with_reset<timed_sender_end>();
+        const auto receiver = violations_without_and_with_reset<timed_receiver_end>();
+        CHECK(sender.first > 0);
+        CHECK(sender.second == 0);
+        CHECK(receiver.first > 0);
+        CHECK(receiver.second == 0);
+    }
+}
