@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// The courier demo plugin's editor: controls, meters, scope, the message-health panel and the graph swap,
+// all fed through courier channels (demos/plugin/README.md).
+#pragma once
+
+#include "demos/plugin/plugin_processor.h"
+#include "gui/graph_swap_panel.h"
+#include "gui/health_panel.h"
+#include "gui/meter_scope.h"
+
+#include <juce_audio_processors/juce_audio_processors.h>
+
+#include <memory>
+#include <vector>
+
+namespace courier::plugin {
+
+/// Sliders attached to the value tree (the parameter bridge carries them to the audio side), a "Hold A4"
+/// button and a "Panic" button that send typed commands (state_commands), meters from the state_observer,
+/// the scope from the buffer_pool loop, the graph swap, and the health panel, refreshed at 30 Hz.
+/// Thread: the message thread.
+class editor final : public juce::AudioProcessorEditor, private juce::Timer
+{
+public:
+    /// Builds the controls, attaches the sliders to `owner`'s value tree and starts the 30 Hz refresh.
+    /// Thread: message thread. Real-time: no.
+    explicit editor(plugin::processor& owner);
+    ~editor() override;
+
+    /// juce::Component's drawing and layout.
+    /// Thread: message thread. Real-time: no.
+    void paint(juce::Graphics& g) override;
+    void resized() override;
+
+    /// The health panel: another subsystem adds its rows with health().set_extra_rows(...) (the hook for
+    /// courier::osc's counters: give it a function that appends a gui::health_row per OSC lane).
+    /// Thread: message thread. Real-time: no.
+    gui::health_panel& health() noexcept { return health_view; }
+
+private:
+    void timerCallback() override;
+    void refresh_health();
+
+    plugin::processor& audio;
+    juce::Slider gain_slider, cutoff_slider, level_slider;
+    juce::Label gain_label, cutoff_label, level_label;
+    juce::ComboBox waveform_box;
+    using slider_attachment = juce::AudioProcessorValueTreeState::SliderAttachment;
+    std::unique_ptr<slider_attachment> gain_attachment, cutoff_attachment, level_attachment;
+    std::unique_ptr<juce::AudioProcessorValueTreeState::ComboBoxAttachment> waveform_attachment;
+    juce::TextButton hold_button{"Hold A4"};
+    juce::TextButton panic_button{"Panic"};
+    gui::level_meter meter;
+    gui::scope_view scope;
+    gui::graph_swap_panel swap_panel;
+    gui::health_panel health_view;
+    juce::Label status;
+    std::vector<float> scope_samples;
+    std::uint64_t commands_refused = 0;
+};
+
+}  // namespace courier::plugin

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// The courier demo plugin's AudioProcessor (demos/plugin/plugin_processor.h).
+#include "demos/plugin/plugin_processor.h"
+
+#include "demos/plugin/plugin_editor.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace courier::plugin {
+
+namespace {
+constexpr std::size_t midi_capacity = 2048;  // MIDI events per block; more are dropped (and counted by none)
+}
+
+juce::AudioProcessorValueTreeState::ParameterLayout processor::layout()
+{
+    juce::AudioProcessorValueTreeState::ParameterLayout l;
+    l.add(std::make_unique<juce::AudioParameterFloat>(juce::ParameterID{"gain", 1}, "Gain",
+                                                      juce::NormalisableRange<float>(0.0F, 2.0F), 1.0F));
+    l.add(std::make_unique<juce::AudioParameterFloat>(juce::ParameterID{"cutoff", 1}, "Cutoff",
+                                                      juce::NormalisableRange<float>(20.0F, 20000.0F, 0.0F, 0.25F),
+                                                      20000.0F));
+    l.add(std::make_unique<juce::AudioParameterFloat>(juce::ParameterID{"synth_level", 1}, "Synth level",
+                                                      juce::NormalisableRange<float>(0.0F, 1.0F), 0.5F));
+    l.add(std::make_unique<juce::AudioParameterChoice>(juce::ParameterID{"waveform", 1}, "Waveform",
+                                                       juce::StringArray{"sine", "saw", "square"}, 1));
+    return l;
+}
+
+processor::processor()
+    : AudioProcessor(BusesProperties()
+                         .withInput("Input", juce::AudioChannelSet::stereo(), true)
+                         .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
+      tree(*this, nullptr, "courier_plugin", layout()),
+      bridge(side.params())
+{
+    bridge.bind(tree.getRawParameterValue("gain"), [](parameters& p, float v) { p.gain = v; });
+    bridge.bind(tree.getRawParameterValue("cutoff"), [](parameters& p, float v) { p.cutoff = v; });
+    bridge.bind(tree.getRawParameterValue("synth_level"), [](parameters& p, float v) { p.synth_level = v; });
+    bridge.bind(tree.getRawParameterValue("waveform"),
+                [](parameters& p, float v) { p.waveform = static_cast<std::uint32_t>(std::clamp(v, 0.0F, 2.0F)); });
+    midi_list.reserve(midi_capacity);
+    control_tick();  // the parameters' first values go out now, before any block
+    startTimer(20);
+}
+
+processor::~processor() { stopTimer(); }
+
+void processor::prepareToPlay(double rate, int block)
+{
+    midi_list.reserve(midi_capacity);
+    side.prepare(rate, static_cast<std::size_t>(std::max(block, 1)));
+}
+
+bool processor::isBusesLayoutSupported(const BusesLayout& layouts) const
+{
+    const auto out = layouts.getMainOutputChannelSet();
+    const auto in = layouts.getMainInputChannelSet();
+    const bool out_ok = out == juce::AudioChannelSet::stereo() || out == juce::AudioChannelSet::mono();
+    const bool in_ok = in.isDisabled() || in == juce::AudioChannelSet::stereo();  // mono in would alias channel 0
+    return out_ok && in_ok;
+}
+
+void processor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi)
+{
+    juce::ScopedNoDenormals no_denormals;
+    midi_list.clear();  // keeps its capacity: no free
+    for (const auto message : midi)
+    {
+        if (midi_list.size() == midi_list.capacity())
+            break;  // never grow on the audio thread
+        midi_event e;
+        e.frame = static_cast<std::uint32_t>(std::max(message.samplePosition, 0));
+        for (int i = 0; i < 3 && i < message.numBytes; ++i)
+            e.bytes[static_cast<std::size_t>(i)] = message.data[i];
+        midi_list.push_back(e);
+    }
+    const auto inputs = static_cast<std::size_t>(getTotalNumInputChannels());
+    const auto channels = static_cast<std::size_t>(buffer.getNumChannels());
+    const auto frames = static_cast<std::size_t>(buffer.getNumSamples());
+    // JUCE processes in place: the first `inputs` channels of `buffer` hold the input on entry.
+    float* const* data = buffer.getArrayOfWritePointers();
+    side.process(inputs > 0 ? data : nullptr, std::min(inputs, channels), data, channels, frames, midi_list);
+}
+
+void processor::control_tick()
+{
+    bridge.poll();
+    side.collect();  // ✗ graphs the audio side replaced die here, on the message thread
+}
+
+juce::AudioProcessorEditor* processor::createEditor() { return new editor(*this); }
+
+void processor::getStateInformation(juce::MemoryBlock& destination)
+{
+    if (auto xml = tree.copyState().createXml())
+        copyXmlToBinary(*xml, destination);
+}
+
+void processor::setStateInformation(const void* data, int size)
+{
+    if (auto xml = getXmlFromBinary(data, size))
+        if (xml->hasTagName(tree.state.getType()))
+            tree.replaceState(juce::ValueTree::fromXml(*xml));  // the bridge carries the new values on its next tick
+}
+
+}  // namespace courier::plugin
+
+/// JUCE's entry point: every format wrapper creates the processor through this.
+juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() { return new courier::plugin::processor(); }

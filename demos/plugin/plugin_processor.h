@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// The courier demo plugin's AudioProcessor: a thin JUCE adapter around plugin::audio_side, whose
+// processBlock talks to the editor only through courier patterns (demos/plugin/README.md).
+#pragma once
+
+#include "demos/plugin/plugin_core.h"
+#include "gui/parameter_bridge.h"
+
+#include <juce_audio_processors/juce_audio_processors.h>
+
+#include <vector>
+
+namespace courier::plugin {
+
+/// Stereo in and out plus MIDI: the input goes through a low-pass and a gain, the courier-synth voices play
+/// from MIDI. The parameters live in an AudioProcessorValueTreeState (automation, presets, the editor's
+/// attachments); a timer on the message thread carries them to the audio side through a cached_state
+/// (gui::parameter_bridge). processBlock reads only courier ends: no value tree, no listener, no lock.
+class processor final : public juce::AudioProcessor, private juce::Timer
+{
+public:
+    /// Builds the parameters, the courier channels and the first synth graph.
+    /// Thread: message thread. Real-time: no (allocates).
+    processor();
+    /// Stops the timer; the channels and graphs die here, on the message thread, after the host stopped audio.
+    /// Thread: message thread. Real-time: no (frees).
+    ~processor() override;
+
+    /// Sizes the audio side for `rate` and `block`; reserves the MIDI scratch list.
+    /// Thread: setup (the host; the stream is stopped). Real-time: no (allocates).
+    void prepareToPlay(double rate, int block) override;
+    void releaseResources() override {}
+    bool isBusesLayoutSupported(const BusesLayout& layouts) const override;
+
+    /// One block through plugin::audio_side::process (MIDI copied into a list reserved in prepareToPlay).
+    /// Thread: audio. Real-time: wait-free.
+    void processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) override;
+    using AudioProcessor::processBlock;
+
+    /// The JUCE boilerplate: the editor, the names, MIDI in, one program, the state as the value tree's XML.
+    /// Thread: message thread (the host's). Real-time: no.
+    juce::AudioProcessorEditor* createEditor() override;
+    bool hasEditor() const override { return true; }
+    const juce::String getName() const override { return "courier plugin"; }
+    bool acceptsMidi() const override { return true; }
+    bool producesMidi() const override { return false; }
+    bool isMidiEffect() const override { return false; }
+    double getTailLengthSeconds() const override { return 0.1; }
+    int getNumPrograms() override { return 1; }
+    int getCurrentProgram() override { return 0; }
+    void setCurrentProgram(int) override {}
+    const juce::String getProgramName(int) override { return "default"; }
+    void changeProgramName(int, const juce::String&) override {}
+    void getStateInformation(juce::MemoryBlock& destination) override;
+    void setStateInformation(const void* data, int size) override;
+
+    /// Carries changed parameters to the audio side and destroys replaced graphs. The processor's timer
+    /// calls it every 20 ms; tests call it directly.
+    /// Thread: message thread. Real-time: no.
+    void control_tick();
+
+    /// The courier core (the editor's meters, scope, commands and health come from here).
+    /// Thread: message thread. Real-time: no.
+    audio_side& core() noexcept { return side; }
+
+    /// The parameters, for the editor's attachments.
+    /// Thread: message thread. Real-time: no.
+    juce::AudioProcessorValueTreeState& parameter_tree() noexcept { return tree; }
+
+private:
+    void timerCallback() override { control_tick(); }
+    static juce::AudioProcessorValueTreeState::ParameterLayout layout();
+
+    juce::AudioProcessorValueTreeState tree;
+    audio_side side;
+    gui::parameter_bridge<parameters> bridge;
+    std::vector<midi_event> midi_list;  // capacity reserved at setup; processBlock never grows it
+};
+
+}  // namespace courier::plugin

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+// The JUCE plugin's processBlock neither allocates, frees nor locks while the editor's messages flow: the
+// real processor, a real audio thread, and every courier channel busy (tests/gui/README.md).
+#include "demos/plugin/plugin_processor.h"
+#include "tests/support/allocation_counter.h"
+
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+// The test binary is linked with -Wl,--wrap for these: every call from courier's, the plugin's and JUCE's
+// objects (all linked statically here) goes through a counter of the calling thread first.
+namespace {
+thread_local std::size_t raw_heap_calls = 0;
+thread_local std::size_t lock_calls = 0;
+}  // namespace
+extern "C" {
+void* __real_malloc(std::size_t);
+void* __real_calloc(std::size_t, std::size_t);
+void* __real_realloc(void*, std::size_t);
+void __real_free(void*);
+int __real_pthread_mutex_lock(pthread_mutex_t*);
+void* __wrap_malloc(std::size_t n) { ++raw_heap_calls; return __real_malloc(n); }
+void* __wrap_calloc(std::size_t n, std::size_t s) { ++raw_heap_calls; return __real_calloc(n, s); }
+void* __wrap_realloc(void* p, std::size_t n) { ++raw_heap_calls; return __real_realloc(p, n); }
+void __wrap_free(void* p) { ++raw_heap_calls; __real_free(p); }
+int __wrap_pthread_mutex_lock(pthread_mutex_t* m) { ++lock_calls; return __real_pthread_mutex_lock(m); }
+}
+
+namespace {
+
+struct audio_thread_counts
+{
+    std::size_t blocks = 0;
+    std::size_t heap = 0;    // operator new/delete (allocation_counter) plus malloc/calloc/realloc/free
+    std::size_t locks = 0;   // pthread_mutex_lock (std::mutex, juce::CriticalSection, ...)
+};
+
+// One block of processBlock with the counters around it.
+void counted_block(courier::plugin::processor& p, juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi,
+                   audio_thread_counts& counts)
+{
+    const courier::test::allocation_counter news;
+    const std::size_t heap_before = raw_heap_calls;
+    const std::size_t locks_before = lock_calls;
+    p.processBlock(buffer, midi);
+    counts.heap += news.count() + (raw_heap_calls - heap_before);
+    counts.locks += lock_calls - locks_before;
+    ++counts.blocks;
+}
+
+}  // namespace
+
+TEST_CASE("plugin processor: the counters see an allocation and a lock on the audio thread")
+{
+    // The wrapping works: without it the real test below could not fail.
+    std::size_t heap = 0;
+    std::size_t locks = 0;
+    std::thread([&] {
+        const std::size_t h = raw_heap_calls;
+        const std::size_t l = lock_calls;
+        const courier::test::allocation_counter news;
+        std::vector<int> grown(100, 1);
+        std::mutex m;
+        { const std::lock_guard<std::mutex> hold(m); }
+        heap = news.count() + raw_heap_calls - h;
+        locks = lock_calls - l;
+    }).join();
+    CHECK(heap >= 2);
+    CHECK(locks >= 1);
+}
+
+TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing while messages flow")
+{
+    const juce::ScopedJuceInitialiser_GUI juce_runtime;  // the message manager; this thread is its thread
+    courier::plugin::processor p;
+    constexpr int block = 256;
+    p.setPlayConfigDetails(2, 2, 48000.0, block);
+    p.prepareToPlay(48000.0, block);
+
+    // The audio thread's buffers and MIDI are made here, at setup: adding MIDI events allocates.
+    juce::AudioBuffer<float> buffer(2, block);
+    std::vector<juce::MidiBuffer> midi(8);
+    for (std::size_t i = 0; i < midi.size(); ++i)
+    {
+        const int note = 48 + static_cast<int>(i);
+        midi[i].addEvent(juce::MidiMessage::noteOn(1, note, 0.7F), 10);
+        midi[i].addEvent(juce::MidiMessage::noteOff(1, note - 1), 100);
+    }
+
+    // The audio thread runs at least `blocks` blocks, and on until the control side has seen every kind of
+    // message arrive (no timing is assumed: on a loaded machine either side may run far ahead of the other).
+    constexpr std::size_t blocks = 3000;
+    std::atomic<bool> done{false};  // release in the audio thread's store; acquire in the control loop's load
+    std::atomic<bool> control_done{false};  // release in the control loop's store; acquire in the audio loop
+    audio_thread_counts counts;
+    std::thread audio([&] {
+        for (std::size_t b = 0; b < blocks || !control_done.load(std::memory_order_acquire); ++b)
+        {
+            for (int c = 0; c < 2; ++c)  // an input: a quiet square wave
+                for (int i = 0; i < block; ++i)
+                    buffer.setSample(c, i, ((i / 32) % 2 == 0) ? 0.1F : -0.1F);
+            counted_block(p, buffer, midi[b % midi.size()], counts);
+        }
+        done.store(true, std::memory_order_release);  // pairs with the acquire load below
+    });
+
+    // The control side, as the editor and a host would: parameter changes, commands, graph swaps, meters, scope.
+    std::size_t params_changed = 0, commands_sent = 0, swaps = 0, meters = 0, scopes = 0;
+    std::vector<float> scope;
+    auto* gain = p.parameter_tree().getParameter("gain");
+    auto* cutoff = p.parameter_tree().getParameter("cutoff");
+    for (std::size_t round = 0; !done.load(std::memory_order_acquire); ++round)  // pairs with the release store
+    {
+        gain->setValueNotifyingHost(static_cast<float>(round % 100) / 100.0F);
+        cutoff->setValueNotifyingHost(static_cast<float>((round * 7) % 100) / 100.0F);
+        ++params_changed;
+        p.control_tick();
+        if (p.core().commands().try_send(courier::plugin::play_note{static_cast<std::uint32_t>(60 + round % 12), 0.5F}))
+            ++commands_sent;
+        if (p.core().commands().try_send(courier::plugin::release_note{static_cast<std::uint32_t>(60 + (round + 6) % 12)}))
+            ++commands_sent;
+        if (round % 50 == 0 && p.core().try_swap_graph(static_cast<courier::synth::waveform>(round % 3), 4 + round % 8))
+            ++swaps;
+        courier::plugin::meter_frame m;
+        if (p.core().read_meters(m))
+            ++meters;
+        while (p.core().read_scope(scope))
+            ++scopes;
+        if (!control_done.load(std::memory_order_relaxed))
+        {
+            const auto seen = p.core().health();
+            if (round >= 200 && seen.callback.graphs_adopted >= 1 && seen.commands.applied > 10 &&
+                seen.params.applied_version > 10 && meters > 0 && scopes > 0)
+                control_done.store(true, std::memory_order_release);  // pairs with the audio loop's acquire
+        }
+        std::this_thread::yield();
+    }
+    audio.join();
+    p.control_tick();
+    const auto health = p.core().health();
+    MESSAGE("blocks " << counts.blocks << ", heap calls " << counts.heap << ", locks " << counts.locks
+                      << "; control side: " << params_changed << " parameter rounds, " << commands_sent
+                      << " commands, " << swaps << " graph swaps, " << meters << " meter reads, " << scopes
+                      << " scope buffers; audio side applied " << health.commands.applied << " commands, version "
+                      << health.params.applied_version << " of the parameters, adopted "
+                      << health.callback.graphs_adopted << " graphs, " << health.callback.midi_events << " MIDI events");
+    CHECK(counts.blocks >= blocks);
+    CHECK(counts.heap == 0);
+    CHECK(counts.locks == 0);
+    // The messages really flowed while it ran.
+    CHECK(health.params.applied_version > 10);
+    CHECK(health.commands.applied > 10);
+    CHECK(health.callback.graphs_adopted >= 1);
+    CHECK(health.callback.midi_events == 2 * counts.blocks);
+    CHECK(meters > 0);
+    CHECK(scopes > 0);
+    p.releaseResources();
+}
+
+TEST_CASE("plugin processor: a graph swap under a held note leaves no step in the output")
+{
+    const juce::ScopedJuceInitialiser_GUI juce_runtime;
+    courier::plugin::processor p;
+    constexpr int block = 256;
+    p.setPlayConfigDetails(2, 2, 48000.0, block);
+    p.prepareToPlay(48000.0, block);
+    p.parameter_tree().getParameter("waveform")->setValueNotifyingHost(0.0F);  // sine: no steps of its own
+    p.control_tick();
+    REQUIRE(p.core().commands().try_send(courier::plugin::play_note{69, 1.0F}));
+
+    juce::AudioBuffer<float> buffer(2, block);
+    juce::MidiBuffer midi;
+    float previous = 0.0F;
+    // The largest sample-to-sample change in `blocks` blocks (silent input: the output is the synth).
+    const auto largest_step = [&](int blocks) {
+        float largest = 0.0F;
+        for (int b = 0; b < blocks; ++b)
+        {
+            buffer.clear();
+            p.processBlock(buffer, midi);
+            for (int i = 0; i < block; ++i)
+            {
+                largest = std::max(largest, std::abs(buffer.getSample(0, i) - previous));
+                previous = buffer.getSample(0, i);
+            }
+        }
+        return largest;
+    };
+    largest_step(20);  // past the attack
+    const float steady = largest_step(20);
+    REQUIRE(p.core().try_swap_graph(courier::synth::waveform::sine, 4));
+    const float across_swap = largest_step(4);
+    const auto health = p.core().health();
+    MESSAGE("largest step: " << steady << " while the note holds, " << across_swap << " across the swap");
+    CHECK(health.callback.graphs_adopted == 1);
+    CHECK(steady > 0.002F);  // the note sounds (a 440 Hz sine of about 0.12 moves 0.007 per sample)
+    CHECK(across_swap <= 1.5F * steady);
+}

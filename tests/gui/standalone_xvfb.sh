@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs the plugin's Standalone app in a real X server (Xvfb) on a JACK dummy server, clicks its "Hold A4"
+# button, its gain slider and its graph "Swap" button with xdotool as a person would, takes a screenshot after
+# each step, and checks that the meters, the scope, the swap panel and the health panel changed between the
+# shots. The PNGs stay in OUT.
+# Usage (under tests/support/with_jack_dummy.sh): standalone_xvfb.sh STANDALONE_APP OUT_DIR
+# Exit status 0 when every check passes; 1 with the reason otherwise.
+set -uo pipefail
+
+app=$1
+out=$2
+for tool in Xvfb xdotool import compare convert; do
+  command -v "$tool" >/dev/null || { echo "standalone_xvfb: $tool not found (scripts/install-deps test)" >&2; exit 1; }
+done
+: "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
+rm -rf "$out"
+mkdir -p "$out/home/.config"
+
+# The Standalone reads its audio device from ~/.config/<name>.settings: point it at the JACK server.
+cat >"$out/home/.config/courier plugin.settings" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<PROPERTIES>
+  <VALUE name="audioSetup">
+    <DEVICESETUP deviceType="JACK" audioOutputDeviceName="system" audioInputDeviceName="system"
+                 audioDeviceRate="48000" audioDeviceBufferSize="256"/>
+  </VALUE>
+</PROPERTIES>
+XML
+
+xvfb_pid=""
+app_pid=""
+stop() {
+  for pid in $app_pid $xvfb_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null
+      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  done
+}
+trap stop EXIT
+fail() { echo "standalone_xvfb: FAIL: $*" >&2; exit 1; }
+
+# A display of our own: the first free number from 60 + pid % 200.
+display=$((60 + $$ % 200))
+while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 1280x900x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+xvfb_pid=$!
+export DISPLAY=":$display"
+for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
+kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
+
+HOME="$out/home" "$app" >"$out/app.log" 2>&1 &
+app_pid=$!
+window=$(timeout 30 xdotool search --sync --onlyvisible --name "courier plugin" | head -1)
+[ -n "$window" ] || fail "no window named 'courier plugin' within 30 s; app log: $(cat "$out/app.log")"
+sleep 3  # let the audio device open and the meters settle
+
+eval "$(xdotool getwindowgeometry --shell "$window")"  # X Y WIDTH HEIGHT
+# The editor (900 x 620) fills the bottom of the window; the Standalone's title bar is above it.
+ex=$((X + (WIDTH - 900) / 2))
+ey=$((Y + HEIGHT - 620))
+echo "window $window at ${X},${Y} ${WIDTH}x${HEIGHT}; editor at ${ex},${ey}"
+
+shot() { import -window root "$out/$1.png" || fail "import $1"; }
+# Regions of the editor (see demos/plugin/plugin_editor.cpp, resized()): name x y w h, editor coordinates.
+crop() {  # crop SHOT REGION X Y W H
+  convert "$out/$1.png" -crop "$5x$6+$((ex + $3))+$((ey + $4))" +repage "$out/$1-$2.png"
+}
+changed() {  # changed A B REGION: pixels differing between two crops
+  compare -metric AE "$out/$1-$3.png" "$out/$2-$3.png" null: 2>&1 | cut -d' ' -f1
+}
+regions() {
+  crop "$1" meter 782 34 110 230
+  crop "$1" scope 438 34 344 230
+  crop "$1" health 8 286 884 326
+}
+
+shot 1-idle
+regions 1-idle
+xdotool mousemove "$((ex + 68))" "$((ey + 182))" click 1   # "Hold A4": a play_note command
+sleep 2
+shot 2-note
+regions 2-note
+xdotool mousemove "$((ex + 120))" "$((ey + 50))" click 1   # the gain slider, near its low end
+sleep 2
+shot 3-gain-down
+regions 3-gain-down
+xdotool mousemove "$((ex + 258))" "$((ey + 219))" click 1  # "Swap": a new voice graph through swap_and_retire
+sleep 1
+shot 4-swap
+regions 4-swap
+crop 3-gain-down swap 8 202 430 34
+crop 4-swap swap 8 202 430 34
+
+meter_12=$(changed 1-idle 2-note meter)
+scope_12=$(changed 1-idle 2-note scope)
+health_12=$(changed 1-idle 2-note health)
+meter_23=$(changed 2-note 3-gain-down meter)
+swap_34=$(changed 3-gain-down 4-swap swap)
+health_34=$(changed 3-gain-down 4-swap health)
+echo "pixels changed: meter idle->note $meter_12, scope idle->note $scope_12, health idle->note $health_12," \
+     "meter note->gain down $meter_23, swap panel $swap_34, health gain down->swap $health_34"
+echo "screenshots: $out/1-idle.png $out/2-note.png $out/3-gain-down.png $out/4-swap.png"
+[ "$meter_12" -gt 200 ] 2>/dev/null || fail "the meters did not move when the note started ($meter_12 pixels)"
+[ "$scope_12" -gt 200 ] 2>/dev/null || fail "the scope did not change when the note started ($scope_12 pixels)"
+[ "$health_12" -gt 20 ] 2>/dev/null || fail "the health panel's numbers did not change ($health_12 pixels)"
+[ "$meter_23" -gt 50 ] 2>/dev/null || fail "the meters did not drop when the gain went down ($meter_23 pixels)"
+[ "$swap_34" -gt 20 ] 2>/dev/null || fail "the swap panel did not report the swap ($swap_34 pixels)"
+[ "$health_34" -gt 20 ] 2>/dev/null || fail "the health panel did not change after the swap ($health_34 pixels)"
+kill -0 "$app_pid" 2>/dev/null || fail "the app exited early: $(cat "$out/app.log")"
+echo "standalone_xvfb: PASS"
