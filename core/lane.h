@@ -7,6 +7,7 @@
 #include "core/counter.h"
 #include "core/contracts.h"
 #include "core/lane_stats.h"
+#include "core/ring_storage.h"
 #include "core/role_guard.h"
 #include "core/rwq_storage.h"
 
@@ -32,7 +33,13 @@ class lane_receiver;
 ///
 /// The lane must outlive both ends. Messages still queued when the lane is destroyed die in its destructor,
 /// on the thread that destroys it (normally the control thread, after the audio stream has stopped).
-template <class T, class Storage = rwq_storage<T>>
+///
+/// `Storage` is the container underneath (the policy is described in rwq_storage.h). The default is courier's
+/// own ring_storage: its positions are the lane's counters, so each side writes one shared cache line per
+/// message. rwq_storage (moodycamel::ReaderWriterQueue plus counters) stays available as
+/// `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md: 35 against
+/// 22 instructions per message drained, and lower throughput).
+template <class T, class Storage = ring_storage<T>>
 class lane
 {
     static_assert(std::is_nothrow_move_constructible_v<T>,
@@ -131,7 +138,7 @@ private:
 };
 
 /// The producer's end of a lane. Move-only; one thread sends through it at a time (a debug role guard checks).
-template <class T, class Storage = rwq_storage<T>>
+template <class T, class Storage = ring_storage<T>>
 class lane_sender
 {
 public:
@@ -192,7 +199,7 @@ private:
 };
 
 /// The consumer's end of a lane. Move-only; one thread receives through it at a time (a debug role guard checks).
-template <class T, class Storage = rwq_storage<T>>
+template <class T, class Storage = ring_storage<T>>
 class lane_receiver
 {
 public:
@@ -279,6 +286,9 @@ bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
     }
     // The cached bound is free to read; the consumer's line is read only when it may show a new high-water
     // mark, so a steady lane costs nothing here and the mark is the true depth, never a stale overestimate.
+    // That exactness has a price in one case: a consumer that keeps the lane nearly empty leaves the mark low,
+    // so the bound passes it every few sends and each pass reads the consumer's line (about half the peak
+    // one-way throughput of ring_storage; docs/performance.md, "Why the lane is not at the hand-written ring").
     if (storage.depth_bound() > producer.known_high_water)
     {
         const std::uint64_t depth = storage.refresh_depth();

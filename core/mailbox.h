@@ -24,7 +24,8 @@ class mailbox_receiver;
 ///
 /// All lanes are allocated in the constructor. Producers may be added while the consumer runs. The mailbox
 /// outlives every end it hands out; queued messages die in its destructor, on the thread that destroys it.
-template <class T, class Storage = rwq_storage<T>>
+/// `Storage` is each lane's storage policy, by default the lane's own default (ring_storage, core/lane.h).
+template <class T, class Storage = ring_storage<T>>
 class mailbox
 {
 public:
@@ -103,7 +104,7 @@ private:
 };
 
 /// The consumer's end of a mailbox.
-template <class T, class Storage = rwq_storage<T>>
+template <class T, class Storage = ring_storage<T>>
 class mailbox_receiver
 {
 public:

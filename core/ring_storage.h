@@ -21,7 +21,7 @@ namespace courier {
 /// popped (64 bits: they do not wrap in the life of a program), so the lane needs no counters of its own, and
 /// each side keeps a stale copy of the other's position, refreshed only when the ring looks full or empty.
 /// Slots are a power of two, so a capacity of 1000 reserves 1024 slots. Implements the policy described in
-/// rwq_storage.h.
+/// rwq_storage.h, and is the lane's and the mailbox's default storage.
 template <class T>
 class ring_storage
 {

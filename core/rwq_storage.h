@@ -27,7 +27,9 @@ namespace courier {
 ///                                           the producer's cached view of the consumer
 ///   uint64_t refresh_depth()                producer, wait-free; the items stored now
 /// The destructor destroys whatever is still stored, on the thread that destroys the lane. Two policies ship:
-/// rwq_storage (this one, the default) and ring_storage (courier's own ring, whose positions are the counters).
+/// ring_storage (courier's own ring, whose positions are the counters: the lane's default) and rwq_storage
+/// (this one, moodycamel plus counters; `lane<T, rwq_storage<T>>`). Both give the same guarantees; this one
+/// costs more per message on both sides (docs/performance.md).
 template <class T>
 class rwq_storage
 {

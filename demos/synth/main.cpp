@@ -7,6 +7,7 @@
 #include "audio/offline_driver.h"
 #include "audio/portaudio_driver.h"
 #include "patterns/port_registry.h"
+#include "demos/synth/osc_control.h"
 #include "demos/synth/score.h"
 #include "demos/synth/synth_graph.h"
 
@@ -62,6 +63,13 @@ Options:
   --control-rate N     a control thread sends N no-op messages per second while the audio runs, half through
                        the engine's mailbox, half by name to the /synth port (load test; the sound does not
                        change; default: 0)
+  --osc-port N         enable the OSC endpoint on UDP port N of 127.0.0.1 (docs/osc.md); the synth then plays
+                       until --duration has passed or SIGINT/SIGTERM (offline: paced in real time, no WAV
+                       file), and prints the OSC counters at the end
+  --osc-socket PATH    enable the OSC endpoint on a Unix datagram socket at PATH (mode 0600)
+  --osc-bind ADDR      bind the OSC UDP port to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
+  --osc-load-root DIR  OSC /load reads sound files under DIR only (default: the current directory)
+  --duration S         with the OSC endpoint on: stop after S seconds (default: run until a signal)
   --help               show this text
 
 Exit status: 0 on success, 1 when audio or a file fails, 2 for a bad argument or a bad score line.
@@ -89,6 +97,7 @@ struct options
     std::string stream_path;
     float stream_gain = 0.5F;
     bool stream_loop = false;
+    courier::synth::osc_options osc;  // --osc-port, --osc-socket, ... (osc_control.h)
 };
 
 // The synth with a streamed file mixed in: the graph courier-synth runs with --stream.
@@ -278,6 +287,8 @@ options parse_arguments(int argc, char** argv)
             o.stream_gain = static_cast<float>(number_option(arg, value(), 0.0, 4.0));
         else if (arg == "--stream-loop")
             o.stream_loop = true;
+        else if (courier::synth::parse_osc_option(arg, value, number_option, o.osc))
+            continue;
         else if (arg == "--control-rate")
             o.control_rate = number_option(arg, value(), 0.0, 1000000.0);
         else
@@ -411,6 +422,7 @@ int run(const options& o)
     config.timed_buffer = score.events.size() + 16;
     config.max_producers = 1;
     config.mailbox_capacity = 4096;
+    courier::synth::size_engine_for_osc(o.osc, config);
     // Declared before the engine, so they outlive it: the port table its processor ports live in, the registry
     // that names them ("/synth", "/stream"), and the disk streamer.
     courier::port_table ports(8, 4);
@@ -502,7 +514,9 @@ int run(const options& o)
     }
 
     int status = EXIT_SUCCESS;
-    if (device != nullptr)
+    if (o.osc.enabled())
+        status = courier::synth::run_with_osc(engine, device, actual, std::move(sequencer), o.osc, ports, names);
+    else if (device != nullptr)
     {
         const courier::audio::stream_info info = device->info();
         std::printf("courier-synth: playing %zu events (%.2f s) on %s / %s at %.0f Hz, %zu frames a block\n",

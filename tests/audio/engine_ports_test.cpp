@@ -43,6 +43,7 @@ struct two_processor_graph final : courier::audio::audio_graph
     {
         ++per_processor[index];
         last_tag = e.tag;
+        last_tag_of[index] = e.tag;
     }
     void render(float* const* out, std::size_t channels, std::size_t offset,
                 std::size_t frames) noexcept COURIER_REALTIME override
@@ -60,6 +61,7 @@ struct two_processor_graph final : courier::audio::audio_graph
     std::size_t applied = 0;
     std::array<std::uint64_t, 2> per_processor{};
     std::uint32_t last_tag = 0;
+    std::array<std::uint32_t, 2> last_tag_of{};  // each port delivers in order; the two ports interleave freely
 };
 
 // An engine over a two_processor_graph whose ports are open and listed as "/fx/left" and "/fx/right", with one
@@ -268,5 +270,9 @@ TEST_CASE("engine processors by name: a control thread sends by name while the a
     CHECK(graph->per_processor[0] == (count + 2) / 3);
     CHECK(graph->per_processor[1] == count - (count + 2) / 3);
     CHECK(e.stats().sends_refused == full);
-    CHECK(graph->last_tag == count - 1);
+    // The last message each port received: the highest index sent to it (i % 3 == 0 went left).
+    const std::uint64_t last_left = (count - 1) / 3 * 3;
+    const std::uint64_t last_right = (count - 1) % 3 != 0 ? count - 1 : count - 2;
+    CHECK(graph->last_tag_of[0] == last_left);
+    CHECK(graph->last_tag_of[1] == last_right);
 }

@@ -10,6 +10,9 @@
 #if COURIER_BENCH_HAVE_BOOST
 #include <boost/lockfree/spsc_queue.hpp>
 #endif
+#if COURIER_BENCH_HAVE_JUCE
+#include "tests/bench/juce_fifo.h"
+#endif
 
 #include <pthread.h>
 #include <sched.h>
@@ -36,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -68,20 +72,22 @@ void print_help(std::FILE* out)
                  "usage: courier_lane_bench [--quick] [--runs N] [--round-trips N] [--messages N] [--csv PATH]\n"
                  "\n"
                  "Compares courier::lane<std::uint64_t> with a raw atomic ping-pong, moodycamel::ReaderWriterQueue,\n"
-                 "boost::lockfree::spsc_queue and std::mutex + std::deque (capacity %zu each), on two threads\n"
-                 "pinned to two CPUs.\n"
+                 "boost::lockfree::spsc_queue, juce::AbstractFifo with a buffer and std::mutex + std::deque\n"
+                 "(capacity %zu each), on two threads pinned to two CPUs.\n"
                  "  round-trip latency: one queue each way; the timing thread sends, waits for the echo, and\n"
                  "                      timestamps every round trip (steady_clock); mean, p50, p99, p99.9 in ns.\n"
                  "  throughput:         the producer sends as fast as it can, the consumer takes everything;\n"
                  "                      million messages per second.\n"
-                 "Each measurement is repeated; latency reports the median of the runs, throughput the best.\n"
+                 "Each measurement is repeated, contenders interleaved; the table gives the median of the runs\n"
+                 "(and the best run's throughput, since throughput is bimodal on some machines).\n"
                  "\n"
                  "  --quick           10x fewer round trips and messages (20000 and 2000000)\n"
                  "  --runs N          repetitions of every measurement (default 5)\n"
                  "  --round-trips N   timed round trips per latency run (default 200000)\n"
                  "  --messages N      messages per throughput run (default 20000000)\n"
                  "  --csv PATH        where to write the table as CSV (default bench-results/lane_bench.csv;\n"
-                 "                    the directory is created)\n"
+                 "                    the directory is created); the round-trip histogram (20 ns bins, last\n"
+                 "                    run) goes next to it as <name>_rtt_histogram.csv\n"
                  "  --help            this text\n",
                  queue_capacity);
 }
@@ -301,8 +307,11 @@ private:
     courier::lane_receiver<std::uint64_t, Storage> rx;
 };
 
-using courier_lane_queue = courier_lane_queue_on<courier::rwq_storage<std::uint64_t>>;
-using courier_ring_lane_queue = courier_lane_queue_on<courier::ring_storage<std::uint64_t>>;
+// The lane as users get it (its default storage, ring_storage), and on the moodycamel storage policy.
+using courier_lane_queue = courier_lane_queue_on<courier::ring_storage<std::uint64_t>>;
+using courier_rwq_lane_queue = courier_lane_queue_on<courier::rwq_storage<std::uint64_t>>;
+static_assert(std::is_same_v<courier::lane<std::uint64_t>, courier::lane<std::uint64_t, courier::ring_storage<std::uint64_t>>>,
+              "courier_lane_queue must measure the lane's default storage");
 
 /// courier::lane received with drain() instead of try_receive(): for latency drain(f, 1), for throughput the
 /// batch form an audio callback would use.
@@ -340,6 +349,10 @@ public:
 private:
     boost::lockfree::spsc_queue<std::uint64_t> queue;
 };
+#endif
+
+#if COURIER_BENCH_HAVE_JUCE
+using juce_abstract_fifo = courier::bench::juce_fifo;
 #endif
 
 /// The baseline every audio programmer is told not to use on the audio thread.
@@ -432,12 +445,16 @@ private:
 // ---------------------------------------------------------------------------------------------------------
 // Measurements
 
+constexpr std::size_t histogram_bins = 150;  // 20 ns each: 0 to 3 us, the last bin holds everything above
+constexpr std::int64_t histogram_bin_ns = 20;
+
 struct latency_summary
 {
     double mean_ns = 0;
     double p50_ns = 0;
     double p99_ns = 0;
     double p999_ns = 0;
+    std::vector<std::uint64_t> histogram;  // round trips per 20 ns bin
 };
 
 /// Statistics of the gaps between consecutive timestamps: stamp i+1 is taken right after round trip i ends.
@@ -455,6 +472,10 @@ latency_summary summarize(const std::vector<std::int64_t>& stamps)
         return static_cast<double>(gaps[std::clamp<std::size_t>(rank, 1, gaps.size()) - 1]);
     };
     latency_summary s;
+    s.histogram.assign(histogram_bins, 0);
+    for (const auto gap : gaps)
+        ++s.histogram[std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(gap, 0) / histogram_bin_ns),
+                                            histogram_bins - 1)];
     s.mean_ns = static_cast<double>(stamps.back() - stamps.front()) / n;
     s.p50_ns = percentile(0.50);
     s.p99_ns = percentile(0.99);
@@ -655,7 +676,8 @@ struct contender
 
     // Filled after the last run.
     std::optional<latency_summary> latency;
-    std::optional<double> mps;
+    std::optional<double> mps;       // median run
+    std::optional<double> best_mps;  // best run
 };
 
 contender make_contender(std::string name, latency_fn round_trips, throughput_fn throughput, bool peer,
@@ -686,7 +708,7 @@ latency_summary median_of(const std::vector<latency_summary>& runs)
         return median(std::move(values));
     };
     return {field(&latency_summary::mean_ns), field(&latency_summary::p50_ns), field(&latency_summary::p99_ns),
-            field(&latency_summary::p999_ns)};
+            field(&latency_summary::p999_ns), runs.back().histogram};
 }
 
 std::string number(std::optional<double> value, int decimals)
@@ -701,7 +723,7 @@ std::string number(std::optional<double> value, int decimals)
 struct row
 {
     std::string name;
-    std::string cells[7];
+    std::string cells[8];
 };
 
 /// The table's cells; the CSV gets more decimals than the screen.
@@ -733,14 +755,15 @@ std::vector<row> make_rows(const std::vector<contender>& contenders, bool for_cs
         rows.push_back({c.name,
                         {ns(&latency_summary::mean_ns), ns(&latency_summary::p50_ns), ns(&latency_summary::p99_ns),
                          ns(&latency_summary::p999_ns), number(c.mps, mps_decimals),
-                         number(rtt_ratio, ratio_decimals), number(mps_ratio, ratio_decimals)}});
+                         number(c.best_mps, mps_decimals), number(rtt_ratio, ratio_decimals),
+                         number(mps_ratio, ratio_decimals)}});
     }
     return rows;
 }
 
 constexpr const char* column_names[] = {"contender",      "rtt_mean_ns",      "rtt_p50_ns",
                                         "rtt_p99_ns",     "rtt_p999_ns",      "throughput_mps",
-                                        "rtt_ratio_to_raw", "throughput_ratio_to_best"};
+                                        "best_run_mps",   "rtt_ratio_to_raw", "throughput_ratio_to_best"};
 
 void print_table(const std::vector<contender>& contenders)
 {
@@ -781,9 +804,39 @@ void write_csv(const std::vector<contender>& contenders, const std::string& path
         throw std::runtime_error("cannot write " + path);
 }
 
-/// The line the lead reads first: courier against the best library peer, for each measurement.
-void print_summary(const std::vector<contender>& contenders, const std::string& courier_name)
+/// The round-trip histogram of every contender's last run, one column each, for the plots.
+void write_histogram_csv(const std::vector<contender>& contenders, const std::string& path)
 {
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr)
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    std::fprintf(out, "bin_start_ns");
+    for (const auto& c : contenders)
+        if (c.latency)
+            std::fprintf(out, ",%s", c.name.c_str());
+    std::fprintf(out, "\n");
+    for (std::size_t bin = 0; bin < histogram_bins; ++bin)
+    {
+        std::fprintf(out, "%lld", static_cast<long long>(static_cast<std::int64_t>(bin) * histogram_bin_ns));
+        for (const auto& c : contenders)
+            if (c.latency)
+                std::fprintf(out, ",%llu", static_cast<unsigned long long>(c.latency->histogram[bin]));
+        std::fprintf(out, "\n");
+    }
+    const bool failed = std::ferror(out) != 0;
+    if (std::fclose(out) != 0 || failed)
+        throw std::runtime_error("cannot write " + path);
+}
+
+/// The line the lead reads first: courier against the best library peer, for each measurement.
+void print_summary(const std::vector<contender>& contenders, const std::string& courier_name, bool with_ratios)
+{
+    const contender& raw = contenders.front();
+    if (with_ratios && raw.latency)
+        for (const auto& c : contenders)
+            if (c.latency && &c != &raw)
+                std::printf("ratio to raw ping-pong (RTT p50): %-34s %.2fx\n", c.name.c_str(),
+                            c.latency->p50_ns / raw.latency->p50_ns);
     const contender* courier = nullptr;
     const contender* fastest_rtt = nullptr;
     const contender* fastest_mps = nullptr;
@@ -821,8 +874,8 @@ int run_bench(const options& opts)
                                         queue_throughput<courier_lane_queue>, false));
     contenders.push_back(make_contender("courier::lane (drain)", queue_round_trips<courier_lane_drain_queue>,
                                         lane_drain_throughput, false));
-    contenders.push_back(make_contender("courier::lane<ring_storage>", queue_round_trips<courier_ring_lane_queue>,
-                                        queue_throughput<courier_ring_lane_queue>, false));
+    contenders.push_back(make_contender("courier::lane<rwq_storage>", queue_round_trips<courier_rwq_lane_queue>,
+                                        queue_throughput<courier_rwq_lane_queue>, false));
     contenders.push_back(make_contender("moodycamel::ReaderWriterQueue", queue_round_trips<moodycamel_queue>,
                                         queue_throughput<moodycamel_queue>, true));
 #if COURIER_BENCH_HAVE_BOOST
@@ -831,6 +884,13 @@ int run_bench(const options& opts)
 #else
     contenders.push_back(make_contender("boost::lockfree::spsc_queue", {}, {}, true,
                                         "Boost headers were not found when this benchmark was built"));
+#endif
+#if COURIER_BENCH_HAVE_JUCE
+    contenders.push_back(make_contender("juce::AbstractFifo+buffer", queue_round_trips<juce_abstract_fifo>,
+                                        queue_throughput<juce_abstract_fifo>, true));
+#else
+    contenders.push_back(make_contender("juce::AbstractFifo+buffer", {}, {}, true,
+                                        "JUCE (juce-modules-source) was not found when this benchmark was built"));
 #endif
     contenders.push_back(make_contender("std::mutex+std::deque", queue_round_trips<mutex_deque_queue>,
                                         queue_throughput<mutex_deque_queue>, true));
@@ -866,7 +926,10 @@ int run_bench(const options& opts)
         if (!c.latency_runs.empty())
             c.latency = median_of(c.latency_runs);
         if (!c.throughput_runs.empty())
-            c.mps = *std::max_element(c.throughput_runs.begin(), c.throughput_runs.end());
+        {
+            c.mps = median(c.throughput_runs);
+            c.best_mps = *std::max_element(c.throughput_runs.begin(), c.throughput_runs.end());
+        }
     }
 
     std::printf("threads: %s\n", threads.describe().c_str());
@@ -876,22 +939,29 @@ int run_bench(const options& opts)
     std::printf("\n");
     std::printf("rtt_*: median over the runs of each run's statistic, in ns per round trip (two queues, one each "
                 "way)\n");
-    std::printf("throughput_mps: best run, million messages per second, one message per try_pop call except "
-                "'(drain)'\n");
+    std::printf("throughput_mps: median run, million messages per second, one message per try_pop call except "
+                "'(drain)'; best_run_mps: the fastest run\n");
     std::printf("rtt_ratio_to_raw: rtt_p50 / raw_atomic_pingpong rtt_p50; throughput_ratio_to_best: "
                 "throughput / the best in the column\n");
     std::printf("raw_atomic_pingpong: two atomics on separate cache lines, no queue; it has no throughput "
                 "(n/a)\n");
     std::printf("ref:minimal_ring: a hand-written reference ring written for this benchmark, not a library\n");
-    std::printf("peers below: the library rows (moodycamel, boost, mutex+deque); courier::lane is the try_receive "
+    std::printf("peers: the library rows (moodycamel, boost, JUCE, mutex+deque); courier::lane is the try_receive "
                 "row\n");
     for (const auto& c : contenders)
         if (!c.skipped.empty())
             std::printf("%s: skipped (%s)\n", c.name.c_str(), c.skipped.c_str());
-    print_summary(contenders, courier_name);
+    print_summary(contenders, courier_name, true);
+
+    print_summary(contenders, "courier::lane<rwq_storage>", false);
 
     write_csv(contenders, opts.csv_path);
-    std::printf("csv: %s\n", opts.csv_path.c_str());
+    std::string histogram_path = opts.csv_path;
+    if (histogram_path.size() > 4 && histogram_path.ends_with(".csv"))
+        histogram_path.resize(histogram_path.size() - 4);
+    histogram_path += "_rtt_histogram.csv";
+    write_histogram_csv(contenders, histogram_path);
+    std::printf("csv: %s, %s\n", opts.csv_path.c_str(), histogram_path.c_str());
     return 0;
 }
 

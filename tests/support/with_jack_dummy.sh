@@ -40,7 +40,8 @@ export COURIER_JACK_SERVER="$name"
 exec 9>"${TMPDIR:-/tmp}/courier-jack-start.lock"
 flock 9
 if ! pgrep -x jackd >/dev/null 2>&1; then
-  rm -f /dev/shm/jack-shm-registry /dev/shm/jack_db-* /dev/shm/jack_courier-test-* /dev/shm/jack_sem.*courier-test-*
+  rm -rf /dev/shm/jack_db-*  # a directory
+  rm -f /dev/shm/jack-shm-registry /dev/shm/jack_courier-test-* /dev/shm/jack_sem.*courier-test-*
 fi
 
 jackd --name "$name" --no-realtime -d dummy -r "$rate" -p "$period" >"$log" 2>&1 &

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+// Tests for patterns/protocol/multi_reply.h (C4): progress replies, then the final reply exactly once and last;
+// seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+#include "patterns/protocol/multi_reply.h"
+
+#include "tests/protocol/scenario.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+using courier::port_table;
+using courier::protocol::multi_reply;
+using courier::protocol::multi_status;
+using courier::protocol::outcome;
+using courier::test::witnessed;
+
+TEST_CASE("multi_reply")
+{
+    SUBCASE("take_replies hands progress replies, then the final reply last, and try_finish refuses a second")
+    {
+        // [protocol-multi-reply]
+        port_table table(2, 1);
+        multi_reply<int, float> render(table, 2, 4);  // 2 operations at once, 4 progress replies out
+        auto& gui = render.client();
+        auto& worker = render.server();
+
+        const auto job = gui.try_start(3);  // "render 3 bars"
+        worker.accept([](std::uint64_t, int&) {}, 8);
+        CHECK(worker.try_progress(job.id, 0.5f) == outcome::sent);
+        CHECK(worker.try_finish(job.id, 1.0f) == outcome::sent);
+        CHECK(worker.try_finish(job.id, 1.0f) == outcome::closed);    // exactly once
+        CHECK(worker.try_progress(job.id, 2.0f) == outcome::closed);  // nothing after the final
+
+        std::vector<multi_status> seen;
+        gui.take_replies([&](std::uint64_t, multi_status s, float*) { seen.push_back(s); }, 8);
+        CHECK(seen == std::vector{multi_status::progress, multi_status::final_reply});
+        // [protocol-multi-reply]
+        CHECK(gui.outstanding() == 0);
+        CHECK(gui.collect() == 0);
+        CHECK(worker.collect() == 0);
+        CHECK(gui.stats().sent == 1);
+        CHECK(worker.stats().sent == 2);
+    }
+
+    SUBCASE("try_progress answers no_credit when only the room reserved for final replies is left")
+    {
+        port_table table(2, 1);
+        multi_reply<int, int> link(table, 1, 2);
+        const auto job = link.client().try_start(0);
+        link.server().accept([](std::uint64_t, int&) {}, 8);
+        CHECK(link.server().running(job.id));
+        CHECK(link.server().running_count() == 1);
+        CHECK(link.server().try_progress(job.id, 1) == outcome::sent);
+        CHECK(link.server().try_progress(job.id, 2) == outcome::sent);
+        CHECK(link.server().try_progress(job.id, 3) == outcome::no_credit);
+        CHECK(link.server().try_finish(job.id, 4) == outcome::sent);  // the final always has room
+        link.client().take_replies([](std::uint64_t, multi_status, int*) {}, 8);
+        CHECK(link.client().try_start(1).result == outcome::sent);
+        CHECK(link.client().try_start(2).result == outcome::no_credit);
+    }
+
+    SUBCASE("take_replies ends a running operation with server_gone when the server has closed")
+    {
+        port_table table(2, 1);
+        multi_reply<int, int> link(table, 2, 2);
+        const auto job = link.client().try_start(0);
+        link.server().accept([](std::uint64_t, int&) {}, 8);
+        (void)link.server().try_progress(job.id, 1);
+        (void)link.server().close();
+        std::vector<multi_status> seen;
+        link.client().take_replies([&](std::uint64_t, multi_status s, int*) { seen.push_back(s); }, 8);
+        CHECK(seen == std::vector{multi_status::progress, multi_status::server_gone});
+        CHECK(link.client().close() == 0);
+    }
+}
+
+namespace {
+
+std::string multi_reply_scenario(std::uint64_t seed)
+{
+    courier::test::two_party_run run(seed);
+    courier::testing::pool_witness requests;
+    courier::testing::pool_witness replies;
+    {
+        courier::testing::seeded_random setup(seed);
+        const std::size_t credits = 1 + setup.below(3);
+        const std::size_t progress_credits = 1 + setup.below(4);
+        const std::uint64_t total = 2 + setup.below(10);
+        port_table table(2, 1);
+        multi_reply<witnessed, witnessed> link(table, credits, progress_credits);
+        courier::testing::terminal_tracker tracker(run.log);
+        std::vector<std::uint64_t> progress_seen(total + 1, 0);
+        std::vector<std::uint64_t> running;  // the server's operations, in start order
+        std::uint64_t started = 0;
+        bool client_done = false;
+
+        auto client = [&](courier::testing::step_context& c) {
+            auto& me = link.client();
+            if (started < total && c.random.chance(50))
+            {
+                const auto t = me.try_start(requests, started);
+                if (t.result == outcome::sent)
+                {
+                    tracker.started(t.id);
+                    ++started;
+                }
+            }
+            me.take_replies(
+                [&](std::uint64_t id, multi_status s, witnessed* r) {
+                    if (s == multi_status::progress)
+                    {
+                        tracker.non_terminal(id, "progress");
+                        run.log.expect(r != nullptr && r->value == ++progress_seen[id], "progress out of order");
+                    }
+                    else
+                    {
+                        tracker.terminal(id, "final reply");
+                        run.log.expect(r != nullptr && r->value == 1000, "final reply without its body");
+                    }
+                },
+                1 + c.random.below(4));
+            run.log.expect(me.outstanding() <= credits, "more operations than credits");
+            me.collect();
+            if (started == total && me.outstanding() == 0)
+            {
+                client_done = true;
+                return false;
+            }
+            return true;
+        };
+        std::vector<std::uint64_t> progress_sent(total + 1, 0);
+        auto server = [&](courier::testing::step_context& c) {
+            auto& me = link.server();
+            me.collect();
+            run.log.expect(me.running_count() <= credits, "more operations running than credits");
+            if (client_done)
+                return false;
+            me.accept([&](std::uint64_t id, witnessed&) { running.push_back(id); }, 1 + c.random.below(2));
+            if (!running.empty())
+            {
+                const std::size_t pick = static_cast<std::size_t>(c.random.below(running.size()));
+                const std::uint64_t id = running[pick];
+                if (c.random.chance(25))
+                {
+                    run.log.expect(me.try_finish(id, replies, std::uint64_t{1000}) == outcome::sent,
+                                   "a final reply refused");
+                    running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
+                }
+                else if (me.try_progress(id, replies, progress_sent[id] + 1) == outcome::sent)
+                    ++progress_sent[id];
+            }
+            return true;
+        };
+        const std::string failure = run.run(client, server);
+        if (!failure.empty())
+            return failure;
+        tracker.all_settled();
+        run.log.expect(progress_sent == progress_seen, "a progress reply lost");
+        requests.begin_teardown();
+        replies.begin_teardown();
+    }
+    requests.check(run.log, "requests");
+    replies.check(run.log, "replies");
+    return run.log.first_failure();
+}
+
+}  // namespace
+
+TEST_CASE("multi_reply: seeded schedule fuzzing, the final reply last and exactly once")
+{
+    const auto report =
+        courier::testing::fuzz("multi_reply", courier::test::protocol_fuzz_seeds(), multi_reply_scenario);
+    CHECK_MESSAGE(!report.failed, "seed ", report.failed_seed, ": ", report.failure);
+}
+
+TEST_CASE("multi_reply: a client and a server on two threads" * doctest::test_suite("stress"))
+{
+    const std::uint64_t total = courier::test::stress_count(50'000);
+    port_table table(2, 1);
+    multi_reply<int, std::uint64_t> link(table, 4, 8);
+    std::atomic<bool> stop{false};
+    std::thread server([&] {
+        std::vector<std::uint64_t> running;
+        running.reserve(4);
+        std::uint64_t round = 0;
+        while (!stop.load(std::memory_order_acquire))  // pairs with the client's release store
+        {
+            if (link.server().accept([&](std::uint64_t id, int&) { running.push_back(id); }, 4) == 0 && running.empty())
+                std::this_thread::yield();  // the machine may have fewer cores than spinning threads
+            for (std::size_t i = 0; i < running.size();)
+            {
+                if (++round % 4 == 0)
+                {
+                    (void)link.server().try_finish(running[i], std::uint64_t{0});
+                    running[i] = running.back();
+                    running.pop_back();
+                }
+                else
+                    (void)link.server().try_progress(running[i++], round);
+            }
+            link.server().collect();
+        }
+    });
+    std::vector<std::uint8_t> finals(total + 1, 0);
+    std::uint64_t started = 0;
+    std::uint64_t ended = 0;
+    std::uint64_t wrong = 0;
+    while (ended < total)
+    {
+        if (started < total && link.client().try_start(0).result == outcome::sent)
+            ++started;
+        const std::size_t got = link.client().take_replies(
+            [&](std::uint64_t id, multi_status s, std::uint64_t*) {
+                if (s == multi_status::server_gone || finals[id] != 0)
+                    ++wrong;  // a server_gone, or anything after the final
+                if (s == multi_status::final_reply)
+                {
+                    finals[id] = 1;
+                    ++ended;
+                }
+            },
+            16);
+        if (got == 0)
+            std::this_thread::yield();
+        link.client().collect();
+    }
+    stop.store(true, std::memory_order_release);
+    server.join();
+    CHECK(wrong == 0);
+    CHECK(link.client().outstanding() == 0);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+// Tests for patterns/protocol/request_reply.h (C3): exactly one settlement per request, by a reply or by
+// server_gone; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+#include "patterns/protocol/request_reply.h"
+
+#include "tests/protocol/scenario.h"
+#include "tests/support/allocation_counter.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+using courier::port_table;
+using courier::protocol::outcome;
+using courier::protocol::reply_status;
+using courier::protocol::request_reply;
+using courier::test::witnessed;
+
+TEST_CASE("request_reply")
+{
+    SUBCASE("serve answers each request once, and take_replies hands the reply to its id")
+    {
+        // [protocol-request-reply]
+        port_table table(4, 1);
+        request_reply<int, int> link(table, 4);  // at most 4 requests unanswered
+        auto& gui = link.client();               // control thread
+        auto& engine = link.server();            // audio thread
+
+        const auto ticket = gui.try_request(21);
+        REQUIRE(ticket.result == outcome::sent);
+
+        engine.serve([](std::uint64_t, int& question) { return question * 2; }, 8);  // in the callback
+
+        int answer = 0;
+        gui.take_replies([&](std::uint64_t id, reply_status status, int* reply) {
+            if (id == ticket.id && status == reply_status::answered)
+                answer = *reply;
+        }, 8);
+        CHECK(answer == 42);
+        CHECK(gui.outstanding() == 0);
+        // [protocol-request-reply]
+        CHECK(gui.stats().sent == 1);
+        CHECK(engine.stats().sent == 1);
+        CHECK(gui.collect() == 0);  // same thread: the request died at once when served
+        CHECK(engine.collect() == 0);
+    }
+
+    SUBCASE("try_request answers no_credit when credits requests are unanswered")
+    {
+        port_table table(4, 1);
+        request_reply<int, int> link(table, 2);
+        CHECK(link.client().try_request(1).result == outcome::sent);
+        CHECK(link.client().try_request(2).result == outcome::sent);
+        const auto refused = link.client().try_request(3);
+        CHECK(refused.result == outcome::no_credit);
+        CHECK(refused.id == 0);
+        CHECK(link.client().outstanding() == 2);
+    }
+
+    SUBCASE("take_replies settles every unanswered request as server_gone when the server has closed")
+    {
+        port_table table(4, 1);
+        request_reply<int, int> link(table, 4);
+        const auto first = link.client().try_request(1);
+        const auto second = link.client().try_request(2);
+        link.server().serve([](std::uint64_t, int& q) { return q; }, 1);  // answers the first only
+        CHECK(link.server().close() == 1);                               // the second dies unanswered
+        std::vector<std::pair<std::uint64_t, reply_status>> seen;
+        link.client().take_replies([&](std::uint64_t id, reply_status s, int*) { seen.emplace_back(id, s); }, 8);
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0] == std::pair{first.id, reply_status::answered});
+        CHECK(seen[1] == std::pair{second.id, reply_status::server_gone});
+        CHECK(link.client().try_request(3).result == outcome::receiver_gone);
+        CHECK(link.client().stats().receiver_gone == 1);
+    }
+
+    SUBCASE("serve counts a reply refused as receiver_gone when the client has closed")
+    {
+        port_table table(4, 1);
+        request_reply<int, int> link(table, 4);
+        (void)link.client().try_request(1);
+        (void)link.client().close();
+        CHECK(link.server().serve([](std::uint64_t, int& q) { return q; }, 8) == 1);
+        CHECK(link.server().stats().receiver_gone == 1);
+    }
+}
+
+namespace {
+
+// One fuzz run: the client sends up to `total` requests and checks each settlement; the server answers, and in
+// a third of the runs goes away at a random step.
+std::string request_reply_scenario(std::uint64_t seed)
+{
+    courier::test::two_party_run run(seed);
+    courier::testing::pool_witness requests;
+    courier::testing::pool_witness replies;
+    bool early = false;
+    {
+        courier::testing::seeded_random setup(seed);
+        const std::size_t credits = 1 + setup.below(4);
+        const std::uint64_t total = 4 + setup.below(30);
+        const std::uint64_t server_stops_at = setup.chance(33) ? setup.below(40) : UINT64_MAX;
+        port_table table(2, 1);
+        request_reply<witnessed, witnessed> link(table, credits);
+        courier::testing::terminal_tracker tracker(run.log);
+        std::vector<std::uint64_t> asked(total + 1, 0);
+        std::uint64_t sent = 0;
+        bool server_stopped = false;  // set by the server's last step
+        bool server_closed = false;
+        bool client_done = false;
+        bool gone_seen = false;
+
+        auto client = [&](courier::testing::step_context& c) {
+            auto& me = link.client();
+            if (server_stopped && !server_closed && run.on_control(true))
+                server_closed = (link.server().close(), true);
+            if (sent < total && !gone_seen && c.random.chance(60))
+            {
+                const auto t = me.try_request(requests, sent * 10);
+                if (t.result == outcome::sent)
+                {
+                    tracker.started(t.id);
+                    asked[t.id] = sent * 10;
+                    ++sent;
+                }
+                else if (t.result == outcome::receiver_gone)
+                    gone_seen = true;
+                else
+                    run.log.expect(t.result == outcome::no_credit, "request refused as " +
+                                                                     std::string(to_string(t.result)));
+            }
+            me.take_replies(
+                [&](std::uint64_t id, reply_status s, witnessed* reply) {
+                    tracker.terminal(id, "reply");
+                    if (s == reply_status::answered)
+                        run.log.expect(reply != nullptr && id <= total && reply->value == asked[id] + 1,
+                                       "reply " + std::to_string(id) + " does not answer its request");
+                },
+                1 + c.random.below(3));
+            run.log.expect(me.outstanding() <= credits, "more requests unanswered than credits");
+            me.collect();
+            if ((sent == total || gone_seen) && me.outstanding() == 0)
+            {
+                if (!server_stopped || server_closed || !run.on_control(true))
+                {
+                    client_done = true;
+                    me.collect();
+                    return false;
+                }
+            }
+            return true;
+        };
+        auto server = [&](courier::testing::step_context& c) {
+            auto& me = link.server();
+            if (c.step >= server_stops_at || client_done)
+            {
+                me.collect();
+                server_stopped = true;
+                if (run.on_control(false))
+                    server_closed = (me.close(), true);
+                return false;
+            }
+            me.serve([&](std::uint64_t, witnessed& q) { return witnessed(replies, q.value + 1); },
+                     1 + c.random.below(3));
+            me.collect();
+            return true;
+        };
+        const std::string failure = run.run(client, server);
+        if (!failure.empty())
+            return failure;
+        tracker.all_settled();
+        early = server_stops_at != UINT64_MAX;
+        requests.begin_teardown();
+        replies.begin_teardown();
+    }
+    requests.check(run.log, "requests");
+    replies.check(run.log, "replies", early ? UINT64_MAX : 0);  // a server gone early cannot collect the last
+    return run.log.first_failure();
+}
+
+}  // namespace
+
+TEST_CASE("request_reply: seeded schedule fuzzing, one settlement per request, every message home once")
+{
+    const auto report = courier::testing::fuzz("request_reply", courier::test::protocol_fuzz_seeds(),
+                                               request_reply_scenario);
+    CHECK_MESSAGE(!report.failed, "seed ", report.failed_seed, ": ", report.failure);
+    CHECK(report.runs >= 1);
+}
+
+TEST_CASE("request_reply: a client and a server on two threads" * doctest::test_suite("stress"))
+{
+    const std::uint64_t total = courier::test::stress_count(100'000);
+    port_table table(2, 1);
+    request_reply<std::uint64_t, std::uint64_t> link(table, 8);
+    std::atomic<bool> stop{false};
+    std::thread server([&] {
+        while (!stop.load(std::memory_order_acquire))  // pairs with the client's release store
+        {
+            if (link.server().serve([](std::uint64_t id, std::uint64_t& q) { return q + id; }, 16) == 0)
+                std::this_thread::yield();  // the machine may have fewer cores than spinning threads
+            link.server().collect();
+        }
+    });
+    std::vector<std::uint8_t> settled(total + 1, 0);
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    std::uint64_t wrong = 0;
+    while (received < total)
+    {
+        if (sent < total && link.client().try_request(sent * 3).result == outcome::sent)
+            ++sent;
+        const std::size_t got = link.client().take_replies(
+            [&](std::uint64_t id, reply_status s, std::uint64_t* r) {
+                if (s != reply_status::answered || r == nullptr || *r != (id - 1) * 3 + id || settled[id]++ != 0)
+                    ++wrong;
+            },
+            16);
+        received += got;
+        if (got == 0)
+            std::this_thread::yield();
+        link.client().collect();
+    }
+    stop.store(true, std::memory_order_release);
+    server.join();
+    CHECK(wrong == 0);
+    CHECK(link.client().outstanding() == 0);
+}

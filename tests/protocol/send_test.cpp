@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+// Tests for patterns/protocol/send.h (C1): every send is received exactly once or its failure is reported to the
+// sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+#include "patterns/protocol/send.h"
+
+#include "tests/protocol/scenario.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+using courier::port_table;
+using courier::protocol::outcome;
+using courier::protocol::send_link;
+using courier::test::witnessed;
+
+TEST_CASE("send_link")
+{
+    SUBCASE("try_send reports sent, then no_credit when every credit is out, and receive hands messages in order")
+    {
+        // [protocol-send]
+        port_table table(2, 1);
+        send_link<float> link(table, 2);  // 2 credits: at most 2 messages out of the sender's pool
+        auto& audio = link.sender();
+        auto& gui = link.receiver();
+
+        CHECK(audio.try_send(0.5f) == outcome::sent);
+        CHECK(audio.try_send(0.7f) == outcome::sent);
+        CHECK(audio.try_send(0.9f) == outcome::no_credit);  // reported and counted, never silent
+        CHECK(audio.stats().no_credit == 1);
+
+        float sum = 0.0f;
+        gui.receive([&](std::uint64_t, float& peak) { sum += peak; }, 8);  // messages go home after each call
+        CHECK(sum == doctest::Approx(1.2));
+        CHECK(audio.try_send(0.9f) == outcome::sent);  // the credits came back
+        // [protocol-send]
+        CHECK(audio.collect() == 0);
+        CHECK(audio.in_flight() == 1);
+        CHECK(audio.credits() == 2);
+    }
+
+    SUBCASE("try_send reports full when the receiver's queue is smaller than the credits")
+    {
+        port_table table(2, 1);
+        send_link<int> link(table, 8, 2);
+        int sent = 0;
+        outcome last = outcome::sent;
+        while (last == outcome::sent && sent < 9)
+            if ((last = link.sender().try_send(sent)) == outcome::sent)
+                ++sent;
+        CHECK(last == outcome::full);
+        CHECK(sent >= 2);
+        CHECK(sent < 8);
+        CHECK(link.sender().stats().full == 1);
+        CHECK(link.sender().in_flight() == static_cast<std::size_t>(sent));  // the refused one died at once
+    }
+
+    SUBCASE("try_send reports receiver_gone after the receiver closes, and close counts what it dropped")
+    {
+        port_table table(2, 1);
+        send_link<int> link(table, 4);
+        CHECK(link.sender().try_send(1) == outcome::sent);
+        CHECK(link.receiver().close() == 1);
+        CHECK(link.sender().try_send(2) == outcome::receiver_gone);
+        CHECK(link.sender().stats().receiver_gone == 1);
+        CHECK(link.sender().stats().sent == 1);
+    }
+}
+
+TEST_CASE("duplex")
+{
+    SUBCASE("try_post and try_signal reach the peer in order, and close makes the peer's sends receiver_gone")
+    {
+        enum class kind : std::uint8_t { data, marker };
+        port_table table(2, 1);
+        courier::protocol::duplex<int, courier::protocol::no_body, kind> link(table, 2, 1, 1);
+        auto& a = link.a();
+        auto& b = link.b();
+        CHECK(a.is_open());
+        CHECK(a.peer_open());
+        CHECK(a.credits() == 2);
+        CHECK(a.try_post(7, kind::data, 70) == outcome::sent);
+        CHECK(a.try_signal(8, kind::marker) == outcome::sent);
+        CHECK(a.in_flight() == 1);  // the marker has no body
+        std::vector<std::uint64_t> ids;
+        b.drain(
+            [&](courier::protocol::envelope<int, kind>&& m) {
+                ids.push_back(m.kind == kind::data ? static_cast<std::uint64_t>(*m.body) : m.id);
+            },
+            8);
+        CHECK(ids == std::vector<std::uint64_t>{70, 8});
+        CHECK(a.collect() == 0);  // one thread: the body died at once when the envelope did
+        CHECK(b.close() == 0);
+        CHECK_FALSE(b.is_open());
+        CHECK_FALSE(a.peer_open());
+        CHECK(a.try_signal(9, kind::marker) == outcome::receiver_gone);
+        CHECK(a.try_post(9, kind::data, 90) == outcome::receiver_gone);
+        CHECK(a.stats().sent == 2);
+        CHECK(a.stats().receiver_gone == 2);
+        link.reset_thread_roles();
+    }
+}
+
+namespace {
+
+// The sender tries `total` sends; each is received exactly once, in order, or reported refused; a receiver that
+// closes early reports how many it dropped. sent == received + dropped, and in-flight never exceeds the credits.
+std::string send_scenario(std::uint64_t seed)
+{
+    courier::test::two_party_run run(seed);
+    courier::testing::pool_witness messages;
+    {
+        courier::testing::seeded_random setup(seed);
+        const std::size_t credits = 1 + setup.below(4);
+        const std::size_t queue = setup.chance(50) ? 1 + setup.below(credits) : 0;
+        const std::uint64_t total = 4 + setup.below(40);
+        const std::uint64_t receiver_stops_at = setup.chance(25) ? setup.below(60) : UINT64_MAX;
+        port_table table(2, 1);
+        send_link<witnessed> link(table, credits, queue);
+        std::uint64_t attempts = 0;
+        std::uint64_t sent = 0;
+        std::uint64_t received = 0;
+        std::uint64_t dropped = 0;
+        std::uint64_t last_value = 0;
+        bool gone = false;
+        bool receiver_stopped = false;
+        bool receiver_closed = false;
+        bool sender_done = false;
+
+        auto sender = [&](courier::testing::step_context& c) {
+            auto& me = link.sender();
+            if (receiver_stopped && !receiver_closed && run.on_control(true))
+                dropped = link.receiver().close(), receiver_closed = true;
+            if (attempts < total && !gone && c.random.chance(70))
+            {
+                ++attempts;
+                const outcome o = me.try_send(messages, attempts);
+                if (o == outcome::sent)
+                    ++sent;
+                gone = o == outcome::receiver_gone;
+            }
+            run.log.expect(me.in_flight() <= me.credits(), "more messages out than credits");
+            me.collect();
+            // Stay until every message came home, so each dies here, on its source.
+            if ((attempts == total || gone) && (!receiver_stopped || receiver_closed) && me.in_flight() == 0)
+            {
+                sender_done = true;
+                return false;
+            }
+            return true;
+        };
+        auto receiver = [&](courier::testing::step_context& c) {
+            auto& me = link.receiver();
+            if (c.step >= receiver_stops_at || (sender_done && received == sent))
+            {
+                receiver_stopped = true;
+                if (run.on_control(false))
+                    dropped = me.close(), receiver_closed = true;
+                return false;
+            }
+            me.receive(
+                [&](std::uint64_t, witnessed& m) {
+                    run.log.expect(m.value > last_value, "a message out of order or twice");
+                    last_value = m.value;
+                    ++received;
+                },
+                1 + c.random.below(3));
+            return true;
+        };
+        const std::string failure = run.run(sender, receiver);
+        if (!failure.empty())
+            return failure;
+        run.log.expect(sent == received + dropped, "silent loss: sent " + std::to_string(sent) + ", received " +
+                                                       std::to_string(received) + ", dropped " +
+                                                       std::to_string(dropped));
+        const auto s = link.sender().stats();
+        run.log.expect(s.sent + s.full + s.no_credit + s.receiver_gone == attempts, "a send neither sent nor refused");
+        messages.begin_teardown();
+    }
+    messages.check(run.log, "messages");
+    return run.log.first_failure();
+}
+
+}  // namespace
+
+TEST_CASE("send_link: seeded schedule fuzzing, no silent loss")
+{
+    const auto report = courier::testing::fuzz("send", courier::test::protocol_fuzz_seeds(), send_scenario);
+    CHECK_MESSAGE(!report.failed, "seed ", report.failed_seed, ": ", report.failure);
+}
+
+TEST_CASE("send_link: a sender and a receiver on two threads" * doctest::test_suite("stress"))
+{
+    const std::uint64_t total = courier::test::stress_count(200'000);
+    port_table table(2, 1);
+    send_link<std::uint64_t> link(table, 16, 4);
+    std::atomic<std::uint64_t> sent{0};
+    std::atomic<bool> done{false};
+    std::uint64_t refused = 0;
+    std::thread sender([&] {
+        for (std::uint64_t i = 1; i <= total; ++i)
+        {
+            if (link.sender().try_send(i) == outcome::sent)
+                sent.store(sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            else
+            {
+                ++refused;
+                std::this_thread::yield();  // let the receiver catch up (the machine may have fewer cores)
+            }
+            link.sender().collect();
+        }
+        done.store(true, std::memory_order_release);  // pairs with the receiver's acquire load
+    });
+    std::uint64_t received = 0;
+    std::uint64_t last = 0;
+    std::uint64_t disorder = 0;
+    for (;;)
+    {
+        const bool finished = done.load(std::memory_order_acquire);
+        received += link.receiver().receive([&](std::uint64_t, std::uint64_t& v) {
+            disorder += v <= last ? 1u : 0u;
+            last = v;
+        }, 64);
+        if (finished && received == sent.load(std::memory_order_relaxed))
+            break;
+    }
+    sender.join();
+    CHECK(disorder == 0);
+    CHECK(received > 0);
+    CHECK(received + refused == total);
+    const auto s = link.sender().stats();
+    CHECK(s.sent == received);
+    CHECK(s.full + s.no_credit == refused);
+}
