@@ -6,6 +6,7 @@
 #include "core/contracts.h"
 
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <new>
 #include <type_traits>
@@ -78,7 +79,8 @@ public:
     {
         if (ops != nullptr)
         {
-            ops->destroy(storage);  // the captures die here, on the calling thread
+            if (ops->destroy != nullptr)  // null for a trivially destructible callable: nothing to run
+                ops->destroy(storage);    // the captures die here, on the calling thread
             ops = nullptr;
         }
     }
@@ -91,30 +93,45 @@ public:
     static constexpr std::size_t capacity = Size;
 
 private:
+    // How a stored callable is run, moved and destroyed. A trivially copyable callable (a lambda capturing
+    // numbers and pointers, the usual message) has no move_to and no destroy: moving it copies the slot's
+    // bytes and destroying it does nothing, which saves two indirect calls per message on the drain path.
     struct operations
     {
         R (*invoke)(void*, Args&&...);
-        void (*move_to)(void* from, void* to) noexcept;
-        void (*destroy)(void*) noexcept;
+        void (*move_to)(void* from, void* to) noexcept;  // null: copy the bytes
+        void (*destroy)(void*) noexcept;                 // null: nothing to destroy
     };
 
     template <class Stored>
-    static constexpr operations ops_for{
-        [](void* self, Args&&... args) -> R {
-            return std::invoke(*static_cast<Stored*>(self), std::forward<Args>(args)...);
-        },
-        [](void* from, void* to) noexcept {
-            ::new (to) Stored(std::move(*static_cast<Stored*>(from)));
-            static_cast<Stored*>(from)->~Stored();
-        },
-        [](void* self) noexcept { static_cast<Stored*>(self)->~Stored(); },
-    };
+    static constexpr operations make_operations() noexcept
+    {
+        operations o{[](void* self, Args&&... args) -> R {
+                         return std::invoke(*static_cast<Stored*>(self), std::forward<Args>(args)...);
+                     },
+                     nullptr, nullptr};
+        if constexpr (!std::is_trivially_copyable_v<Stored>)
+        {
+            o.move_to = [](void* from, void* to) noexcept {
+                ::new (to) Stored(std::move(*static_cast<Stored*>(from)));
+                static_cast<Stored*>(from)->~Stored();
+            };
+            o.destroy = [](void* self) noexcept { static_cast<Stored*>(self)->~Stored(); };
+        }
+        return o;
+    }
+
+    template <class Stored>
+    static constexpr operations ops_for = make_operations<Stored>();
 
     void take(closure& other) noexcept
     {
         if (other.ops != nullptr)
         {
-            other.ops->move_to(other.storage, storage);
+            if (other.ops->move_to != nullptr)
+                other.ops->move_to(other.storage, storage);
+            else
+                std::memcpy(storage, other.storage, Size);  // a trivially copyable callable: its bytes are it
             ops = std::exchange(other.ops, nullptr);
         }
     }

@@ -87,7 +87,8 @@ public:
     /// Thread: consumer. Real-time: wait-free if the commands and their destructors are.
     std::size_t run_pending(std::size_t max_count, Args... args) noexcept
     {
-        return from_sender.drain([&](closure<R(Args...), Size>&& command) { command(args...); }, max_count);
+        // Run where they lie: a closure is cheaper to call in its slot than to move out first.
+        return from_sender.drain_in_place([&](closure<R(Args...), Size>& command) { command(args...); }, max_count);
     }
 
 private:

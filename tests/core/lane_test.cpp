@@ -122,6 +122,31 @@ TEST_CASE("lane")
         CHECK(rx.drain([&](int v) { seen.push_back(v); }, 100) == 0);
     }
 
+    SUBCASE("drain_in_place hands each message in its slot, oldest first, and frees the slot after the call")
+    {
+        lane<int> l(16);
+        auto tx = l.sender();
+        auto rx = l.receiver();
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(tx.try_send(i));
+        std::vector<int> seen;
+        std::vector<std::uint64_t> depth_during;
+        seen.reserve(16);
+        depth_during.reserve(16);
+        CHECK(rx.drain_in_place(
+                  [&](int& v) {
+                      seen.push_back(v);
+                      depth_during.push_back(l.stats().depth());  // still in the lane while it runs
+                  },
+                  3) == 3);
+        CHECK(seen == std::vector<int>{0, 1, 2});
+        CHECK(depth_during == std::vector<std::uint64_t>{5, 4, 3});
+        CHECK(l.stats().depth() == 2);
+        CHECK(rx.drain_in_place([&](int& v) { seen.push_back(v); }, 100) == 2);
+        CHECK(seen == std::vector<int>{0, 1, 2, 3, 4});
+        CHECK(rx.drain_in_place([&](int& v) { seen.push_back(v); }, 100) == 0);
+    }
+
     SUBCASE("try_emplace constructs in place from arguments")
     {
         lane<std::pair<int, double>> l(2);
