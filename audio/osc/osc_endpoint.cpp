@@ -95,6 +95,55 @@ std::optional<std::uint64_t> frame_of_time_tag(std::uint64_t tag, std::uint64_t 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// engine_adapter
+
+engine_adapter::engine_adapter(audio::engine& e, audio::engine_sender s) noexcept : engine(&e), immediate(std::move(s))
+{
+}
+
+void engine_adapter::set_timed_sender(audio::engine_timed_sender t) noexcept
+{
+    timed = std::move(t);
+    has_timed = true;
+}
+
+bool engine_adapter::try_send(const audio::engine_event& event) noexcept
+{
+    return immediate.try_send(event);
+}
+
+std::optional<std::uint64_t> engine_adapter::timed_in_flight() const noexcept
+{
+    if (!has_timed)
+        return std::nullopt;
+    const timed_events_stats t = engine->timed_stats();
+    return t.lane.sent - t.lane.received + t.scheduled;  // in the lane, plus taken and waiting for their frame
+}
+
+bool engine_adapter::try_send_at(std::uint64_t frame, const audio::engine_event& event) noexcept
+{
+    return has_timed && timed.try_send(frame, event);
+}
+
+link_status engine_adapter::status() const noexcept
+{
+    const audio::engine_stats s = engine->stats();
+    link_status l;
+    l.frames = s.frames;
+    l.callbacks = s.callbacks;
+    l.sample_rate = engine->config().sample_rate;
+    l.immediate_applied = s.immediate_applied;
+    l.timed_applied = s.timed_applied;
+    l.late_events = s.late_events;
+    return l;
+}
+
+bool engine_adapter::try_read_meters(audio::engine_meters& into) noexcept
+{
+    return engine->try_read_meters(into);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The endpoint's state
 
 namespace {
@@ -288,8 +337,8 @@ private:
 
 struct endpoint::state
 {
-    state(audio::engine& e, audio::engine_sender s, port_table& table, const endpoint_config& c)
-        : engine(&e), immediate(std::move(s)), config(c),
+    state(std::unique_ptr<engine_adapter> adapter, engine_link& l, port_table& table, const endpoint_config& c)
+        : owned_adapter(std::move(adapter)), link(&l), config(c),
           own(table, std::max<std::size_t>(c.port_lanes, 1), c.port_capacity), loads(table, 1, 4),
           meters_out(meter_cell.publisher()), meters_in(meter_cell.reader()), reply_buffer(2048),
           receive_buffer(65536)
@@ -297,10 +346,8 @@ struct endpoint::state
     }
 
     // --- set at setup
-    audio::engine* engine;
-    audio::engine_sender immediate;              // used by the network thread
-    audio::engine_timed_sender timed;            // used by the network thread
-    bool has_timed = false;
+    std::unique_ptr<engine_adapter> owned_adapter;  // the engine constructor's link; ✗ dies in ~state, on setup
+    engine_link* link;                              // used by the network thread only
     endpoint_config config;
     int udp_fd = -1;
     int unix_fd = -1;
@@ -416,7 +463,7 @@ void endpoint::state::network_loop() noexcept
                 if ((fds[i].revents & POLLIN) != 0)
                     receive_from(fds[i].fd);
         audio::engine_meters fresh;
-        if (config.read_meters && engine->try_read_meters(fresh))
+        if (config.read_meters && link->try_read_meters(fresh))
             meters = fresh;
         else if (!config.read_meters && meters_in.update())
             meters = meters_in.value();
@@ -487,7 +534,7 @@ void endpoint::state::handle_datagram(const peer& from, std::span<const std::byt
     const parsed_message& m = p.messages[0];
     if (const auto event = to_engine_event(m))
     {
-        if (immediate.try_send(*event))
+        if (link->try_send(*event))
             count_up(count.applied);
         else
         {
@@ -504,15 +551,16 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
 {
     if (p.count == 0)
         return;  // an empty bundle: nothing to do
-    if (!has_timed)
+    const std::optional<std::uint64_t> in_flight = link->timed_in_flight();
+    if (!in_flight)
     {
         count_up(count.refused, p.count);
         fail(from, "#bundle", "no_timed_lane");
         return;
     }
     bool late = false;
-    const auto frame = frame_of_time_tag(p.time_tag, time_tag_now(), engine->stats().frames,
-                                         engine->config().sample_rate, config.margin_frames,
+    const link_status clock = link->status();
+    const auto frame = frame_of_time_tag(p.time_tag, time_tag_now(), clock.frames, clock.sample_rate, config.margin_frames,
                                          config.max_ahead_seconds, late);
     if (!frame)
     {
@@ -524,9 +572,7 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
     }
     // The transaction: every event of the bundle goes at the same frame, so the audio side applies them at the
     // same sub-block boundary. Room is checked first, so a bundle is queued whole or refused whole.
-    const timed_events_stats t = engine->timed_stats();
-    const std::uint64_t in_lane = t.lane.sent - t.lane.received;
-    if (in_lane + t.scheduled + p.count > config.timed_room)
+    if (*in_flight + p.count > config.timed_room)
     {
         count_up(count.refused, p.count);
         fail(from, "#bundle", "timed_lane_full");
@@ -535,7 +581,7 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
     for (std::uint32_t i = 0; i < p.count; ++i)
     {
         const auto event = to_engine_event(p.messages[i]);
-        if (event && timed.try_send(*frame, *event))
+        if (event && link->try_send_at(*frame, *event))
             count_up(count.scheduled);
         else
         {
@@ -557,9 +603,9 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
         {
         case command::status:
         {
-            const audio::engine_stats s = engine->stats();
+            const link_status s = link->status();
             reply_builder b;
-            b.s("frames").h(s.frames).s("callbacks").h(s.callbacks).s("sample_rate").f(engine->config().sample_rate);
+            b.s("frames").h(s.frames).s("callbacks").h(s.callbacks).s("sample_rate").f(s.sample_rate);
             b.s("voices").i(static_cast<std::int32_t>(meters.activity)).s("peak").f(std::max(meters.peak[0], meters.peak[1]));
             b.s("rms").f(std::max(meters.rms[0], meters.rms[1]));
             b.s("immediate_applied").h(s.immediate_applied).s("timed_applied").h(s.timed_applied);
@@ -839,8 +885,20 @@ void endpoint::state::run_load(std::uint64_t id, const std::filesystem::path& pa
 
 endpoint::endpoint(audio::engine& engine, audio::engine_sender immediate, port_table& table,
                    const endpoint_config& config)
-    : impl(std::make_unique<state>(engine, std::move(immediate), table, config))
+    : endpoint(std::make_unique<engine_adapter>(engine, std::move(immediate)), nullptr, table, config)
 {
+}
+
+endpoint::endpoint(engine_link& link, port_table& table, const endpoint_config& config)
+    : endpoint(nullptr, &link, table, config)
+{
+}
+
+endpoint::endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, port_table& table,
+                   const endpoint_config& config)
+{
+    engine_link& used = adapter ? *adapter : *link;
+    impl = std::make_unique<state>(std::move(adapter), used, table, config);
     if (config.udp_port < -1 || config.udp_port > 65535)
         throw std::invalid_argument("OSC: the UDP port must be from 0 to 65535");
     if (config.udp_port < 0 && config.unix_path.empty())
@@ -883,8 +941,8 @@ endpoint::~endpoint()
 
 void endpoint::set_timed_sender(audio::engine_timed_sender timed) noexcept
 {
-    impl->timed = std::move(timed);
-    impl->has_timed = true;
+    if (impl->owned_adapter)
+        impl->owned_adapter->set_timed_sender(std::move(timed));
 }
 
 void endpoint::register_in(port_registry<audio::engine_event>& registry, std::string name)

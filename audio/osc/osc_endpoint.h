@@ -105,6 +105,97 @@ struct endpoint_stats
     std::uint64_t last_bundle_frame = 0;///< the engine frame the last bundle was scheduled at
 };
 
+/// What the endpoint reads of the audio side for /status and for scheduling bundles; each field is exact for
+/// some moment during the call.
+struct link_status
+{
+    std::uint64_t frames = 0;             ///< frames rendered so far (the clock bundles are scheduled on)
+    std::uint64_t callbacks = 0;          ///< audio callbacks (blocks) so far
+    double sample_rate = 0.0;             ///< the stream's sample rate
+    std::uint64_t immediate_applied = 0;  ///< immediate events applied by the audio side
+    std::uint64_t timed_applied = 0;      ///< timed events applied (0 without a timed lane)
+    std::uint64_t late_events = 0;        ///< timed events applied late (0 without a timed lane)
+};
+
+/// What the endpoint needs of the audio side it drives, so that it is not bound to audio::engine: a lane of its
+/// own for immediate engine_event messages, optionally a timed lane, the clock and counters, and meters.
+/// engine_adapter implements it over audio::engine; the JUCE plugin implements it over its own core
+/// (demos/plugin/plugin_osc.h). The endpoint calls every function on its network thread only (after start()),
+/// so an implementation's send functions have exactly one producer thread.
+class engine_link
+{
+public:
+    virtual ~engine_link() = default;
+
+    /// Queues `event` for the audio side, to be applied as soon as it can; false when the lane is full (the
+    /// endpoint counts it as refused and replies /fail ... lane_full).
+    /// Thread: the endpoint's network thread. Real-time: wait-free if the implementation is.
+    [[nodiscard]] virtual bool try_send(const audio::engine_event& event) noexcept = 0;
+
+    /// Timed events queued and not yet applied, or std::nullopt when there is no timed lane (bundles are then
+    /// refused with /fail #bundle no_timed_lane). This default has none.
+    /// Thread: the endpoint's network thread. Real-time: wait-free if the implementation is.
+    [[nodiscard]] virtual std::optional<std::uint64_t> timed_in_flight() const noexcept { return std::nullopt; }
+
+    /// Queues `event` to take effect at frame `frame` of link_status::frames' clock; false when the lane is
+    /// full. Called only when timed_in_flight() has a value. This default refuses.
+    /// Thread: the endpoint's network thread. Real-time: wait-free if the implementation is.
+    [[nodiscard]] virtual bool try_send_at(std::uint64_t frame, const audio::engine_event& event) noexcept
+    {
+        (void)frame;
+        (void)event;
+        return false;
+    }
+
+    /// The clock and counters now (for /status and bundles).
+    /// Thread: the endpoint's network thread. Real-time: wait-free if the implementation is.
+    [[nodiscard]] virtual link_status status() const noexcept = 0;
+
+    /// Takes the newest meters when new ones came (used with endpoint_config::read_meters); false otherwise.
+    /// This default has none (publish them with endpoint::publish_meters instead).
+    /// Thread: the endpoint's network thread. Real-time: wait-free if the implementation is.
+    [[nodiscard]] virtual bool try_read_meters(audio::engine_meters& into) noexcept
+    {
+        (void)into;
+        return false;
+    }
+
+protected:
+    engine_link() = default;
+    engine_link(const engine_link&) = default;
+    engine_link& operator=(const engine_link&) = default;
+};
+
+/// The engine_link of an audio::engine: immediate events through one of its producer lanes, bundles through its
+/// timed sender once set_timed_sender() gave one, status from engine::stats(), meters from
+/// engine::try_read_meters (so the thread calling it must be the engine's one meter reader).
+class engine_adapter final : public engine_link
+{
+public:
+    /// Links `engine` through `immediate` (engine::add_producer()); no timed lane yet. `engine` must outlive
+    /// the adapter.
+    /// Thread: setup. Real-time: wait-free.
+    engine_adapter(audio::engine& engine, audio::engine_sender immediate) noexcept;
+
+    /// Gives the adapter the engine's one timed sender (bundles are refused until then).
+    /// Thread: setup (before the endpoint starts). Real-time: wait-free.
+    void set_timed_sender(audio::engine_timed_sender timed) noexcept;
+
+    /// engine_link over the engine (see engine_link for each).
+    /// Thread: the endpoint's network thread. Real-time: wait-free.
+    [[nodiscard]] bool try_send(const audio::engine_event& event) noexcept override;
+    [[nodiscard]] std::optional<std::uint64_t> timed_in_flight() const noexcept override;
+    [[nodiscard]] bool try_send_at(std::uint64_t frame, const audio::engine_event& event) noexcept override;
+    [[nodiscard]] link_status status() const noexcept override;
+    [[nodiscard]] bool try_read_meters(audio::engine_meters& into) noexcept override;
+
+private:
+    audio::engine* engine;
+    audio::engine_sender immediate;
+    audio::engine_timed_sender timed;
+    bool has_timed = false;
+};
+
 /// The OSC endpoint. Owns a network thread (start() to stop()) and a disk worker for /load, which talk through a
 /// protocol::multi_reply (patterns/protocol/multi_reply.h: the network thread starts a load, the worker sends
 /// progress replies and exactly one final reply). It is also a port (the endpoint's own mailbox, engine_event
@@ -122,6 +213,11 @@ public:
     /// Thread: setup. Real-time: no (allocates, makes syscalls).
     endpoint(audio::engine& engine, audio::engine_sender immediate, port_table& table, const endpoint_config& config);
 
+    /// The same on any audio side: the endpoint drives `link` (which must outlive the endpoint) instead of an
+    /// engine. Bundles go through the link's timed lane, if it has one; set_timed_sender() does nothing here.
+    /// Thread: setup. Real-time: no (allocates, makes syscalls).
+    endpoint(engine_link& link, port_table& table, const endpoint_config& config);
+
     /// Stops the threads if running, closes the sockets and removes the Unix socket's file.
     /// Thread: setup. Real-time: no (joins, frees).
     ~endpoint();
@@ -130,7 +226,8 @@ public:
     endpoint& operator=(const endpoint&) = delete;
 
     /// Lets bundles through: they are sent on `timed` (the engine's one timed sender; see frame_of_time_tag).
-    /// Without it bundles are refused with `/fail <address> no_timed_lane`.
+    /// Without it bundles are refused with `/fail <address> no_timed_lane`. Only for an endpoint built on an
+    /// engine (it does nothing on an endpoint built on an engine_link).
     /// Thread: setup (before start). Real-time: no.
     void set_timed_sender(audio::engine_timed_sender timed) noexcept;
 
@@ -143,7 +240,8 @@ public:
     /// Thread: setup. Real-time: wait-free.
     [[nodiscard]] port<audio::engine_event>& own_port() noexcept;
 
-    /// Starts the network thread and the disk worker. The engine must be prepared (its sample rate known).
+    /// Starts the network thread and the disk worker. The engine (or link) must be prepared (its sample rate
+    /// known).
     /// Throws std::logic_error when already started.
     /// Thread: setup. Real-time: no (starts threads).
     void start();
@@ -168,6 +266,10 @@ public:
     struct state;  // defined in osc_endpoint.cpp (no liblo or socket headers here)
 
 private:
+    // Both public constructors: the endpoint owns `adapter` when given one, else drives `link`.
+    endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, port_table& table,
+             const endpoint_config& config);
+
     std::unique_ptr<state> impl;  // ✗ dies in ~endpoint, on the setup thread
 };
 

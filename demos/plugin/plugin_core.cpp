@@ -41,12 +41,14 @@ audio_side::audio_side()
       graphs(std::make_unique<synth::synth_graph>(settings_for(synth::waveform::saw, 8, 0.5F)), graphs_in_flight),
       meter_cell(meter_frame{}),
       scope_loop(scope_buffers, std::vector<float>(scope_frames, 0.0F)),
+      osc_lane(osc_capacity),
       param_proxy(param_cell.proxy()),
       command_sender(command_cell.sender()),
       meter_reader(meter_cell.reader()),
       param_target(param_cell.target()),
       command_receiver(command_cell.receiver()),
-      meter_publisher(meter_cell.publisher())
+      meter_publisher(meter_cell.publisher()),
+      osc_receiver(osc_lane.receiver())
 {
 }
 
@@ -64,6 +66,7 @@ void audio_side::prepare(double sample_rate, std::size_t max_frames)
     scope_fill.reset();
     graphs.reset_thread_roles();
     scope_loop.reset_thread_roles();
+    osc_receiver.reset_thread_role();
 }
 
 bool audio_side::try_swap_graph(synth::waveform shape, std::size_t voices)
@@ -109,7 +112,18 @@ health_snapshot audio_side::health() const noexcept
     h.callback.max_load = load_max.load(std::memory_order_relaxed);
     h.callback.mean_load =
         h.callback.blocks == 0 ? 0.0 : load_sum.load(std::memory_order_relaxed) / static_cast<double>(h.callback.blocks);
+    h.osc = osc_stats();
     return h;
+}
+
+osc_inbox_stats audio_side::osc_stats() const noexcept
+{
+    osc_inbox_stats s;  // counters written by the audio thread: relaxed loads, nothing is read through them
+    s.lane = osc_lane.stats();
+    s.applied = osc_applied.load(std::memory_order_relaxed);
+    s.ignored = osc_ignored.load(std::memory_order_relaxed);
+    s.budget_exhausted = osc_budget_hits.load(std::memory_order_relaxed);
+    return s;
 }
 
 // ===================================================================================================
@@ -152,6 +166,24 @@ void audio_side::apply_midi(const midi_event& event) noexcept
         note_off(key);
     else if (status == 0xB0U && (key == 120 || key == 123))  // all sound off, all notes off
         all_off();
+}
+
+void audio_side::apply_osc(const audio::engine_event& e) noexcept
+{
+    // The OSC endpoint's /synth/ types (audio/osc/osc_endpoint.h) are the synth's event types
+    // (demos/synth/osc_control.cpp checks that at compile time): notes go through the held-note book, the
+    // synth's gain, cutoff and waveform straight to the current graph (demos/plugin/README.md, "OSC").
+    switch (e.type)
+    {
+    case synth::note_on: note_on(e.key, e.value); break;
+    case synth::note_off: note_off(e.key); break;
+    case synth::all_notes_off: all_off(); break;
+    case synth::set_gain:
+    case synth::set_cutoff:
+    case synth::set_waveform: graph->apply(e); break;
+    default: count_up(osc_ignored); return;
+    }
+    count_up(osc_applied);
 }
 
 void audio_side::apply_parameters(synth::synth_graph& g) noexcept
@@ -201,6 +233,9 @@ void audio_side::process(const float* const* in, std::size_t in_channels, float*
     }
     apply_parameters(g);
     command_receiver.apply_pending(*this);
+    // The OSC inbox, with a budget: whatever is left waits for the next block.
+    if (osc_receiver.drain([this](audio::engine_event&& e) { apply_osc(e); }, osc_budget) == osc_budget)
+        count_up(osc_budget_hits);
 
     // 2. The synth, in sub-blocks cut at the MIDI events' frames.
     const std::size_t synth_frames = std::min(frames, max_block);
@@ -295,6 +330,7 @@ void audio_side::publish(float* const* out, std::size_t channels, std::size_t fr
 
     // Statistics: single writer, loads and stores (relaxed: counters, nothing is read through them).
     count_up(blocks);
+    count_up(frames_done, frames);
     load_sum.store(load_sum.load(std::memory_order_relaxed) + load, std::memory_order_relaxed);
     if (load > load_max.load(std::memory_order_relaxed))
         load_max.store(load, std::memory_order_relaxed);

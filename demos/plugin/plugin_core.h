@@ -5,6 +5,7 @@
 
 #include "audio/audio_graph.h"
 #include "core/contracts.h"
+#include "core/lane.h"
 #include "core/lane_stats.h"
 #include "demos/synth/synth_graph.h"
 #include "patterns/buffer_pool.h"
@@ -74,6 +75,16 @@ struct callback_stats
     std::uint64_t graphs_adopted = 0;
 };
 
+/// The inbox of engine_event messages from the OSC endpoint's network thread (demos/plugin/plugin_osc.h): its
+/// lane and what the audio side did with what it took.
+struct osc_inbox_stats
+{
+    lane_stats lane;                      ///< the SPSC lane (refused: sends refused because it was full)
+    std::uint64_t applied = 0;            ///< events applied (note on/off, all notes off, gain, cutoff, waveform)
+    std::uint64_t ignored = 0;            ///< events of a type the plugin does not know (type 0, or above 6)
+    std::uint64_t budget_exhausted = 0;   ///< blocks that stopped draining at the budget (the rest waits)
+};
+
 /// Everything the health panel shows, collected on the control side without locks.
 struct health_snapshot
 {
@@ -84,6 +95,7 @@ struct health_snapshot
     std::uint64_t meters_published = 0;
     std::uint64_t meters_read = 0;
     callback_stats callback;
+    osc_inbox_stats osc;
 };
 
 /// One MIDI message for process(): the frame it happens at and the three bytes.
@@ -102,14 +114,19 @@ using command_channel = state_commands<audio_side, play_note, release_note, pani
 ///   - the voice graph: swap_and_retire<synth_graph> (the graph-swap panel -> audio, O(1), old graph back),
 ///   - meters: state_observer<meter_frame> (audio -> editor),
 ///   - scope: buffer_pool of 1024-sample buffers (audio -> editor -> back: a closed loop of credits),
+///   - OSC: a lane<engine_event> from the OSC endpoint's network thread (SPSC; take_osc_sender()), drained at
+///     the start of each block with a budget of osc_budget events,
 ///   - statistics: relaxed single-writer atomics.
 /// Threads: one audio thread (process, between prepare calls); one control thread (the JUCE message
-/// thread) for everything else.
+/// thread) for everything else, except the OSC sender's end, which its one producer thread (the OSC endpoint's
+/// network thread) uses, and the functions marked "any".
 class audio_side
 {
 public:
     static constexpr std::size_t scope_frames = 1024;
     static constexpr std::size_t scope_buffers = 4;
+    static constexpr std::size_t osc_capacity = 256;  ///< OSC events the inbox holds
+    static constexpr std::size_t osc_budget = 64;     ///< OSC events applied per block at most
 
     /// Builds every channel and the first graph. Throws std::bad_alloc.
     /// Thread: setup. Real-time: no (allocates).
@@ -154,6 +171,36 @@ public:
     /// Thread: control. Real-time: wait-free.
     bool read_scope(std::vector<float>& into) noexcept;
 
+    /// The producer's end of the OSC inbox: events sent on it are applied at the start of a coming block
+    /// (/synth/ meanings, demos/plugin/README.md, "OSC"). Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] lane_sender<audio::engine_event> take_osc_sender() { return osc_lane.sender(); }
+
+    /// Frames processed so far (the clock the OSC endpoint reports in /status).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t frames_processed() const noexcept COURIER_REALTIME
+    {
+        return frames_done.load(std::memory_order_relaxed);  // a counter; nothing is read through it
+    }
+
+    /// Blocks processed so far.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t blocks_processed() const noexcept COURIER_REALTIME
+    {
+        return blocks.load(std::memory_order_relaxed);  // a counter; nothing is read through it
+    }
+
+    /// The OSC inbox's counters (also in health()).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] osc_inbox_stats osc_stats() const noexcept COURIER_REALTIME;
+
+    /// The sample rate of the last prepare() (48000 before any).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] double sample_rate() const noexcept COURIER_REALTIME
+    {
+        return prepared_rate.load(std::memory_order_relaxed);  // one number, nothing is read through it
+    }
+
     /// The counters of every channel.
     /// Thread: control. Real-time: wait-free.
     [[nodiscard]] health_snapshot health() const noexcept;
@@ -168,6 +215,7 @@ public:
 
 private:
     void apply_midi(const midi_event& event) noexcept COURIER_REALTIME;
+    void apply_osc(const audio::engine_event& event) noexcept COURIER_REALTIME;
     void apply_parameters(synth::synth_graph& graph) noexcept COURIER_REALTIME;
     void publish(float* const* out, std::size_t channels, std::size_t frames, double seconds) noexcept COURIER_REALTIME;
 
@@ -176,6 +224,7 @@ private:
     swap_and_retire<synth::synth_graph> graphs;  // ✗ replaced graphs die in collect(), on the control thread
     state_observer<meter_frame> meter_cell;
     buffer_pool<std::vector<float>> scope_loop;  // ✗ buffers die in ~audio_side, on the control thread
+    lane<audio::engine_event> osc_lane;          // events are trivially copyable: nothing to die anywhere
 
     cached_state_proxy<parameters> param_proxy;
     state_command_sender<audio_side, play_note, release_note, panic> command_sender;
@@ -186,6 +235,7 @@ private:
     cached_state_target<parameters> param_target;
     state_command_receiver<audio_side, play_note, release_note, panic> command_receiver;
     state_publisher<meter_frame> meter_publisher;
+    lane_receiver<audio::engine_event> osc_receiver;
     buffer_lease<std::vector<float>> scope_fill;
     std::size_t scope_used = 0;
     synth::synth_graph* graph = nullptr;  // the graph adopted last (owned by `graphs`)
@@ -213,6 +263,10 @@ private:
     std::atomic<std::uint64_t> adopted{0};
     std::atomic<double> load_sum{0.0};
     std::atomic<double> load_max{0.0};
+    std::atomic<std::uint64_t> frames_done{0};
+    std::atomic<std::uint64_t> osc_applied{0};
+    std::atomic<std::uint64_t> osc_ignored{0};
+    std::atomic<std::uint64_t> osc_budget_hits{0};
 };
 
 }  // namespace courier::plugin

@@ -64,6 +64,8 @@ editor::editor(plugin::processor& owner)
     addAndMakeVisible(swap_panel);
     addAndMakeVisible(health_view);
     addAndMakeVisible(status);
+    // The OSC rows join the panel through its extra-rows hook (every refresh, read lock-free).
+    health_view.set_extra_rows([this](std::vector<gui::health_row>& rows) { add_osc_rows(rows); });
     setSize(900, 620);
     startTimerHz(30);
 }
@@ -108,7 +110,13 @@ void editor::timerCallback()
 {
     meter_frame m;
     if (audio.core().read_meters(m))
+    {
         meter.set_levels(m.peak, m.rms);
+#if COURIER_PLUGIN_OSC
+        if (osc_service* osc = audio.osc())
+            osc->publish_meters(m);  // the editor is the meter reader; the endpoint gets them for /status
+#endif
+    }
     while (audio.core().read_scope(scope_samples))  // take every waiting buffer, show the newest
     {
     }
@@ -145,6 +153,33 @@ void editor::refresh_health()
     status.setText("parameters at the audio side: gain " + juce::String(audio.core().params().get().gain, 2) +
                        (audio.core().params().synced() ? " (synced)" : " (in flight)"),
                    juce::dontSendNotification);
+}
+
+void editor::add_osc_rows(std::vector<gui::health_row>& rows) const
+{
+#if COURIER_PLUGIN_OSC
+    if (const osc_service* osc = audio.osc())  // `audio` is a reference: not const here
+    {
+        // The endpoint's counters and the inbox's: relaxed atomic loads, no lock.
+        const osc::endpoint_stats s = osc->stats();
+        const osc_inbox_stats inbox = audio.core().osc_stats();
+        rows.push_back({"osc udp :" + juce::String(osc->udp_port()), 0, 0, 0, s.refused, s.datagrams,
+                        "recv, applied " + number(s.applied) + ", rejected " + number(s.rejected) + ", replies " +
+                            number(s.replies)});
+        rows.push_back(gui::row_from("osc inbox (lane)", inbox.lane,
+                                     "applied " + number(inbox.applied) + ", ignored " + number(inbox.ignored) +
+                                         ", at budget " + number(inbox.budget_exhausted)));
+        rows.push_back({"osc rejected (total)", 0, 0, 0, s.rejected, s.messages,
+                        "msgs accepted; by reason:" + juce::String(s.rejected == 0 ? " none" : "")});
+        for (std::size_t i = 1; i < osc::reject_reason_count; ++i)  // one row per reason seen, in enum order
+            if (s.rejected_by[i] > 0)
+                rows.push_back({"  - " + juce::String(std::string(osc::reason_name(static_cast<osc::reject_reason>(i)))),
+                                0, 0, 0, s.rejected_by[i], s.rejected_by[i], "rejected"});
+        return;
+    }
+#endif
+    if (!audio.osc_error().empty())
+        rows.push_back({"osc: off", 0, 0, 0, 0, 0, juce::String(audio.osc_error())});
 }
 
 }  // namespace courier::plugin

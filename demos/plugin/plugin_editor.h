@@ -32,14 +32,17 @@ public:
     void paint(juce::Graphics& g) override;
     void resized() override;
 
-    /// The health panel: another subsystem adds its rows with health().set_extra_rows(...) (the hook for
-    /// courier::osc's counters: give it a function that appends a gui::health_row per OSC lane).
+    /// The health panel. The editor installs its OSC rows through health().set_extra_rows(...) itself (the
+    /// endpoint's and the inbox's counters); a caller that installs another source replaces them.
     /// Thread: message thread. Real-time: no.
     gui::health_panel& health() noexcept { return health_view; }
 
 private:
     void timerCallback() override;
     void refresh_health();
+    // The OSC endpoint's rows (installed with health_view.set_extra_rows), or one "osc: off" row with the
+    // reason when an endpoint was asked for and could not start.
+    void add_osc_rows(std::vector<gui::health_row>& rows) const;
 
     plugin::processor& audio;
     juce::Slider gain_slider, cutoff_slider, level_slider;

@@ -5,6 +5,9 @@
 #include "demos/plugin/plugin_editor.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <memory>
 
 namespace courier::plugin {
@@ -43,9 +46,37 @@ processor::processor()
     midi_list.reserve(midi_capacity);
     control_tick();  // the parameters' first values go out now, before any block
     startTimer(20);
+#if COURIER_PLUGIN_OSC
+    if (const auto port = osc_service::port_from_environment())
+    {
+        try
+        {
+            osc_endpoint = std::make_unique<osc_service>(side, *port);
+            std::fprintf(stderr, "courier plugin: OSC endpoint listening on udp 127.0.0.1:%u\n",
+                         static_cast<unsigned>(osc_endpoint->udp_port()));
+        }
+        catch (const std::exception& e)
+        {
+            osc_failure = e.what();
+        }
+    }
+    else if (const char* asked = std::getenv("COURIER_PLUGIN_OSC_PORT"); asked != nullptr && *asked != '\0')
+        osc_failure = std::string("COURIER_PLUGIN_OSC_PORT='") + asked + "' is not a port from 0 to 65535";
+#else
+    if (const char* asked = std::getenv("COURIER_PLUGIN_OSC_PORT"); asked != nullptr && *asked != '\0')
+        osc_failure = "this plugin was built without liblo: no OSC endpoint";
+#endif
+    if (!osc_failure.empty())
+        std::fprintf(stderr, "courier plugin: no OSC endpoint: %s\n", osc_failure.c_str());
 }
 
-processor::~processor() { stopTimer(); }
+processor::~processor()
+{
+    stopTimer();
+#if COURIER_PLUGIN_OSC
+    osc_endpoint.reset();  // ✗ the endpoint's threads stop and it dies here, on the message thread, before `side`
+#endif
+}
 
 void processor::prepareToPlay(double rate, int block)
 {

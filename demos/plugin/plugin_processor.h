@@ -5,9 +5,14 @@
 
 #include "demos/plugin/plugin_core.h"
 #include "gui/parameter_bridge.h"
+#if COURIER_PLUGIN_OSC
+#include "demos/plugin/plugin_osc.h"
+#endif
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace courier::plugin {
@@ -16,10 +21,15 @@ namespace courier::plugin {
 /// from MIDI. The parameters live in an AudioProcessorValueTreeState (automation, presets, the editor's
 /// attachments); a timer on the message thread carries them to the audio side through a cached_state
 /// (gui::parameter_bridge). processBlock reads only courier ends: no value tree, no listener, no lock.
+/// With COURIER_PLUGIN_OSC_PORT=<port> in the environment (and liblo at build time) it also runs an OSC
+/// endpoint on UDP 127.0.0.1:<port> (0: any free port) whose events reach processBlock through the core's OSC
+/// inbox (demos/plugin/README.md, "OSC").
 class processor final : public juce::AudioProcessor, private juce::Timer
 {
 public:
-    /// Builds the parameters, the courier channels and the first synth graph.
+    /// Builds the parameters, the courier channels and the first synth graph, and starts the OSC endpoint when
+    /// COURIER_PLUGIN_OSC_PORT asks for one (a socket that cannot be opened is reported on stderr and in
+    /// osc_error(); the plugin then runs without OSC).
     /// Thread: message thread. Real-time: no (allocates).
     processor();
     /// Stops the timer; the channels and graphs die here, on the message thread, after the host stopped audio.
@@ -67,6 +77,16 @@ public:
     /// Thread: message thread. Real-time: no.
     juce::AudioProcessorValueTreeState& parameter_tree() noexcept { return tree; }
 
+#if COURIER_PLUGIN_OSC
+    /// The OSC endpoint, or null when none runs.
+    /// Thread: message thread (its stats(): any). Real-time: no.
+    osc_service* osc() noexcept { return osc_endpoint.get(); }
+#endif
+
+    /// Why the OSC endpoint asked for does not run (empty when it runs or was not asked for).
+    /// Thread: message thread. Real-time: no.
+    const std::string& osc_error() const noexcept { return osc_failure; }
+
 private:
     void timerCallback() override { control_tick(); }
     static juce::AudioProcessorValueTreeState::ParameterLayout layout();
@@ -75,6 +95,10 @@ private:
     audio_side side;
     gui::parameter_bridge<parameters> bridge;
     std::vector<midi_event> midi_list;  // capacity reserved at setup; processBlock never grows it
+#if COURIER_PLUGIN_OSC
+    std::unique_ptr<osc_service> osc_endpoint;  // ✗ stops and dies before `side`, on the message thread
+#endif
+    std::string osc_failure;
 };
 
 }  // namespace courier::plugin

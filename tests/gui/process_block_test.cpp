@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -81,8 +82,11 @@ TEST_CASE("plugin processor: the counters see an allocation and a lock on the au
 
 TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing while messages flow")
 {
+    ::unsetenv("COURIER_PLUGIN_OSC_PORT");  // this test is the OSC inbox's producer itself
     const juce::ScopedJuceInitialiser_GUI juce_runtime;  // the message manager; this thread is its thread
     courier::plugin::processor p;
+    // The OSC inbox's producer end, as the OSC endpoint's network thread holds it (one producer: this thread).
+    courier::lane_sender<courier::audio::engine_event> osc = p.core().take_osc_sender();
     constexpr int block = 256;
     p.setPlayConfigDetails(2, 2, 48000.0, block);
     p.prepareToPlay(48000.0, block);
@@ -115,7 +119,7 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
     });
 
     // The control side, as the editor and a host would: parameter changes, commands, graph swaps, meters, scope.
-    std::size_t params_changed = 0, commands_sent = 0, swaps = 0, meters = 0, scopes = 0;
+    std::size_t params_changed = 0, commands_sent = 0, swaps = 0, meters = 0, scopes = 0, osc_sent = 0;
     std::vector<float> scope;
     auto* gain = p.parameter_tree().getParameter("gain");
     auto* cutoff = p.parameter_tree().getParameter("cutoff");
@@ -131,6 +135,13 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
             ++commands_sent;
         if (round % 50 == 0 && p.core().try_swap_graph(static_cast<courier::synth::waveform>(round % 3), 4 + round % 8))
             ++swaps;
+        // OSC events of every /synth/ type (1 to 6), and one the plugin does not know (99).
+        courier::audio::engine_event e;
+        e.type = static_cast<std::uint16_t>(round % 7 == 6 ? 99 : 1 + round % 7);
+        e.key = e.type == 5 ? static_cast<std::uint32_t>(round % 3) : static_cast<std::uint32_t>(60 + round % 12);
+        e.value = e.type == 4 ? 2000.0F : 0.5F;
+        if (osc.try_send(e))
+            ++osc_sent;
         courier::plugin::meter_frame m;
         if (p.core().read_meters(m))
             ++meters;
@@ -140,7 +151,8 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
         {
             const auto seen = p.core().health();
             if (round >= 200 && seen.callback.graphs_adopted >= 1 && seen.commands.applied > 10 &&
-                seen.params.applied_version > 10 && meters > 0 && scopes > 0)
+                seen.params.applied_version > 10 && meters > 0 && scopes > 0 && seen.osc.applied > 10 &&
+                seen.osc.ignored > 0)
                 control_done.store(true, std::memory_order_release);  // pairs with the audio loop's acquire
         }
         std::this_thread::yield();
@@ -153,7 +165,9 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
                       << " commands, " << swaps << " graph swaps, " << meters << " meter reads, " << scopes
                       << " scope buffers; audio side applied " << health.commands.applied << " commands, version "
                       << health.params.applied_version << " of the parameters, adopted "
-                      << health.callback.graphs_adopted << " graphs, " << health.callback.midi_events << " MIDI events");
+                      << health.callback.graphs_adopted << " graphs, " << health.callback.midi_events
+                      << " MIDI events, " << health.osc.applied << " OSC events (" << health.osc.ignored
+                      << " ignored) of " << osc_sent << " sent");
     CHECK(counts.blocks >= blocks);
     CHECK(counts.heap == 0);
     CHECK(counts.locks == 0);
@@ -164,7 +178,75 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
     CHECK(health.callback.midi_events == 2 * counts.blocks);
     CHECK(meters > 0);
     CHECK(scopes > 0);
+    CHECK(health.osc.applied > 10);
+    CHECK(health.osc.ignored > 0);
+    CHECK(health.osc.applied + health.osc.ignored == health.osc.lane.received);
+    CHECK(health.osc.lane.sent == osc_sent);
     p.releaseResources();
+}
+
+TEST_CASE("plugin processor: the OSC inbox")
+{
+    ::unsetenv("COURIER_PLUGIN_OSC_PORT");
+    const juce::ScopedJuceInitialiser_GUI juce_runtime;
+    courier::plugin::processor p;
+    constexpr int block = 256;
+    p.setPlayConfigDetails(2, 2, 48000.0, block);
+    p.prepareToPlay(48000.0, block);
+    courier::lane_sender<courier::audio::engine_event> osc = p.core().take_osc_sender();
+    juce::AudioBuffer<float> buffer(2, block);
+    juce::MidiBuffer midi;
+    using side = courier::plugin::audio_side;
+
+    SUBCASE("take_osc_sender throws when called a second time")
+    {
+        CHECK_THROWS_AS((void)p.core().take_osc_sender(), std::logic_error);
+    }
+    SUBCASE("process applies osc_budget events per block when more wait, and counts the block")
+    {
+        courier::audio::engine_event gain;
+        gain.type = 3;  // /synth/gain
+        gain.value = 0.5F;
+        std::size_t sent = 0;
+        while (osc.try_send(gain))
+            ++sent;
+        CHECK(sent == side::osc_capacity);
+        CHECK(p.core().osc_stats().lane.refused == 1);  // a full inbox refuses, and says so
+        buffer.clear();
+        p.processBlock(buffer, midi);
+        CHECK(p.core().osc_stats().applied == side::osc_budget);
+        CHECK(p.core().osc_stats().budget_exhausted == 1);
+        CHECK(p.core().osc_stats().lane.depth() == side::osc_capacity - side::osc_budget);
+    }
+    SUBCASE("process plays an OSC note_on and silences it with all_notes_off")
+    {
+        courier::audio::engine_event on;
+        on.type = 1;  // /synth/note_on
+        on.key = 69;
+        on.value = 1.0F;
+        REQUIRE(osc.try_send(on));
+        float peak = 0.0F;
+        for (int b = 0; b < 10; ++b)
+        {
+            buffer.clear();
+            p.processBlock(buffer, midi);
+            peak = std::max(peak, buffer.getMagnitude(0, 0, block));
+        }
+        CHECK(peak > 0.05F);
+        courier::audio::engine_event off;
+        off.type = 6;  // /synth/all_notes_off
+        REQUIRE(osc.try_send(off));
+        for (int b = 0; b < 400; ++b)  // past the release
+        {
+            buffer.clear();
+            p.processBlock(buffer, midi);
+        }
+        CHECK(buffer.getMagnitude(0, 0, block) < 1e-4F);
+        CHECK(p.core().osc_stats().applied == 2);
+        CHECK(p.core().osc_stats().ignored == 0);
+        CHECK(p.core().frames_processed() == 410U * block);
+        CHECK(p.core().blocks_processed() == 410U);
+    }
 }
 
 TEST_CASE("plugin processor: a graph swap under a held note leaves no step in the output")

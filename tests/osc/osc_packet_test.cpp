@@ -22,8 +22,11 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace courier;
 using namespace courier::osc;
@@ -445,6 +448,131 @@ TEST_CASE("osc endpoint: bundles")
         r.osc->stop();
         CHECK(r.osc->stats().refused == 1);
         CHECK(r.osc->stats().scheduled == 0);
+    }
+}
+
+namespace {
+
+// An engine_link with no engine behind it: records what the endpoint sends. Written by the network thread only;
+// the test reads it after endpoint::stop(), whose join orders the two.
+class recording_link final : public engine_link
+{
+public:
+    explicit recording_link(bool with_timed) : timed(with_timed)
+    {
+        sent.reserve(16);
+        sent_at.reserve(16);
+        clock.frames = 4800;
+        clock.callbacks = 75;
+        clock.sample_rate = 44100.0;
+        clock.immediate_applied = 7;
+    }
+    bool try_send(const audio::engine_event& event) noexcept override
+    {
+        if (!room || sent.size() == sent.capacity())
+            return false;
+        sent.push_back(event);
+        return true;
+    }
+    std::optional<std::uint64_t> timed_in_flight() const noexcept override
+    {
+        return timed ? std::optional<std::uint64_t>(sent_at.size()) : std::nullopt;
+    }
+    bool try_send_at(std::uint64_t frame, const audio::engine_event& event) noexcept override
+    {
+        if (sent_at.size() == sent_at.capacity())
+            return false;
+        sent_at.emplace_back(frame, event);
+        return true;
+    }
+    link_status status() const noexcept override { return clock; }
+
+    bool room = true;  // try_send's answer (set before start)
+    bool timed;
+    link_status clock;
+    std::vector<audio::engine_event> sent;
+    std::vector<std::pair<std::uint64_t, audio::engine_event>> sent_at;
+};
+
+struct link_rig
+{
+    explicit link_rig(bool with_timed) : link(with_timed)
+    {
+        endpoint_config e;
+        e.udp_port = 0;
+        osc = std::make_unique<endpoint>(link, table, e);
+    }
+    recording_link link;
+    port_table table{4, 4};
+    std::unique_ptr<endpoint> osc;  // ✗ dies first, on the test thread (its port closes before the table)
+};
+
+}  // namespace
+
+TEST_CASE("osc endpoint: on an engine_link")
+{
+    SUBCASE("endpoint(link) sends /synth/ events to the link and answers /status from the link's status")
+    {
+        link_rig r(false);
+        r.osc->start();
+        udp_client client(r.osc->udp_port());
+        REQUIRE(client.send(msg("/synth/note_on", "ii", {i32(60), i32(127)})));
+        REQUIRE(client.send(msg("/status", "")));
+        const auto reply = client.receive(2000);
+        REQUIRE(reply.has_value());
+        r.osc->stop();
+        CHECK(status_value(*reply, "frames") == 4800.0);
+        CHECK(status_value(*reply, "callbacks") == 75.0);
+        CHECK(status_value(*reply, "sample_rate") == 44100.0);
+        CHECK(status_value(*reply, "immediate_applied") == 7.0);
+        CHECK(status_value(*reply, "osc_applied") == 1.0);
+        REQUIRE(r.link.sent.size() == 1);
+        CHECK(r.link.sent[0].type == event_note_on);
+        CHECK(r.link.sent[0].key == 60);
+        CHECK(r.osc->stats().applied == 1);
+    }
+    SUBCASE("the endpoint replies /fail lane_full when the link refuses, and counts the refusal")
+    {
+        link_rig r(false);
+        r.link.room = false;
+        r.osc->start();
+        udp_client client(r.osc->udp_port());
+        const auto reply = ask(client, msg("/synth/gain", "f", {f32(0.5F)}));
+        REQUIRE(reply.has_value());
+        r.osc->stop();
+        CHECK((*reply)[0] == "/fail");
+        CHECK((*reply)[2] == "lane_full");
+        CHECK(r.osc->stats().refused == 1);
+        CHECK(r.osc->stats().applied == 0);
+    }
+    SUBCASE("a bundle goes whole to the link's timed lane at the link's clock plus the margin")
+    {
+        link_rig r(true);
+        r.osc->start();
+        udp_client client(r.osc->udp_port());
+        REQUIRE(client.send(bundle(immediately, {msg("/synth/note_on", "ii", {i32(64), i32(100)}),
+                                                 msg("/synth/cutoff", "f", {f32(900.0F)})})));
+        REQUIRE(ask(client, msg("/status", "")).has_value());  // the bundle was handled before this
+        r.osc->stop();
+        REQUIRE(r.link.sent_at.size() == 2);
+        CHECK(r.link.sent_at[0].first == 4800 + 1024);
+        CHECK(r.link.sent_at[1].first == 4800 + 1024);
+        CHECK(r.link.sent_at[1].second.type == event_cutoff);
+        CHECK(r.link.sent.empty());
+        CHECK(r.osc->stats().scheduled == 2);
+        CHECK(r.osc->stats().last_bundle_frame == 4800 + 1024);
+    }
+    SUBCASE("a bundle is refused with /fail no_timed_lane when the link has no timed lane")
+    {
+        link_rig r(false);
+        r.osc->start();
+        udp_client client(r.osc->udp_port());
+        const auto reply = ask(client, bundle(immediately, {msg("/synth/gain", "f", {f32(0.5F)})}));
+        REQUIRE(reply.has_value());
+        r.osc->stop();
+        CHECK((*reply)[2] == "no_timed_lane");
+        CHECK(r.link.sent_at.empty());
+        CHECK(r.osc->stats().refused == 1);
     }
 }
 
