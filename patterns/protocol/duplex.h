@@ -49,14 +49,19 @@ struct no_body
 {
 };
 
-/// What travels through a protocol's lanes: the correlation id, what kind of message it is, and (for kinds
-/// that carry one) the body, a handle into the *sender's* pool. Dropping the envelope sends the body home.
-template <class Body, class Kind>
+/// What travels through a protocol's lanes: the correlation id, what kind of message it is, (for kinds that
+/// carry one) the body, a handle into the *sender's* pool, and the channel its answers go to. Dropping the
+/// envelope sends the body home. `Back` is the body type of the answers.
+template <class Body, class Kind, class Back>
 struct envelope
 {
     std::uint64_t id = 0;
     Kind kind{};
     pool_ptr<Body> body;  // empty for markers
+    /// Where answers to this message go: the sender's inbox, through the lane reserved for the receiver's
+    /// thread (only that thread may send on it). Set by the sending endpoint; a protocol's answering side sends
+    /// replies, progress, results, acknowledgements and notifications here (docs/patterns/protocol_send.md).
+    channel<envelope<Back, Kind, Body>> reply_to;
 };
 
 /// Counters of one party's sends; each written by that party's thread only.
@@ -77,8 +82,10 @@ template <class Out, class In, class Kind>
 class endpoint
 {
 public:
-    using out_envelope = envelope<Out, Kind>;
-    using in_envelope = envelope<In, Kind>;
+    using out_envelope = envelope<Out, Kind, In>;
+    using in_envelope = envelope<In, Kind, Out>;
+    /// A channel an answer is sent through: the `reply_to` of a message this party received.
+    using answer_channel = channel<out_envelope>;
 
     endpoint(const endpoint&) = delete;
     endpoint& operator=(const endpoint&) = delete;
@@ -93,7 +100,23 @@ public:
     /// Thread: this party. Real-time: wait-free.
     [[nodiscard]] outcome try_signal(std::uint64_t id, Kind kind) noexcept COURIER_REALTIME
     {
-        return deliver(out_envelope{id, kind, {}});
+        return deliver(peer, out_envelope{id, kind, {}, {}});
+    }
+
+    /// As try_post, but sends through `to`, the `reply_to` a received message carried (an answer goes where
+    /// its request said). `receiver_gone` when that party's inbox has closed.
+    /// Thread: this party (the lane `to` names is reserved for it). Real-time: wait-free if Out's constructor
+    /// and destructor are.
+    template <class... Args>
+    [[nodiscard]] outcome try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+                                      Args&&... args) noexcept;
+
+    /// As try_signal, but sends through `to`, the `reply_to` a received message carried.
+    /// Thread: this party. Real-time: wait-free.
+    [[nodiscard]] outcome try_signal_to(const answer_channel& to, std::uint64_t id, Kind kind) noexcept
+        COURIER_REALTIME
+    {
+        return deliver(to, out_envelope{id, kind, {}, {}});
     }
 
     /// Calls `handle(in_envelope&&)` for up to `budget` messages from the peer, in the order sent, and returns
@@ -145,11 +168,14 @@ private:
     friend class duplex;
     endpoint(object_pool<Out>& p, port<in_envelope>& in) noexcept : pool(&p), inbox(&in) {}
 
-    outcome deliver(out_envelope&& message) noexcept COURIER_REALTIME;
+    template <class... Args>
+    outcome make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind, Args&&... args) noexcept;
+    outcome deliver(const answer_channel& to, out_envelope&& message) noexcept COURIER_REALTIME;
 
     object_pool<Out>* pool;
     port<in_envelope>* inbox;
-    channel<out_envelope> peer;  // set at setup by duplex
+    channel<out_envelope> peer;        // set at setup by duplex: the lane into the peer's inbox reserved for us
+    channel<in_envelope> return_lane;  // set at setup by duplex: the lane into our inbox reserved for the peer
 
     // Written by this party's thread only.
     std::atomic<std::uint64_t> sent{0};
@@ -177,6 +203,9 @@ public:
     {
         side_a.peer = inbox_b.connect();
         side_b.peer = inbox_a.connect();
+        // What each party puts in its messages' reply_to: its own inbox, through the lane the peer sends on.
+        side_a.return_lane = side_b.peer;
+        side_b.return_lane = side_a.peer;
     }
 
     duplex(const duplex&) = delete;
@@ -215,8 +244,8 @@ public:
 private:
     object_pool<AtoB> pool_a;  // A is its source
     object_pool<BtoA> pool_b;  // B is its source
-    port<envelope<BtoA, Kind>> inbox_a;  // drained by A
-    port<envelope<AtoB, Kind>> inbox_b;  // drained by B
+    port<envelope<BtoA, Kind, AtoB>> inbox_a;  // drained by A
+    port<envelope<AtoB, Kind, BtoA>> inbox_b;  // drained by B
     endpoint<AtoB, BtoA, Kind> side_a;
     endpoint<BtoA, AtoB, Kind> side_b;
 };
@@ -291,7 +320,23 @@ template <class Out, class In, class Kind>
 template <class... Args>
 outcome endpoint<Out, In, Kind>::try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept
 {
-    if (!peer.is_open())
+    return make_and_deliver(peer, id, kind, std::forward<Args>(args)...);
+}
+
+template <class Out, class In, class Kind>
+template <class... Args>
+outcome endpoint<Out, In, Kind>::try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+                                             Args&&... args) noexcept
+{
+    return make_and_deliver(to, id, kind, std::forward<Args>(args)...);
+}
+
+template <class Out, class In, class Kind>
+template <class... Args>
+outcome endpoint<Out, In, Kind>::make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind,
+                                                  Args&&... args) noexcept
+{
+    if (!to.is_open())
     {
         count_up(gone);
         return outcome::receiver_gone;
@@ -302,13 +347,15 @@ outcome endpoint<Out, In, Kind>::try_post(std::uint64_t id, Kind kind, Args&&...
         count_up(no_credit);
         return outcome::no_credit;
     }
-    return deliver(out_envelope{id, kind, std::move(body)});  // refused: ✗ the body dies in here, on its source
+    // Refused: ✗ the body dies in here, on its source.
+    return deliver(to, out_envelope{id, kind, std::move(body), {}});
 }
 
 template <class Out, class In, class Kind>
-outcome endpoint<Out, In, Kind>::deliver(out_envelope&& message) noexcept
+outcome endpoint<Out, In, Kind>::deliver(const answer_channel& to, out_envelope&& message) noexcept
 {
-    switch (peer.try_send(std::move(message)))
+    message.reply_to = return_lane;
+    switch (to.try_send(std::move(message)))
     {
         case send_result::sent: count_up(sent); return outcome::sent;
         case send_result::full: count_up(full); return outcome::full;

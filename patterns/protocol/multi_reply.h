@@ -116,7 +116,8 @@ private:
     friend class multi_reply<Req, Rep>;
     multi_server(endpoint<Rep, Req, multi_kind>& e, std::size_t credits) : end(e), active(credits) {}
     endpoint<Rep, Req, multi_kind>& end;
-    detail::id_table<bool> active;  // the server's thread only
+    // The server's thread only: each running operation's id and the reply channel its request carried.
+    detail::id_table<typename endpoint<Rep, Req, multi_kind>::answer_channel> active;
 };
 
 /// C4: a client and a server, either of them the audio thread; at most `credits` operations run at once and at
@@ -168,7 +169,7 @@ std::size_t multi_client<Req, Rep>::take_replies(Handler&& handle, std::size_t b
 {
     const bool server_gone = !end.peer_open();  // before draining: see reply_client::take_replies
     std::size_t handled = end.drain(
-        [&](envelope<Rep, multi_kind>&& m) {
+        [&](envelope<Rep, multi_kind, Req>&& m) {
             const bool last = m.kind == multi_kind::final_reply;
             if (last)
                 (void)running.erase(m.id);
@@ -190,9 +191,9 @@ template <class Start>
 std::size_t multi_server<Req, Rep>::accept(Start&& start, std::size_t budget) noexcept
 {
     return end.drain(
-        [&](envelope<Req, multi_kind>&& m) {
+        [&](envelope<Req, multi_kind, Rep>&& m) {
             // The client never has more than `credits` operations running, so there is room.
-            [[maybe_unused]] const bool added = active.insert(m.id, true);
+            [[maybe_unused]] const bool added = active.insert(m.id, std::move(m.reply_to));
             COURIER_EXPECTS(added);
             start(m.id, *m.body);
         },
@@ -203,23 +204,25 @@ template <class Req, class Rep>
 template <class... Args>
 outcome multi_server<Req, Rep>::try_progress(std::uint64_t id, Args&&... args) noexcept
 {
-    if (active.find(id) == nullptr)
+    const auto* reply_to = active.find(id);
+    if (reply_to == nullptr)
         return outcome::closed;
     (void)end.collect();
     // Keep `credits` + 1 bodies for final replies: one per operation the client may have running, plus one for
     // a final still in the client's handler while it starts the next operation.
     if (end.in_flight() + active.capacity() + 1 >= end.credits())
         return outcome::no_credit;
-    return end.try_post(id, multi_kind::progress, std::forward<Args>(args)...);
+    return end.try_post_to(*reply_to, id, multi_kind::progress, std::forward<Args>(args)...);
 }
 
 template <class Req, class Rep>
 template <class... Args>
 outcome multi_server<Req, Rep>::try_finish(std::uint64_t id, Args&&... args) noexcept
 {
-    if (!active.erase(id))
+    typename endpoint<Rep, Req, multi_kind>::answer_channel reply_to;
+    if (!active.erase(id, [&](auto&& channel) noexcept { reply_to = channel; }))
         return outcome::closed;
-    const outcome o = end.try_post(id, multi_kind::final_reply, std::forward<Args>(args)...);
+    const outcome o = end.try_post_to(reply_to, id, multi_kind::final_reply, std::forward<Args>(args)...);
     COURIER_EXPECTS(o == outcome::sent || o == outcome::receiver_gone);  // room reserved: see try_progress
     return o;
 }

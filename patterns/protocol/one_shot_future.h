@@ -101,7 +101,7 @@ public:
     [[nodiscard]] const Req* pending(std::uint64_t id) noexcept COURIER_REALTIME
     {
         auto* p = open.find(id);
-        return p != nullptr ? p->get() : nullptr;
+        return p != nullptr ? p->body.get() : nullptr;
     }
 
     /// How many requests are pending.
@@ -130,7 +130,13 @@ private:
     future_worker(endpoint<Rep, Req, future_kind>& e, std::size_t credits) : end(e), open(credits) {}
     endpoint<Rep, Req, future_kind>& end;
     // The worker's thread only.
-    detail::id_table<pool_ptr<Req>> open;  // pending requests, holding their bodies
+    // A pending request: its body, held until settled, and the channel its settlement goes to.
+    struct pending_request
+    {
+        pool_ptr<Req> body;
+        typename endpoint<Rep, Req, future_kind>::answer_channel reply_to;
+    };
+    detail::id_table<pending_request> open;
     std::uint64_t late = 0;
 };
 
@@ -207,7 +213,7 @@ std::size_t future_requester<Req, Rep>::take(Handler&& handle, std::size_t budge
 {
     const bool worker_gone = !end.peer_open();  // before draining: see reply_client::take_replies
     std::size_t handled = end.drain(
-        [&](envelope<Rep, future_kind>&& m) {
+        [&](envelope<Rep, future_kind, Req>&& m) {
             (void)waiting.erase(m.id);
             handle(m.id, m.kind == future_kind::result ? settlement::result : settlement::cancelled, m.body.get());
         },
@@ -227,24 +233,28 @@ template <class Start>
 std::size_t future_worker<Req, Rep>::accept(Start&& start, std::size_t budget) noexcept
 {
     return end.drain(
-        [&](envelope<Req, future_kind>&& m) {
+        [&](envelope<Req, future_kind, Rep>&& m) {
             if (m.kind == future_kind::request)
             {
                 start(m.id, *m.body);
-                [[maybe_unused]] const bool kept = open.insert(m.id, std::move(m.body));  // room: credits
+                [[maybe_unused]] const bool kept =
+                    open.insert(m.id, pending_request{std::move(m.body), std::move(m.reply_to)});  // room: credits
                 COURIER_EXPECTS(kept);
                 return;
             }
             // A cancel. The worker is the only one who settles, so whichever it sees first wins.
-            const bool was_pending = open.erase(m.id, [](pool_ptr<Req>&& request) noexcept {
-                request.reset();  // goes home before the settlement leaves; ✗ dies on the requester's thread
+            typename endpoint<Rep, Req, future_kind>::answer_channel reply_to;
+            const bool was_pending = open.erase(m.id, [&](pending_request&& request) noexcept {
+                request.body.reset();  // goes home before the settlement leaves; ✗ dies on the requester's thread
+                reply_to = request.reply_to;
             });
             if (!was_pending)
             {
                 ++late;
                 return;
             }
-            (void)end.try_signal(m.id, future_kind::cancelled);  // room reserved; refused only if it has gone
+            // To the channel the request carried. Room reserved; refused only if the requester has gone.
+            (void)end.try_signal_to(reply_to, m.id, future_kind::cancelled);
         },
         budget);
 }
@@ -253,9 +263,13 @@ template <class Req, class Rep>
 template <class... Args>
 outcome future_worker<Req, Rep>::try_fulfil(std::uint64_t id, Args&&... args) noexcept
 {
-    if (!open.erase(id, [](pool_ptr<Req>&& request) noexcept { request.reset(); }))
+    typename endpoint<Rep, Req, future_kind>::answer_channel reply_to;
+    if (!open.erase(id, [&](pending_request&& request) noexcept {
+            request.body.reset();  // goes home before the result leaves
+            reply_to = request.reply_to;
+        }))
         return outcome::closed;  // cancelled or settled: no second terminal
-    const outcome o = end.try_post(id, future_kind::result, std::forward<Args>(args)...);
+    const outcome o = end.try_post_to(reply_to, id, future_kind::result, std::forward<Args>(args)...);
     COURIER_EXPECTS(o == outcome::sent || o == outcome::receiver_gone);  // room reserved per request
     return o;
 }

@@ -155,7 +155,7 @@ std::size_t reply_client<Req, Rep>::take_replies(Handler&& handle, std::size_t b
     // (its sends happen before the close, whose generation store is_open's acquire load pairs with).
     const bool server_gone = !end.peer_open();
     std::size_t handled = end.drain(
-        [&](envelope<Rep, request_kind>&& m) {
+        [&](envelope<Rep, request_kind, Req>&& m) {
             (void)waiting.erase(m.id);
             handle(m.id, reply_status::answered, m.body.get());
         },
@@ -175,11 +175,12 @@ template <class Answer>
 std::size_t reply_server<Req, Rep>::serve(Answer&& answer, std::size_t budget) noexcept
 {
     return end.drain(
-        [&](envelope<Req, request_kind>&& m) {
+        [&](envelope<Req, request_kind, Rep>&& m) {
             Rep reply = answer(m.id, *m.body);
             // The request goes home before its reply leaves, so a client that sees the reply may reuse its credit.
             m.body.reset();
-            const outcome o = end.try_post(m.id, request_kind::reply, std::move(reply));
+            // The reply goes where the request says: the channel it carries into the client's inbox.
+            const outcome o = end.try_post_to(m.reply_to, m.id, request_kind::reply, std::move(reply));
             // Room for the reply was reserved with the request: only the client's going away refuses it.
             COURIER_EXPECTS(o == outcome::sent || o == outcome::receiver_gone);
             (void)o;

@@ -64,7 +64,7 @@ public:
     template <class Handler>
     std::size_t receive(Handler&& handle, std::size_t budget) noexcept
     {
-        return end.drain([&](envelope<T, send_kind>&& m) { handle(m.id, *m.body); }, budget);
+        return end.drain([&](envelope<T, send_kind, no_body>&& m) { handle(m.id, *m.body); }, budget);
     }
 
     /// The receiver goes away: later sends answer receiver_gone. Returns how many queued messages it dropped

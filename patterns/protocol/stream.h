@@ -135,7 +135,7 @@ template <class OnItem, class OnEnd>
 std::size_t stream_reader<T>::read(OnItem&& on_item, OnEnd&& on_end, std::size_t budget) noexcept
 {
     return end.drain(
-        [&](envelope<T, stream_kind>&& m) {
+        [&](envelope<T, stream_kind, no_body>&& m) {
             if (m.kind == stream_kind::item)
                 on_item(m.id, *m.body);
             else

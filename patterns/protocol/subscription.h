@@ -94,7 +94,7 @@ public:
     {
         if (current == 0)
             return outcome::closed;
-        return end.try_post(current, subscription_kind::notify, std::forward<Args>(args)...);
+        return end.try_post_to(notify_to, current, subscription_kind::notify, std::forward<Args>(args)...);
     }
 
     /// True while a subscription is live (as of the last poll).
@@ -121,7 +121,9 @@ private:
     friend class subscription<T>;
     explicit publisher(endpoint<T, no_body, subscription_kind>& e) noexcept : end(e) {}
     endpoint<T, no_body, subscription_kind>& end;
-    std::uint64_t current = 0;  // the live subscription's id, 0 for none; the publisher's thread only
+    // The publisher's thread only.
+    std::uint64_t current = 0;  // the live subscription's id, 0 for none
+    typename endpoint<T, no_body, subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
 };
 
 /// C5: one subscriber and one publisher, either of them the audio thread (typically the audio side publishes
@@ -182,7 +184,7 @@ std::size_t subscriber<T>::take(Handler&& handle, std::size_t budget) noexcept
 {
     const bool publisher_gone = !end.peer_open();  // before draining: see reply_client::take_replies
     std::size_t handled = end.drain(
-        [&](envelope<T, subscription_kind>&& m) {
+        [&](envelope<T, subscription_kind, no_body>&& m) {
             if (m.kind == subscription_kind::ack)
             {
                 if (m.id == current)
@@ -206,14 +208,17 @@ template <class T>
 std::size_t publisher<T>::poll(std::size_t budget) noexcept
 {
     return end.drain(
-        [&](envelope<no_body, subscription_kind>&& m) {
+        [&](envelope<no_body, subscription_kind, T>&& m) {
             if (m.kind == subscription_kind::subscribe)
+            {
                 current = m.id;
+                notify_to = m.reply_to;  // notifications and the ack go where the subscribe said
+            }
             else if (m.kind == subscription_kind::unsubscribe && m.id == current)
             {
                 current = 0;  // from here on try_notify answers closed: nothing can follow the ack
                 // Room reserved (the subscriber has one unsubscribe out at a time); refused only if it has gone.
-                (void)end.try_signal(m.id, subscription_kind::ack);
+                (void)end.try_signal_to(notify_to, m.id, subscription_kind::ack);
             }
         },
         budget);

@@ -204,7 +204,7 @@ std::string broken_subscription_scenario(std::uint64_t seed)
         else if (subscribed == 1 && c.random.chance(30) &&
                  me.try_signal(1, subscription_kind::unsubscribe) == outcome::sent)
             subscribed = 2;
-        me.drain([&](envelope<int, subscription_kind>&& m) {
+        me.drain([&](envelope<int, subscription_kind, no_body>&& m) {
             if (m.kind == subscription_kind::ack)
             {
                 tracker.terminal(m.id, "ack");
@@ -225,7 +225,7 @@ std::string broken_subscription_scenario(std::uint64_t seed)
             if (forget_at_next_poll)
                 current = 0;  // too late: the ack has already gone out
             forget_at_next_poll = false;
-            me.drain([&](envelope<no_body, subscription_kind>&& m) {
+            me.drain([&](envelope<no_body, subscription_kind, int>&& m) {
                 if (m.kind == subscription_kind::subscribe)
                     current = m.id;
                 else if (m.kind == subscription_kind::unsubscribe)
@@ -259,7 +259,7 @@ std::string broken_future_scenario(std::uint64_t seed)
             tracker.started(++asked);
         if (asked > 0 && c.random.chance(30))
             (void)me.try_signal(1 + c.random.below(asked), future_kind::cancel);
-        me.drain([&](envelope<int, future_kind>&& m) {
+        me.drain([&](envelope<int, future_kind, int>&& m) {
             tracker.terminal(m.id, m.kind == future_kind::result ? "result" : "cancelled");
             ++settled;
         }, 4);
@@ -270,7 +270,7 @@ std::string broken_future_scenario(std::uint64_t seed)
     auto worker = [&](step_context& c) {
         auto& me = link.b();
         me.collect();
-        me.drain([&](envelope<int, future_kind>&& m) {
+        me.drain([&](envelope<int, future_kind, int>&& m) {
             if (m.kind == future_kind::request)
                 open.push_back(m.id);
             else  // the bug: no check that the request is still pending

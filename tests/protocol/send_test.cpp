@@ -87,7 +87,7 @@ TEST_CASE("duplex")
         CHECK(a.in_flight() == 1);  // the marker has no body
         std::vector<std::uint64_t> ids;
         b.drain(
-            [&](courier::protocol::envelope<int, kind>&& m) {
+            [&](courier::protocol::envelope<int, kind, courier::protocol::no_body>&& m) {
                 ids.push_back(m.kind == kind::data ? static_cast<std::uint64_t>(*m.body) : m.id);
             },
             8);
@@ -100,6 +100,52 @@ TEST_CASE("duplex")
         CHECK(a.try_post(9, kind::data, 90) == outcome::receiver_gone);
         CHECK(a.stats().sent == 2);
         CHECK(a.stats().receiver_gone == 2);
+        link.reset_thread_roles();
+    }
+    SUBCASE("every message carries the channel its answers go to, and try_post_to answers through it")
+    {
+        enum class kind : std::uint8_t { question, answer };
+        using courier::protocol::envelope;
+        port_table table(2, 1);
+        courier::protocol::duplex<int, int, kind> link(table, 2, 2, 1);
+        auto& a = link.a();
+        auto& b = link.b();
+        CHECK(a.try_post(5, kind::question, 50) == outcome::sent);
+
+        std::size_t answered = 0;
+        b.drain(
+            [&](envelope<int, kind, int>&& m) {
+                CHECK(m.reply_to);  // names a port: a's inbox
+                CHECK(m.reply_to.is_open());
+                CHECK(b.try_post_to(m.reply_to, m.id, kind::answer, *m.body + 1) == outcome::sent);
+                ++answered;
+            },
+            8);
+        CHECK(answered == 1);
+        std::uint64_t id = 0;
+        int value = 0;
+        a.drain(
+            [&](envelope<int, kind, int>&& m) {
+                CHECK(m.kind == kind::answer);
+                id = m.id;
+                value = *m.body;
+            },
+            8);
+        CHECK(id == 5);
+        CHECK(value == 51);
+
+        // try_post_to goes where it is told, not to the peer: a channel to nowhere is refused and counted.
+        CHECK(b.try_post_to({}, 6, kind::answer, 1) == outcome::receiver_gone);
+        CHECK(b.stats().receiver_gone == 1);
+
+        // An answer to a party that has gone is refused and counted, not lost silently.
+        CHECK(a.try_post(7, kind::question, 70) == outcome::sent);
+        courier::protocol::endpoint<int, int, kind>::answer_channel saved;
+        b.drain([&](envelope<int, kind, int>&& m) { saved = m.reply_to; }, 8);
+        CHECK(a.close() == 0);
+        CHECK(b.try_signal_to(saved, 7, kind::answer) == outcome::receiver_gone);
+        CHECK(b.stats().receiver_gone == 2);
+        CHECK(b.stats().sent == 1);
         link.reset_thread_roles();
     }
 }
