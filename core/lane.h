@@ -235,21 +235,15 @@ public:
     template <class Handler>
     std::size_t drain(Handler&& handle, std::size_t max_count) noexcept
     {
-        COURIER_EXPECTS(source != nullptr);
-        std::size_t handled = 0;
-        while (handled < max_count)
-        {
-            T* oldest = source->front();
-            if (oldest == nullptr)
-                break;
-            // Out of the slot before the handler runs, so the slot is free again by the time the handler
-            // replies: a sender counting its own free slots never finds the lane still full because of us.
-            T message(std::move(*oldest));
-            source->pop_front();  // only the moved-from shell dies here
-            handle(std::move(message));
-            ++handled;  // whatever the handler left in `message` dies at the end of this pass, on the consumer
-        }
-        return handled;
+        return visit_oldest(
+            [&](T& oldest) {
+                // Out of the slot before the handler runs, so the slot is free again by the time the handler
+                // replies: a sender counting its own free slots never finds the lane still full because of us.
+                T message(std::move(oldest));
+                source->pop_front();  // only the moved-from shell dies here
+                handle(std::move(message));
+            },  // whatever the handler left in `message` dies at the end of this call, on the consumer
+            max_count);
     }
 
     /// Like drain(), but calls `handle(T&)` on each message where it lies in the lane, and destroys it there
@@ -260,18 +254,12 @@ public:
     template <class Handler>
     std::size_t drain_in_place(Handler&& handle, std::size_t max_count) noexcept
     {
-        COURIER_EXPECTS(source != nullptr);
-        std::size_t handled = 0;
-        while (handled < max_count)
-        {
-            T* oldest = source->front();
-            if (oldest == nullptr)
-                break;
-            handle(*oldest);
-            source->pop_front();  // the message dies here, in its slot, on the consumer
-            ++handled;
-        }
-        return handled;
+        return visit_oldest(
+            [&](T& oldest) {
+                handle(oldest);
+                source->pop_front();  // the message dies here, in its slot, on the consumer
+            },
+            max_count);
     }
 
     /// Lets another thread become this end's consumer; the previous one must have stopped using it.
@@ -289,6 +277,23 @@ public:
 private:
     friend class lane<T, Storage>;
     explicit lane_receiver(lane<T, Storage>& l) noexcept : source(&l) {}
+
+    // Calls `visit(T& oldest)` for up to `max_count` messages, oldest first; `visit` pops the message.
+    template <class Visit>
+    std::size_t visit_oldest(Visit&& visit, std::size_t max_count) noexcept
+    {
+        COURIER_EXPECTS(source != nullptr);
+        std::size_t handled = 0;
+        while (handled < max_count)
+        {
+            T* oldest = source->front();
+            if (oldest == nullptr)
+                break;
+            visit(*oldest);
+            ++handled;
+        }
+        return handled;
+    }
 
     lane<T, Storage>* source = nullptr;
 };

@@ -69,6 +69,29 @@ void wait_for_block(const disk_streamer& s)
     }
 }
 
+// Mixes the stream in 256-frame stereo blocks, each when the worker has one ready, until it has finished (or a
+// short block with an underrun shows it will not); calls `sample(frame, left, right)` for every frame mixed and
+// returns how many frames that was.
+template <class Sample>
+std::uint64_t play_to_end(disk_streamer& s, Sample&& sample)
+{
+    std::vector<float> left(256), right(256);
+    float* out[] = {left.data(), right.data()};
+    std::uint64_t frame = 0;
+    while (!s.stats().finished)
+    {
+        wait_for_block(s);
+        std::fill(left.begin(), left.end(), 0.0F);
+        std::fill(right.begin(), right.end(), 0.0F);
+        const std::size_t got = s.mix(out, 2, 0, 256);
+        for (std::size_t i = 0; i < got; ++i, ++frame)
+            sample(frame, left[i], right[i]);
+        if (got < 256 && !s.stats().finished && s.stats().underruns > 0)
+            break;
+    }
+    return frame;
+}
+
 }  // namespace
 
 TEST_CASE("disk_streamer")
@@ -85,22 +108,11 @@ TEST_CASE("disk_streamer")
         CHECK(s.length_frames() == 10000);
         s.start();
         REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
-        std::vector<float> left(256), right(256);
-        float* out[] = {left.data(), right.data()};
-        std::uint64_t frame = 0;
         std::size_t wrong = 0;
-        while (!s.stats().finished)
-        {
-            wait_for_block(s);
-            std::fill(left.begin(), left.end(), 0.0F);
-            std::fill(right.begin(), right.end(), 0.0F);
-            const std::size_t got = s.mix(out, 2, 0, 256);
-            for (std::size_t i = 0; i < got; ++i, ++frame)
-                if (left[i] != expected_left(frame) || right[i] != -expected_left(frame))
-                    ++wrong;
-            if (got < 256 && !s.stats().finished && s.stats().underruns > 0)
-                break;
-        }
+        const std::uint64_t frame = play_to_end(s, [&](std::uint64_t f, float l, float r) {
+            if (l != expected_left(f) || r != -expected_left(f))
+                ++wrong;
+        });
         const auto st = s.stats();
         CHECK(wrong == 0);
         CHECK(frame == 10000);
@@ -189,22 +201,11 @@ TEST_CASE("disk_streamer")
         s.start();
         CHECK_THROWS_AS(s.set_output_rate(44100.0), std::logic_error);
         REQUIRE(s.wait_until_primed(std::chrono::seconds(10)));
-        std::vector<float> left(256), right(256);
-        float* out[] = {left.data(), right.data()};
-        std::uint64_t frame = 0;
         double worst = 0.0;
-        while (!s.stats().finished)
-        {
-            wait_for_block(s);
-            std::fill(left.begin(), left.end(), 0.0F);
-            std::fill(right.begin(), right.end(), 0.0F);
-            const std::size_t got = s.mix(out, 2, 0, 256);
-            for (std::size_t i = 0; i < got; ++i, ++frame)
-            {
-                const double want = static_cast<double>(frame) / 48000.0;
-                worst = std::max({worst, std::abs(left[i] - want), std::abs(right[i] + want)});
-            }
-        }
+        const std::uint64_t frame = play_to_end(s, [&](std::uint64_t f, float l, float r) {
+            const double want = static_cast<double>(f) / 48000.0;
+            worst = std::max({worst, std::abs(l - want), std::abs(r + want)});
+        });
         CHECK(worst < 1e-6);
         CHECK(frame >= 3 * 8000 - 3);
         CHECK(frame <= 3 * 8000);

@@ -5,6 +5,7 @@
 #include "core/command_lane.h"
 #include "core/lane.h"
 #include "core/rwq_storage.h"
+#include "tests/bench/bench_main.h"
 
 #include <algorithm>
 #include <chrono>
@@ -190,13 +191,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try
-    {
-        return run(argc, argv);
-    }
-    catch (const std::exception& error)
-    {
-        std::fprintf(stderr, "courier_drain_bench: %s\n", error.what());
-        return 1;
-    }
+    return courier::bench::guarded_main("courier_drain_bench", run, argc, argv);
 }

@@ -4,6 +4,7 @@
 // (docs/performance.md).
 #include "patterns/link_unlink.h"
 #include "patterns/swap_and_retire.h"
+#include "tests/bench/bench_main.h"
 
 #include <algorithm>
 #include <array>
@@ -218,13 +219,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try
-    {
-        return run(argc, argv);
-    }
-    catch (const std::exception& error)
-    {
-        std::fprintf(stderr, "courier_swap_bench: %s\n", error.what());
-        return 1;
-    }
+    return courier::bench::guarded_main("courier_swap_bench", run, argc, argv);
 }

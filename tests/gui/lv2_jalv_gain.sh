@@ -8,6 +8,7 @@
 # Usage (under tests/support/with_jack_dummy.sh): lv2_jalv_gain.sh LV2_BUNDLE_PARENT_DIR PLUGIN_URI OUT_DIR
 # Environment: GAIN_A (default 1.0), GAIN_B (default 0.5).
 set -uo pipefail
+. "$(dirname "$0")/../support/script_helpers.sh"
 
 lv2_dir=$1
 uri=$2
@@ -23,14 +24,7 @@ rm -rf "$out"
 mkdir -p "$out"
 pids=()
 stop_all() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null
-      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-  done
+  stop_pids "${pids[@]}"
   pids=()
 }
 trap stop_all EXIT

@@ -8,6 +8,7 @@
 # Usage (under tests/support/with_jack_dummy.sh): standalone_osc.sh STANDALONE_APP OUT_DIR
 # Exit status 0 when every check passes; 1 with the reason otherwise.
 set -uo pipefail
+. "$(dirname "$0")/../support/script_helpers.sh"
 
 app=$1
 out=$2
@@ -16,42 +17,18 @@ for tool in Xvfb xdotool import compare convert oscsend oscdump; do
 done
 : "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
 rm -rf "$out"
-mkdir -p "$out/home/.config"
+mkdir -p "$out/home"
 
-# The Standalone reads its audio device from ~/.config/<name>.settings: point it at the JACK server.
-cat >"$out/home/.config/courier plugin.settings" <<'XML'
-<?xml version="1.0" encoding="UTF-8"?>
-<PROPERTIES>
-  <VALUE name="audioSetup">
-    <DEVICESETUP deviceType="JACK" audioOutputDeviceName="system" audioInputDeviceName="system"
-                 audioDeviceRate="48000" audioDeviceBufferSize="256"/>
-  </VALUE>
-</PROPERTIES>
-XML
+write_standalone_jack_settings "$out/home"
 
 xvfb_pid=""
 app_pid=""
 dump_pid=""
-stop() {
-  for pid in $dump_pid $app_pid $xvfb_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null
-      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-  done
-}
+stop() { stop_pids "$dump_pid" "$app_pid" "$xvfb_pid"; }
 trap stop EXIT
 fail() { echo "standalone_osc: FAIL: $*" >&2; echo "--- app log"; cat "$out/app.log" 2>/dev/null; echo "--- oscdump"; cat "$out/dump.txt" 2>/dev/null; exit 1; }
 
-display=$((60 + $$ % 200))
-while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
-Xvfb ":$display" -screen 0 1280x900x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
-xvfb_pid=$!
-export DISPLAY=":$display"
-for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
-kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
+start_xvfb "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 
 HOME="$out/home" COURIER_PLUGIN_OSC_PORT=0 "$app" >"$out/app.log" 2>&1 &
 app_pid=$!
@@ -62,27 +39,7 @@ port=$(grep -o "listening on udp 127.0.0.1:[0-9]*" "$out/app.log" | cut -d: -f2)
 echo "the Standalone's OSC endpoint listens on UDP port $port"
 sleep 3  # let the audio device open and the meters settle
 
-# oscdump on a free port: try a few.
-: >"$out/dump.txt"
-for _ in 1 2 3 4 5 6 7 8; do
-  reply=$((20000 + (RANDOM % 20000)))
-  oscdump -L "$reply" >"$out/dump.txt" 2>&1 &
-  dump_pid=$!
-  sleep 0.3
-  kill -0 "$dump_pid" 2>/dev/null && break
-  dump_pid=""
-done
-[ -n "$dump_pid" ] || fail "could not start oscdump"
-lines() { wc -l <"$out/dump.txt"; }
-wait_for() {  # wait_for REGEX AFTER_LINE: up to 10 s for a matching line of dump.txt after line AFTER_LINE
-  for _ in $(seq 1 200); do
-    line=$(tail -n +"$(($2 + 1))" "$out/dump.txt" | grep -m1 -E -- "$1")
-    if [ -n "$line" ]; then echo "$line"; return 0; fi
-    sleep 0.05
-  done
-  return 1
-}
-field() { echo "$1" | grep -o "\"$2\" [-0-9.e]*" | awk '{print $2}'; }
+start_oscdump "$out/dump.txt" || fail "could not start oscdump"
 
 eval "$(xdotool getwindowgeometry --shell "$window")"  # X Y WIDTH HEIGHT
 ex=$((X + (WIDTH - 900) / 2))

@@ -7,6 +7,7 @@
 # Usage (under tests/support/with_jack_dummy.sh): standalone_xvfb.sh STANDALONE_APP OUT_DIR
 # Exit status 0 when every check passes; 1 with the reason otherwise.
 set -uo pipefail
+. "$(dirname "$0")/../support/script_helpers.sh"
 
 app=$1
 out=$2
@@ -15,42 +16,17 @@ for tool in Xvfb xdotool import compare convert; do
 done
 : "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
 rm -rf "$out"
-mkdir -p "$out/home/.config"
+mkdir -p "$out/home"
 
-# The Standalone reads its audio device from ~/.config/<name>.settings: point it at the JACK server.
-cat >"$out/home/.config/courier plugin.settings" <<'XML'
-<?xml version="1.0" encoding="UTF-8"?>
-<PROPERTIES>
-  <VALUE name="audioSetup">
-    <DEVICESETUP deviceType="JACK" audioOutputDeviceName="system" audioInputDeviceName="system"
-                 audioDeviceRate="48000" audioDeviceBufferSize="256"/>
-  </VALUE>
-</PROPERTIES>
-XML
+write_standalone_jack_settings "$out/home"
 
 xvfb_pid=""
 app_pid=""
-stop() {
-  for pid in $app_pid $xvfb_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null
-      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-  done
-}
+stop() { stop_pids "$app_pid" "$xvfb_pid"; }
 trap stop EXIT
 fail() { echo "standalone_xvfb: FAIL: $*" >&2; exit 1; }
 
-# A display of our own: the first free number from 60 + pid % 200.
-display=$((60 + $$ % 200))
-while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
-Xvfb ":$display" -screen 0 1280x900x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
-xvfb_pid=$!
-export DISPLAY=":$display"
-for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
-kill -0 "$xvfb_pid" 2>/dev/null || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
+start_xvfb "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 
 HOME="$out/home" "$app" >"$out/app.log" 2>&1 &
 app_pid=$!

@@ -8,6 +8,7 @@
 # (courier_osc_client), /status over the Unix socket, and a clean stop on SIGTERM.
 #   osc_integration.sh <courier-synth> <courier_osc_client> <work directory>
 set -u
+. "$(dirname "$0")/../support/script_helpers.sh"
 synth=$1
 client=$2
 work=$3
@@ -28,17 +29,6 @@ fail() {
     echo "--- oscdump output"; cat dump.txt 2>/dev/null
     exit 1
 }
-# Waits up to 10 s for a line matching $1 in dump.txt after line $2; prints the line.
-wait_for() {
-    for _ in $(seq 1 200); do
-        line=$(tail -n +"$(( $2 + 1 ))" dump.txt | grep -m1 -E -- "$1")
-        if [ -n "$line" ]; then echo "$line"; return 0; fi
-        sleep 0.05
-    done
-    return 1
-}
-lines() { wc -l < dump.txt; }
-field() { echo "$1" | grep -o "\"$2\" [-0-9.e]*" | awk '{print $2}'; }
 
 # A sound file for /load, rendered by courier-synth itself.
 "$synth" --offline --output tone.wav > render.log 2>&1 || fail "could not render tone.wav"
@@ -52,17 +42,7 @@ port=$(grep -o "udp 127.0.0.1:[0-9]*" synth.log | cut -d: -f2)
 [ -n "$port" ] || fail "courier-synth did not report its OSC port"
 echo "courier-synth listens on UDP port $port"
 
-# oscdump on a free port: try a few.
-: > dump.txt
-for _ in 1 2 3 4 5 6 7 8; do
-    reply=$(( 20000 + (RANDOM % 20000) ))
-    oscdump -L "$reply" > dump.txt 2>&1 &
-    dump_pid=$!
-    sleep 0.3
-    kill -0 "$dump_pid" 2>/dev/null && break
-    dump_pid=""
-done
-[ -n "$dump_pid" ] || fail "could not start oscdump"
+start_oscdump dump.txt || fail "could not start oscdump"
 echo "oscdump listens on UDP port $reply"
 
 # /status (request/reply).

@@ -151,21 +151,26 @@ public:
     mutable std::uint32_t kernel_dropped = 0;  ///< replies the kernel dropped before receive() read them (last seen)
 };
 
+/// Reads the OSC string at `at` in `packet` into `s` and moves `at` past its NUL and padding; false when the
+/// packet ends first.
+inline bool read_osc_string(const bytes& packet, std::size_t& at, std::string& s)
+{
+    s.clear();
+    while (at < packet.size() && packet[at] != std::byte{0})
+        s.push_back(static_cast<char>(packet[at++]));
+    if (at >= packet.size())
+        return false;
+    at = (at + 4) / 4 * 4;  // past the NUL and the padding
+    return true;
+}
+
 /// The address and the string arguments of an OSC message, in order (numbers are skipped): enough to read
 /// /fail and /done replies. Empty for a packet it cannot read.
 inline std::vector<std::string> strings_of(const bytes& packet)
 {
     std::vector<std::string> out;
     std::size_t at = 0;
-    auto read_string = [&](std::string& s) {
-        s.clear();
-        while (at < packet.size() && packet[at] != std::byte{0})
-            s.push_back(static_cast<char>(packet[at++]));
-        if (at >= packet.size())
-            return false;
-        at = (at + 4) / 4 * 4;  // past the NUL and the padding
-        return true;
-    };
+    auto read_string = [&](std::string& s) { return read_osc_string(packet, at, s); };
     std::string address;
     std::string tags;
     if (!read_string(address) || !read_string(tags) || tags.empty() || tags[0] != ',')
@@ -190,15 +195,7 @@ inline std::vector<std::string> strings_of(const bytes& packet)
 inline std::optional<double> status_value(const bytes& packet, std::string_view name)
 {
     std::size_t at = 0;
-    auto read_string = [&](std::string& s) {
-        s.clear();
-        while (at < packet.size() && packet[at] != std::byte{0})
-            s.push_back(static_cast<char>(packet[at++]));
-        if (at >= packet.size())
-            return false;
-        at = (at + 4) / 4 * 4;
-        return true;
-    };
+    auto read_string = [&](std::string& s) { return read_osc_string(packet, at, s); };
     auto read_u32 = [&](std::uint32_t& v) {
         if (at + 4 > packet.size())
             return false;

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+# Shell functions the end-to-end test scripts share (tests/gui, tests/osc; see tests/gui/README.md): stopping
+# processes by id, a private Xvfb display, the Standalone's JACK settings, and an oscdump that collects replies.
+# Source it from a bash script: . "$(dirname "$0")/../support/script_helpers.sh"
+
+# stop_pids PID...: sends TERM to each live process, waits up to $stop_wait_tenths tenths of a second (default
+# 30), then KILL; reaps each one. Empty arguments are skipped.
+stop_pids() {
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null
+      for _ in $(seq "${stop_wait_tenths:-30}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  done
+  return 0
+}
+
+# start_xvfb OUT_DIR: starts Xvfb on a display of our own (the first free number from 60 + pid % 200), exports
+# DISPLAY and sets xvfb_pid; returns 1 when it does not answer within 5 s (its log is OUT_DIR/xvfb.log).
+start_xvfb() {
+  local display=$((60 + $$ % 200))
+  while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+  Xvfb ":$display" -screen 0 1280x900x24 -nolisten tcp >"$1/xvfb.log" 2>&1 &
+  xvfb_pid=$!
+  export DISPLAY=":$display"
+  for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
+  kill -0 "$xvfb_pid" 2>/dev/null
+}
+
+# write_standalone_jack_settings HOME_DIR: the plugin's Standalone reads its audio device from
+# ~/.config/<name>.settings; this points it at the JACK server (48 kHz, 256 frames).
+write_standalone_jack_settings() {
+  mkdir -p "$1/.config"
+  cat >"$1/.config/courier plugin.settings" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<PROPERTIES>
+  <VALUE name="audioSetup">
+    <DEVICESETUP deviceType="JACK" audioOutputDeviceName="system" audioInputDeviceName="system"
+                 audioDeviceRate="48000" audioDeviceBufferSize="256"/>
+  </VALUE>
+</PROPERTIES>
+XML
+}
+
+# start_oscdump FILE: liblo's oscdump on a free UDP port (tries 8 random ones), writing to FILE. Sets reply (the
+# port), dump_pid and dump_file; returns 1 when none would start.
+start_oscdump() {
+  dump_file=$1
+  : >"$dump_file"
+  dump_pid=""
+  for _ in 1 2 3 4 5 6 7 8; do
+    reply=$((20000 + (RANDOM % 20000)))
+    oscdump -L "$reply" >"$dump_file" 2>&1 &
+    dump_pid=$!
+    sleep 0.3
+    kill -0 "$dump_pid" 2>/dev/null && return 0
+    dump_pid=""
+  done
+  return 1
+}
+
+# lines: how many lines oscdump has written so far.
+lines() { wc -l <"$dump_file"; }
+
+# wait_for REGEX AFTER_LINE: waits up to 10 s for a line of oscdump's output after line AFTER_LINE that matches
+# REGEX; prints it, or returns 1.
+wait_for() {
+  local line
+  for _ in $(seq 1 200); do
+    line=$(tail -n +"$(($2 + 1))" "$dump_file" | grep -m1 -E -- "$1")
+    if [ -n "$line" ]; then echo "$line"; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# field LINE NAME: the number after "NAME" in a /status reply line as oscdump prints it.
+field() { echo "$1" | grep -o "\"$2\" [-0-9.e]*" | awk '{print $2}'; }
