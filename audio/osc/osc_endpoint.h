@@ -263,7 +263,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint16_t udp_port() const noexcept;
 
-    struct state;  // defined in osc_endpoint.cpp (no liblo or socket headers here)
+    struct state;  // defined in osc_endpoint_state.h, which is private (no liblo or socket headers here)
 
 private:
     // Both public constructors: the endpoint owns `adapter` when given one, else drives `link`.

@@ -19,16 +19,28 @@ stop_pids() {
   return 0
 }
 
-# start_xvfb OUT_DIR: starts Xvfb on a display of our own (the first free number from 60 + pid % 200), exports
-# DISPLAY and sets xvfb_pid; returns 1 when it does not answer within 5 s (its log is OUT_DIR/xvfb.log).
+# start_xvfb OUT_DIR: starts Xvfb on a free display that it picks itself (-displayfd: no race with another
+# script choosing the same number), exports DISPLAY and sets xvfb_pid. Returns 0 only once an X client has
+# connected; 1 when Xvfb exits or does not answer within 10 s (its log is OUT_DIR/xvfb.log).
 start_xvfb() {
-  local display=$((60 + $$ % 200))
-  while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
-  Xvfb ":$display" -screen 0 1280x900x24 -nolisten tcp >"$1/xvfb.log" 2>&1 &
+  local number_file="$1/xvfb.display" number=""
+  : >"$number_file"
+  Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$number_file" >"$1/xvfb.log" 2>&1 &
   xvfb_pid=$!
-  export DISPLAY=":$display"
-  for _ in $(seq 50); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.1; done
-  kill -0 "$xvfb_pid" 2>/dev/null
+  for _ in $(seq 100); do
+    number=$(head -n 1 "$number_file" | tr -d '[:space:]')
+    [ -n "$number" ] && break
+    kill -0 "$xvfb_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  [ -n "$number" ] || return 1
+  export DISPLAY=":$number"
+  for _ in $(seq 100); do
+    xdotool getmouselocation >/dev/null 2>&1 && return 0
+    kill -0 "$xvfb_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }
 
 # write_standalone_jack_settings HOME_DIR: the plugin's Standalone reads its audio device from

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's /load disk worker of osc_load_worker.h: reads the file with libsndfile on its own thread
+// (docs/osc.md, "/load").
+#include "audio/osc/osc_load_worker.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <chrono>
+#include <system_error>
+#include <vector>
+
+namespace courier::osc {
+
+const char* load_error_name(load_error e) noexcept COURIER_REALTIME
+{
+    switch (e)
+    {
+    case load_error::none: return "none";
+    case load_error::cannot_open: return "cannot_open";
+    case load_error::too_long: return "too_long";
+    case load_error::read_error: return "read_error";
+    }
+    return "unknown";
+}
+
+load_worker::load_worker(protocol::multi_server<load_request, load_reply>& s, const std::atomic<bool>& stop)
+    : server(&s), stop_requested(&stop)
+{
+}
+
+void load_worker::wake()
+{
+    worker_wake.signal_and_wake();
+}
+
+void load_worker::run() noexcept
+{
+    while (!stop_requested->load(std::memory_order_relaxed))  // a flag; stop() joins after setting it
+    {
+        (void)worker_wake.wait_for(std::chrono::milliseconds(50));
+        std::uint64_t id = 0;
+        std::filesystem::path path;
+        std::uint64_t max_frames = 0;
+        try
+        {
+            // The request goes home after the call: copy what the load needs (the worker may allocate).
+            (void)server->accept(
+                [&](std::uint64_t started, load_request& r) {
+                    id = started;
+                    path = r.path;
+                    max_frames = r.max_frames;
+                },
+                1);
+        }
+        catch (...)
+        {
+            if (id != 0)
+                (void)server->try_finish(id, load_reply{0.0F, load_error::too_long, 0, 0, 0.0});
+            continue;
+        }
+        if (id != 0)
+            run_load(id, path, max_frames);
+        (void)server->collect();  // ✗ replies the network thread has read die here, on the worker
+    }
+}
+
+void load_worker::run_load(std::uint64_t id, const std::filesystem::path& path, std::uint64_t max_frames) noexcept
+{
+    auto finish = [&](load_reply r) { (void)server->try_finish(id, r); };  // room for it was reserved at start
+    SF_INFO info{};
+    SNDFILE* file = nullptr;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec))
+        file = sf_open(path.c_str(), SFM_READ, &info);
+    if (file == nullptr)
+    {
+        finish(load_reply{0.0F, load_error::cannot_open, 0, 0, 0.0});
+        return;
+    }
+    const auto frames = static_cast<std::uint64_t>(std::max<sf_count_t>(info.frames, 0));
+    if (frames > max_frames || info.channels <= 0)
+    {
+        sf_close(file);
+        finish(load_reply{0.0F, load_error::too_long, 0, 0, 0.0});
+        return;
+    }
+    try
+    {
+        const auto channels = static_cast<std::uint64_t>(info.channels);
+        std::vector<float> samples(frames * channels);  // the loaded sound
+        const std::uint64_t chunk = 16384;
+        std::uint64_t done = 0;
+        std::uint64_t next_tenth = 1;
+        while (done < frames && !stop_requested->load(std::memory_order_relaxed))
+        {
+            const std::uint64_t want = std::min(chunk, frames - done);
+            const sf_count_t got = sf_readf_float(file, samples.data() + done * channels, static_cast<sf_count_t>(want));
+            if (got <= 0)
+                break;
+            done += static_cast<std::uint64_t>(got);
+            for (; next_tenth <= 10 && done * 10 >= frames * next_tenth; ++next_tenth)
+            {
+                (void)server->collect();
+                load_reply progress;
+                progress.fraction = static_cast<float>(next_tenth) / 10.0F;
+                if (server->try_progress(id, progress) != protocol::outcome::sent)
+                    ++progress_dropped;  // progress is droppable: the client is behind; the final is not
+            }
+        }
+        sf_close(file);
+        if (done < frames)
+        {
+            finish(load_reply{0.0F, load_error::read_error, 0, 0, 0.0});
+            return;
+        }
+        finish(load_reply{1.0F, load_error::none, frames, info.channels, static_cast<double>(info.samplerate)});
+    }  // ✗ the samples die here, on the worker: no graph plays them yet (docs/osc.md, "/load")
+    catch (...)
+    {
+        finish(load_reply{0.0F, load_error::too_long, 0, 0, 0.0});  // could not allocate
+    }
+}
+
+}  // namespace courier::osc

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's network thread: its loop, datagrams in, messages and bundles to the engine, and the
+// notifications it sends out (/event, /meters, /load replies) (docs/osc.md, "Threads and path of a message").
+#include "audio/osc/osc_endpoint_state.h"
+
+#include "core/counter.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+namespace courier::osc {
+
+void endpoint::state::reject(const peer& to, const parsed_packet& p) noexcept
+{
+    count_up(count.rejected);
+    count_up(count.rejected_by[static_cast<std::size_t>(p.reason)]);
+    replies.fail(to, p.failed_address.data(), reason_name(p.reason));
+}
+
+void endpoint::state::network_loop() noexcept
+{
+    std::array<pollfd, 2> fds{};
+    nfds_t n = 0;
+    for (const int fd : {udp_fd, unix_fd})
+        if (fd >= 0)
+            fds[n++] = pollfd{fd, POLLIN, 0};
+    while (!stop_requested.load(std::memory_order_relaxed))  // a flag; stop() joins after setting it
+    {
+        if (::poll(fds.data(), n, 2) > 0)
+            for (nfds_t i = 0; i < n; ++i)
+                if ((fds[i].revents & POLLIN) != 0)
+                    receive_from(fds[i].fd);
+        audio::engine_meters fresh;
+        if (config.read_meters && link->try_read_meters(fresh))
+            meters = fresh;
+        else if (!config.read_meters && meters_in.update())
+            meters = meters_in.value();
+        drain_port();
+        take_load_replies();
+        notify_due();
+    }
+}
+
+void endpoint::state::receive_from(int fd) noexcept
+{
+    for (int batch = 0; batch < 512; ++batch)  // then look at the port and the subscriptions again
+    {
+        const std::optional<datagram> d = try_receive(fd, receive_buffer);
+        if (!d)
+            return;  // EAGAIN: nothing more now
+        if (d->kernel_dropped)
+            set(count.kernel_dropped, *d->kernel_dropped);  // the kernel's running total for this socket
+        count_up(count.datagrams);
+        if (d->size > receive_buffer.size())
+        {
+            parsed_packet too_big;
+            too_big.reason = reject_reason::oversize;
+            too_big.failed_address = {'?'};
+            reject(d->from, too_big);
+            continue;
+        }
+        handle_datagram(d->from, std::span<const std::byte>(receive_buffer.data(), d->size));
+    }
+}
+
+void endpoint::state::handle_datagram(const peer& from, std::span<const std::byte> bytes) noexcept
+{
+    pool_ptr<parsed_packet> packet = packets.try_make();  // the typed message, in the network thread's pool
+    if (!packet)
+        return;  // cannot happen: one packet at a time, and it returns before the next
+    parsed_packet& p = *packet;
+    if (parse_packet(bytes, p) != reject_reason::none)
+    {
+        reject(from, p);
+        return;
+    }
+    count_up(count.messages, p.count);
+    if (p.bundle)
+    {
+        count_up(count.bundles);
+        handle_bundle(from, p);
+        return;
+    }
+    const parsed_message& m = p.messages[0];
+    if (const auto event = to_engine_event(m))
+    {
+        if (link->try_send(*event))
+            count_up(count.applied);
+        else
+        {
+            count_up(count.refused);
+            replies.fail(from, p.failed_address.data(), "lane_full");
+        }
+        return;
+    }
+    count_up(count.verbs);
+    handle_verb(from, m);
+}  // ✗ the packet goes back to its slot here, on the network thread
+
+void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) noexcept
+{
+    if (p.count == 0)
+        return;  // an empty bundle: nothing to do
+    const std::optional<std::uint64_t> in_flight = link->timed_in_flight();
+    if (!in_flight)
+    {
+        count_up(count.refused, p.count);
+        replies.fail(from, "#bundle", "no_timed_lane");
+        return;
+    }
+    bool late = false;
+    const link_status clock = link->status();
+    const auto frame = frame_of_time_tag(p.time_tag, time_tag_now(), clock.frames, clock.sample_rate, config.margin_frames,
+                                         config.max_ahead_seconds, late);
+    if (!frame)
+    {
+        parsed_packet too_far;
+        too_far.reason = reject_reason::out_of_range;
+        too_far.failed_address = {'#', 'b', 'u', 'n', 'd', 'l', 'e'};
+        reject(from, too_far);
+        return;
+    }
+    // The transaction: every event of the bundle goes at the same frame, so the audio side applies them at the
+    // same sub-block boundary. Room is checked first, so a bundle is queued whole or refused whole.
+    if (*in_flight + p.count > config.timed_room)
+    {
+        count_up(count.refused, p.count);
+        replies.fail(from, "#bundle", "timed_lane_full");
+        return;
+    }
+    for (std::uint32_t i = 0; i < p.count; ++i)
+    {
+        const auto event = to_engine_event(p.messages[i]);
+        if (event && link->try_send_at(*frame, *event))
+            count_up(count.scheduled);
+        else
+        {
+            count_up(count.refused);  // only if the engine's lane is smaller than timed_room
+            replies.fail(from, "#bundle", "timed_lane_full");
+        }
+    }
+    if (late)
+        count_up(count.late_bundles);
+    set(count.last_bundle_frame, *frame);
+}
+
+void endpoint::state::drain_port() noexcept
+{
+    (void)own.drain(
+        [this](audio::engine_event&& e) {
+            try
+            {
+                count_up(count.events_forwarded);
+                for (const subscription& s : subscribers)
+                    if (!s.meters)
+                    {
+                        reply_builder b;
+                        b.i(e.type).i(e.channel).i(static_cast<std::int32_t>(e.key)).f(static_cast<double>(e.value));
+                        b.i(static_cast<std::int32_t>(e.tag));
+                        replies.send(s.to, "/event", b);
+                        count_up(count.notifications);
+                    }
+            }
+            catch (...)
+            {
+                count_up(count.replies_failed);
+            }
+        },
+        256);
+}
+
+void endpoint::state::take_load_replies() noexcept
+{
+    (void)loads.client().take_replies(
+        [this](std::uint64_t id, protocol::multi_status status, load_reply* reply) {
+            if (id != load_id)
+                return;
+            try
+            {
+                reply_builder b;
+                if (status == protocol::multi_status::progress)
+                {
+                    b.s(load_name).f(static_cast<double>(reply->fraction));
+                    replies.send(load_peer, "/load/progress", b);
+                    return;
+                }
+                load_id = 0;
+                if (status == protocol::multi_status::final_reply && reply->error == load_error::none)
+                {
+                    count_up(count.loads_done);
+                    b.s("/load").s(load_name).h(reply->frames).i(reply->channels).f(reply->sample_rate);
+                    replies.send(load_peer, "/done", b);
+                    return;
+                }
+                count_up(count.loads_failed);
+                b.s("/load").s(status == protocol::multi_status::server_gone ? "worker_gone"
+                                                                             : load_error_name(reply->error));
+                replies.send(load_peer, "/fail", b);
+            }
+            catch (...)
+            {
+                count_up(count.replies_failed);
+            }
+        },
+        64);  // each reply goes home to the worker's pool after its call
+}
+
+void endpoint::state::notify_due() noexcept
+{
+    const auto now = std::chrono::steady_clock::now();
+    for (subscription& s : subscribers)
+    {
+        if (!s.meters || now < s.next)
+            continue;
+        s.next = std::max(s.next + s.period, now);
+        try
+        {
+            reply_builder b;
+            b.h(meters.frame).f(meters.peak[0]).f(meters.peak[1]).f(meters.rms[0]).f(meters.rms[1]);
+            b.i(static_cast<std::int32_t>(meters.activity));
+            replies.send(s.to, "/meters", b);
+            count_up(count.notifications);
+        }
+        catch (...)
+        {
+            count_up(count.replies_failed);
+        }
+    }
+}
+
+}  // namespace courier::osc

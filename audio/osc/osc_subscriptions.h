@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's subscriptions to /meters and /events: who is subscribed, and when the next /meters is due
+// (docs/osc.md, "/status and /subscribe"). Private to courier_osc: no public header includes it.
+#pragma once
+
+#include "audio/osc/osc_sockets.h"
+#include "core/contracts.h"
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+namespace courier::osc {
+
+/// One peer's subscription to one topic.
+struct subscription
+{
+    peer to;
+    bool meters = true;  // else /events
+    std::chrono::steady_clock::duration period{};
+    std::chrono::steady_clock::time_point next{};
+};
+
+/// The subscriptions, at most endpoint_config::max_subscribers at once over all topics; one per peer and topic.
+/// The network thread's own.
+class subscription_list
+{
+public:
+    /// An empty list that takes at most `max_subscribers` subscriptions.
+    /// Thread: setup. Real-time: wait-free.
+    explicit subscription_list(std::size_t max_subscribers) noexcept : most(max_subscribers) {}
+
+    /// Subscribes `to` to /meters (`meters`) or /events at `rate` notifications per second, from now; a peer
+    /// already subscribed to the topic gets the new rate. False when the list is full.
+    /// Thread: the network thread. Real-time: no (allocates).
+    [[nodiscard]] bool subscribe(const peer& to, bool meters, float rate);
+
+    /// Ends the subscription of `to` to /meters (`meters`) or /events; false when there was none.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] bool unsubscribe(const peer& to, bool meters) noexcept COURIER_REALTIME;
+
+    /// The subscriptions now.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] std::size_t size() const noexcept COURIER_REALTIME { return list.size(); }
+
+    /// The subscriptions, in the order they came (the next /meters of each may be changed).
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] auto begin() noexcept COURIER_REALTIME { return list.begin(); }
+    [[nodiscard]] auto end() noexcept COURIER_REALTIME { return list.end(); }
+    [[nodiscard]] auto begin() const noexcept COURIER_REALTIME { return list.begin(); }
+    [[nodiscard]] auto end() const noexcept COURIER_REALTIME { return list.end(); }
+
+private:
+    std::size_t most;
+    std::vector<subscription> list;  // ✗ an entry dies in unsubscribe (network thread) or with the list (setup)
+};
+
+}  // namespace courier::osc

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's protocol verbs, answered on the network thread: /status, /subscribe, /unsubscribe and the
+// start of a /load (docs/osc.md, "/status and /subscribe" and "/load").
+#include "audio/osc/osc_endpoint_state.h"
+
+#include "core/counter.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+namespace courier::osc {
+
+void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noexcept
+{
+    const peer to = reply_peer(from, m.reply_port);
+    try
+    {
+        switch (m.what)
+        {
+        case command::status:
+        {
+            const link_status s = link->status();
+            reply_builder b;
+            b.s("frames").h(s.frames).s("callbacks").h(s.callbacks).s("sample_rate").f(s.sample_rate);
+            b.s("voices").i(static_cast<std::int32_t>(meters.activity)).s("peak").f(std::max(meters.peak[0], meters.peak[1]));
+            b.s("rms").f(std::max(meters.rms[0], meters.rms[1]));
+            b.s("immediate_applied").h(s.immediate_applied).s("timed_applied").h(s.timed_applied);
+            b.s("late").h(s.late_events).s("osc_applied").h(count.applied.load(std::memory_order_relaxed));
+            b.s("osc_scheduled").h(count.scheduled.load(std::memory_order_relaxed));
+            b.s("osc_refused").h(count.refused.load(std::memory_order_relaxed));
+            b.s("osc_rejected").h(count.rejected.load(std::memory_order_relaxed));
+            b.s("last_bundle_frame").h(count.last_bundle_frame.load(std::memory_order_relaxed));
+            replies.send(to, "/status", b);
+            return;
+        }
+        case command::subscribe:
+        {
+            const bool wants_meters = m.text_view() == "/meters";
+            if (!wants_meters && m.text_view() != "/events")
+            {
+                replies.fail(to, "/subscribe", "unknown_topic");
+                return;
+            }
+            if (!to.answerable())
+            {
+                count_up(count.replies_failed);
+                return;
+            }
+            const float rate = m.rate > 0.0F ? m.rate : config.default_rate;
+            if (!subscribers.subscribe(to, wants_meters, rate))
+            {
+                replies.fail(to, "/subscribe", "too_many_subscribers");
+                return;
+            }
+            set(count.subscribers, subscribers.size());
+            reply_builder b;
+            b.s("/subscribe").s(m.text_view()).f(static_cast<double>(rate));
+            replies.send(to, "/done", b);
+            return;
+        }
+        case command::unsubscribe:
+        {
+            const bool wants_meters = m.text_view() == "/meters";
+            const bool removed = subscribers.unsubscribe(to, wants_meters);
+            set(count.subscribers, subscribers.size());
+            if (!removed)
+            {
+                replies.fail(to, "/unsubscribe", "not_subscribed");
+                return;
+            }
+            reply_builder b;  // the final acknowledgement: nothing more comes for this topic after it
+            b.s("/unsubscribe").s(m.text_view());
+            replies.send(to, "/done", b);
+            return;
+        }
+        case command::load:
+        {
+            const std::filesystem::path relative(std::string(m.text_view()));
+            const bool escapes = relative.is_absolute() ||
+                                 std::any_of(relative.begin(), relative.end(),
+                                             [](const std::filesystem::path& part) { return part == ".."; });
+            if (escapes)
+            {
+                count_up(count.loads_failed);
+                replies.fail(to, "/load", "path_not_allowed");
+                return;
+            }
+            (void)loads.client().collect();  // ✗ finished requests die here, on the network thread
+            const protocol::ticket t = loads.client().try_start(config.load_root / relative, config.max_load_frames);
+            if (t.result != protocol::outcome::sent)
+            {
+                count_up(count.loads_failed);  // no_credit: one load is running
+                replies.fail(to, "/load",
+                             t.result == protocol::outcome::no_credit ? "busy" : protocol::to_string(t.result));
+                return;
+            }
+            loader.wake();
+            load_id = t.id;
+            load_peer = to;
+            load_name = std::string(m.text_view());
+            return;
+        }
+        default: return;
+        }
+    }
+    catch (...)
+    {
+        replies.fail(to, "?", "internal_error");
+    }
+}
+
+}  // namespace courier::osc
