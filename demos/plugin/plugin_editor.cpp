@@ -169,6 +169,8 @@ void editor::add_osc_rows(std::vector<gui::health_row>& rows) const
         rows.push_back(gui::row_from("osc inbox (lane)", inbox.lane,
                                      "applied " + number(inbox.applied) + ", ignored " + number(inbox.ignored) +
                                          ", at budget " + number(inbox.budget_exhausted)));
+        rows.push_back(gui::row_from("osc params (lane)", osc->parameter_lane_stats(),
+                                     "set on host parameters " + number(osc->parameter_changes_applied())));
         rows.push_back({"osc rejected (total)", 0, 0, 0, s.rejected, s.messages,
                         "msgs accepted; by reason:" + juce::String(s.rejected == 0 ? " none" : "")});
         for (std::size_t i = 1; i < osc::reject_reason_count; ++i)  // one row per reason seen, in enum order

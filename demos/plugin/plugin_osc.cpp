@@ -4,14 +4,27 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <utility>
 
 namespace courier::plugin {
 
-osc_link::osc_link(audio_side& s) : side(&s), inbox(s.take_osc_sender()) {}
+osc_link::osc_link(audio_side& s, lane_sender<audio::engine_event> parameter_changes,
+                   const std::atomic<std::uint64_t>& applied)
+    : side(&s), inbox(s.take_osc_sender()), to_parameters(std::move(parameter_changes)), parameters_applied(&applied)
+{
+}
+
+bool osc_link::is_parameter_change(const audio::engine_event& event) noexcept
+{
+    return event.type == synth::set_gain || event.type == synth::set_waveform;
+}
 
 bool osc_link::try_send(const audio::engine_event& event) noexcept
 {
-    return inbox.try_send(event);  // refused (full) is counted by the lane and by the endpoint
+    // Refused (full) is counted by the lane and by the endpoint, which answers /fail.
+    if (is_parameter_change(event))
+        return to_parameters.try_send(event);
+    return inbox.try_send(event);
 }
 
 osc::link_status osc_link::status() const noexcept
@@ -20,7 +33,7 @@ osc::link_status osc_link::status() const noexcept
     s.frames = side->frames_processed();
     s.callbacks = side->blocks_processed();
     s.sample_rate = side->sample_rate();
-    s.immediate_applied = side->osc_stats().applied;
+    s.immediate_applied = side->osc_stats().applied + parameters_applied->load(std::memory_order_relaxed);
     return s;
 }
 
@@ -49,8 +62,9 @@ osc::endpoint_config plugin_config(int udp_port)
 }  // namespace
 
 osc_service::osc_service(audio_side& side, int udp_port)
-    : core(&side), table(4, 4),  // the endpoint's port and its /load link: three slots
-      link(side), endpoint(std::make_unique<osc::endpoint>(link, table, plugin_config(udp_port)))
+    : core(&side), parameter_lane(parameter_capacity), parameter_receiver(parameter_lane.receiver()),
+      table(4, 4),  // the endpoint's port and its /load link: three slots
+      link(side, parameter_lane.sender(), parameters_applied), endpoint(std::make_unique<osc::endpoint>(link, table, plugin_config(udp_port)))
 {
     endpoint->start();
 }

@@ -4,9 +4,12 @@
 #pragma once
 
 #include "audio/osc/osc_endpoint.h"
+#include "core/lane.h"
 #include "demos/plugin/plugin_core.h"
 #include "patterns/port_table.h"
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,15 +17,26 @@
 namespace courier::plugin {
 
 /// The engine_link of the plugin: immediate events into audio_side's OSC inbox (an SPSC lane whose one
-/// producer is the endpoint's network thread), the plugin's frame clock, blocks and sample rate for /status.
+/// producer is the endpoint's network thread), except the two that are host parameters (/synth/gain is
+/// "synth_level", /synth/waveform is "waveform"): those go to the message thread (osc_service::
+/// take_parameter_changes), which sets the parameter, so the host, the editor and automation see the change
+/// and it reaches the audio side through the parameter bridge like any other. Also the plugin's frame clock,
+/// blocks and sample rate for /status.
 /// No timed lane: bundles are refused (/fail #bundle no_timed_lane). No meters of its own: the editor hands them
 /// over with osc_service::publish_meters.
 class osc_link final : public osc::engine_link
 {
 public:
-    /// Takes `side`'s OSC sender (so at most one link per audio_side). `side` must outlive the link.
+    /// Takes `side`'s OSC sender (so at most one link per audio_side); parameter changes go to
+    /// `parameter_changes`, and `parameters_applied` counts those the message thread has set (for /status).
+    /// `side` and the counter must outlive the link.
     /// Thread: setup. Real-time: no (may throw std::logic_error: the sender was taken).
-    explicit osc_link(audio_side& side);
+    osc_link(audio_side& side, lane_sender<audio::engine_event> parameter_changes,
+             const std::atomic<std::uint64_t>& parameters_applied);
+
+    /// True for the events osc_link sends to the message thread as host parameter changes.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] static bool is_parameter_change(const audio::engine_event& event) noexcept COURIER_REALTIME;
 
     /// engine_link over audio_side (see osc::engine_link for each).
     /// Thread: the endpoint's network thread. Real-time: wait-free.
@@ -32,6 +46,8 @@ public:
 private:
     audio_side* side;
     lane_sender<audio::engine_event> inbox;
+    lane_sender<audio::engine_event> to_parameters;  // the network thread's end
+    const std::atomic<std::uint64_t>* parameters_applied;
 };
 
 /// The plugin's OSC endpoint on 127.0.0.1: its port table, its link and the endpoint, started at construction
@@ -72,8 +88,37 @@ public:
     /// Thread: message thread (the one publisher). Real-time: wait-free.
     void publish_meters(const meter_frame& meters) noexcept;
 
+    /// Calls `apply(const audio::engine_event&)` for up to `budget` host parameter changes that came in over
+    /// OSC (osc_link::is_parameter_change), oldest first; returns how many. `apply` sets the parameter.
+    /// Thread: message thread. Real-time: no (apply sets a juce parameter).
+    template <class Apply>
+    std::size_t take_parameter_changes(Apply&& apply, std::size_t budget)
+    {
+        const std::size_t n = parameter_receiver.drain([&](audio::engine_event&& e) { apply(e); }, budget);
+        // A count for /status only: nothing is read through it.
+        parameters_applied.fetch_add(n, std::memory_order_relaxed);
+        return n;
+    }
+
+    /// The parameter change lane's counters and how many changes were applied.
+    /// Thread: any (a snapshot). Real-time: wait-free.
+    [[nodiscard]] lane_stats parameter_lane_stats() const noexcept COURIER_REALTIME
+    {
+        return parameter_receiver.stats();
+    }
+    [[nodiscard]] std::uint64_t parameter_changes_applied() const noexcept COURIER_REALTIME
+    {
+        return parameters_applied.load(std::memory_order_relaxed);
+    }
+
+    static constexpr std::size_t parameter_capacity = 64;  ///< OSC parameter changes waiting for the timer
+
 private:
     audio_side* core;
+    // Network thread -> message thread; events are trivially copyable: nothing to die anywhere.
+    lane<audio::engine_event> parameter_lane;
+    lane_receiver<audio::engine_event> parameter_receiver;  // the message thread's end
+    std::atomic<std::uint64_t> parameters_applied{0};       // written by the message thread only
     port_table table;
     osc_link link;
     std::unique_ptr<osc::endpoint> endpoint;  // ✗ dies first in ~osc_service (stopped), on the setup thread

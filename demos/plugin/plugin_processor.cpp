@@ -117,8 +117,25 @@ void processor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&
 
 void processor::control_tick()
 {
+#if COURIER_PLUGIN_OSC
+    if (osc_endpoint)
+        (void)osc_endpoint->take_parameter_changes(
+            [this](const audio::engine_event& change) { set_parameter_from_osc(change); },
+            osc_service::parameter_capacity);
+#endif
     bridge.poll();
     side.collect();  // ✗ graphs the audio side replaced die here, on the message thread
+}
+
+void processor::set_parameter_from_osc(const audio::engine_event& change)
+{
+    // As a host or the editor would: a gesture around the change, so hosts that record automation see it.
+    const bool level = change.type == synth::set_gain;
+    juce::RangedAudioParameter* p = tree.getParameter(level ? "synth_level" : "waveform");
+    const float value = level ? change.value : static_cast<float>(std::min<std::uint32_t>(change.key, 2));
+    p->beginChangeGesture();
+    p->setValueNotifyingHost(p->convertTo0to1(value));  // clamps to the parameter's range
+    p->endChangeGesture();
 }
 
 juce::AudioProcessorEditor* processor::createEditor() { return new editor(*this); }

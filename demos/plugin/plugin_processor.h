@@ -64,8 +64,9 @@ public:
     void getStateInformation(juce::MemoryBlock& destination) override;
     void setStateInformation(const void* data, int size) override;
 
-    /// Carries changed parameters to the audio side and destroys replaced graphs. The processor's timer
-    /// calls it every 20 ms; tests call it directly.
+    /// Sets the host parameters that changed over OSC (/synth/gain, /synth/waveform), carries changed
+    /// parameters to the audio side and destroys replaced graphs. The processor's timer calls it every 20 ms;
+    /// tests call it directly.
     /// Thread: message thread. Real-time: no.
     void control_tick();
 
@@ -89,6 +90,7 @@ public:
 
 private:
     void timerCallback() override { control_tick(); }
+    void set_parameter_from_osc(const audio::engine_event& change);
     static juce::AudioProcessorValueTreeState::ParameterLayout layout();
 
     juce::AudioProcessorValueTreeState tree;

@@ -30,8 +30,8 @@ start_xvfb "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 
 HOME="$out/home" "$app" >"$out/app.log" 2>&1 &
 app_pid=$!
-window=$(timeout 30 xdotool search --sync --onlyvisible --name "courier plugin" | head -1)
-[ -n "$window" ] || fail "no window named 'courier plugin' within 30 s; app log: $(cat "$out/app.log")"
+window=$(find_window "courier plugin") ||
+  fail "no window named 'courier plugin' within 30 s ($(xvfb_state)); app log: $(cat "$out/app.log")"
 sleep 3  # let the audio device open and the meters settle
 
 eval "$(xdotool getwindowgeometry --shell "$window")"  # X Y WIDTH HEIGHT

@@ -43,6 +43,24 @@ start_xvfb() {
   return 1
 }
 
+# find_window NAME [SECONDS]: prints the id of the first visible window called NAME, polling every 0.2 s for up
+# to SECONDS (default 30); returns 1 when none appears. A poll that cannot reach the X server counts as "not
+# yet" (a run once saw xdotool fail to open the display right after Xvfb had answered).
+find_window() {
+  local id="" tries=$(( ${2:-30} * 5 ))
+  for _ in $(seq "$tries"); do
+    id=$(xdotool search --onlyvisible --name "$1" 2>/dev/null | head -n 1)
+    if [ -n "$id" ]; then echo "$id"; return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# xvfb_state: one line on the Xvfb started by start_xvfb, for failure messages.
+xvfb_state() {
+  if kill -0 "${xvfb_pid:-0}" 2>/dev/null; then echo "Xvfb $DISPLAY alive"; else echo "Xvfb exited"; fi
+}
+
 # write_standalone_jack_settings HOME_DIR: the plugin's Standalone reads its audio device from
 # ~/.config/<name>.settings; this points it at the JACK server (48 kHz, 256 frames).
 write_standalone_jack_settings() {
