@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// lane_bench's one-way throughput measurement: the producer sends as fast as it can, the consumer takes
+// everything, in million messages per second (docs/performance.md).
+#pragma once
+
+#include "tests/bench/lane_bench_options.h"
+#include "tests/bench/lane_bench_threads.h"
+
+#include <cstdint>
+#include <memory>
+
+namespace courier::bench {
+
+/// `messages` over the time from `started` to `finished` (both in ns), in million messages per second.
+/// Thread: any. Real-time: wait-free.
+inline double million_per_second(std::uint64_t messages, std::int64_t started, std::int64_t finished) noexcept
+{
+    return static_cast<double>(messages) / static_cast<double>(finished - started) * 1e3;
+}
+
+/// One-way throughput, the consumer taking one message per try_pop call.
+/// Thread: main. Real-time: no (starts threads).
+template <class Queue>
+double queue_throughput(thread_pair& threads, const options& opts)
+{
+    const auto queue = std::make_unique<Queue>(queue_capacity);
+    std::int64_t started = 0;   // written by the producer thread
+    std::int64_t finished = 0;  // written by the consumer thread
+    std::uint64_t wrong = 0;    // written by the consumer thread
+    threads.run(
+        [&] {
+            started = now_ns();
+            for (std::uint64_t i = 0; i < opts.messages; ++i)
+                while (!queue->try_push(i))
+                {
+                }
+        },
+        [&] {
+            for (std::uint64_t i = 0; i < opts.messages; ++i)
+            {
+                std::uint64_t value = 0;
+                while (!queue->try_pop(value))
+                {
+                }
+                if (value != i)
+                    ++wrong;
+            }
+            finished = now_ns();
+        });
+    require_in_order(wrong, "throughput");
+    return million_per_second(opts.messages, started, finished);
+}
+
+/// One-way throughput through courier::lane, the consumer taking whatever is there with drain().
+/// Thread: main. Real-time: no (starts threads).
+double lane_drain_throughput(thread_pair& threads, const options& opts);
+
+}  // namespace courier::bench
