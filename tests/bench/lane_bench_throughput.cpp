@@ -9,18 +9,9 @@ namespace courier::bench {
 double lane_drain_throughput(thread_pair& threads, const options& opts)
 {
     const auto queue = std::make_unique<courier_lane_queue>(queue_capacity);
-    std::int64_t started = 0;
-    std::int64_t finished = 0;
-    std::uint64_t wrong = 0;
-    threads.run(
-        [&] {
-            started = now_ns();
-            for (std::uint64_t i = 0; i < opts.messages; ++i)
-                while (!queue->try_push(i))
-                {
-                }
-        },
-        [&] {
+    return one_way_throughput(
+        threads, opts, *queue,
+        [&](std::uint64_t& wrong) {
             std::uint64_t next = 0;
             auto& rx = queue->receiver();
             while (next < opts.messages)
@@ -31,10 +22,8 @@ double lane_drain_throughput(thread_pair& threads, const options& opts)
                         ++next;
                     },
                     queue_capacity);
-            finished = now_ns();
-        });
-    require_in_order(wrong, "throughput (drain)");
-    return million_per_second(opts.messages, started, finished);
+        },
+        "throughput (drain)");
 }
 
 }  // namespace courier::bench

@@ -18,12 +18,14 @@ inline double million_per_second(std::uint64_t messages, std::int64_t started, s
     return static_cast<double>(messages) / static_cast<double>(finished - started) * 1e3;
 }
 
-/// One-way throughput, the consumer taking one message per try_pop call.
+/// Times one-way traffic: the producer thread sends 0 to opts.messages - 1 into `queue` (retrying while full), the
+/// consumer thread runs `consume(wrong)`, which takes them all and counts in `wrong` those out of order. From
+/// the first send to the consumer's end; `what` names the run if any came out of order. Returns M msg/s.
 /// Thread: main. Real-time: no (starts threads).
-template <class Queue>
-double queue_throughput(thread_pair& threads, const options& opts)
+template <class Queue, class Consume>
+double one_way_throughput(thread_pair& threads, const options& opts, Queue& queue, Consume&& consume,
+                          const char* what)
 {
-    const auto queue = std::make_unique<Queue>(queue_capacity);
     std::int64_t started = 0;   // written by the producer thread
     std::int64_t finished = 0;  // written by the consumer thread
     std::uint64_t wrong = 0;    // written by the consumer thread
@@ -31,11 +33,27 @@ double queue_throughput(thread_pair& threads, const options& opts)
         [&] {
             started = now_ns();
             for (std::uint64_t i = 0; i < opts.messages; ++i)
-                while (!queue->try_push(i))
+                while (!queue.try_push(i))
                 {
                 }
         },
         [&] {
+            consume(wrong);
+            finished = now_ns();
+        });
+    require_in_order(wrong, what);
+    return million_per_second(opts.messages, started, finished);
+}
+
+/// One-way throughput, the consumer taking one message per try_pop call.
+/// Thread: main. Real-time: no (starts threads).
+template <class Queue>
+double queue_throughput(thread_pair& threads, const options& opts)
+{
+    const auto queue = std::make_unique<Queue>(queue_capacity);
+    return one_way_throughput(
+        threads, opts, *queue,
+        [&](std::uint64_t& wrong) {
             for (std::uint64_t i = 0; i < opts.messages; ++i)
             {
                 std::uint64_t value = 0;
@@ -45,10 +63,8 @@ double queue_throughput(thread_pair& threads, const options& opts)
                 if (value != i)
                     ++wrong;
             }
-            finished = now_ns();
-        });
-    require_in_order(wrong, "throughput");
-    return million_per_second(opts.messages, started, finished);
+        },
+        "throughput");
 }
 
 /// One-way throughput through courier::lane, the consumer taking whatever is there with drain().

@@ -15,9 +15,7 @@ uri=$2
 out=$3
 gain_a=${GAIN_A:-1.0}
 gain_b=${GAIN_B:-0.5}
-for tool in jalv lv2info sox sndfile-jackplay jack_capture jack_lsp jack_connect; do
-  command -v "$tool" >/dev/null || { echo "lv2_jalv_gain: $tool not found (scripts/install-deps test)" >&2; exit 1; }
-done
+require_tools lv2_jalv_gain jalv lv2info sox sndfile-jackplay jack_capture jack_lsp jack_connect
 : "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
 export LV2_PATH="$lv2_dir"
 rm -rf "$out"

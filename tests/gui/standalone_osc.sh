@@ -13,14 +13,8 @@ set -uo pipefail
 
 app=$1
 out=$2
-for tool in Xvfb xdotool import compare convert oscsend oscdump; do
-  command -v "$tool" >/dev/null || { echo "standalone_osc: $tool not found (scripts/install-deps test)" >&2; exit 1; }
-done
-: "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
-rm -rf "$out"
-mkdir -p "$out/home"
-
-write_standalone_jack_settings "$out/home"
+require_tools standalone_osc Xvfb xdotool import compare convert oscsend oscdump
+fresh_standalone_out "$out"
 
 xvfb_pid=""
 app_pid=""

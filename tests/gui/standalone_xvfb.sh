@@ -11,14 +11,8 @@ set -uo pipefail
 
 app=$1
 out=$2
-for tool in Xvfb xdotool import compare convert; do
-  command -v "$tool" >/dev/null || { echo "standalone_xvfb: $tool not found (scripts/install-deps test)" >&2; exit 1; }
-done
-: "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
-rm -rf "$out"
-mkdir -p "$out/home"
-
-write_standalone_jack_settings "$out/home"
+require_tools standalone_xvfb Xvfb xdotool import compare convert
+fresh_standalone_out "$out"
 
 xvfb_pid=""
 app_pid=""

@@ -3,6 +3,24 @@
 # processes by id, a private Xvfb display, the Standalone's JACK settings, and an oscdump that collects replies.
 # Source it from a bash script: . "$(dirname "$0")/../support/script_helpers.sh"
 
+# require_tools SCRIPT TOOL...: exits 1, naming SCRIPT and the missing tool, unless every TOOL is on the PATH.
+require_tools() {
+  local script=$1 tool
+  shift
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$script: $tool not found (scripts/install-deps test)" >&2; exit 1; }
+  done
+}
+
+# fresh_standalone_out OUT_DIR: empties OUT_DIR and gives it a home (OUT_DIR/home) whose settings point the
+# plugin's Standalone at the JACK server; requires JACK_DEFAULT_SERVER (tests/support/with_jack_dummy.sh).
+fresh_standalone_out() {
+  : "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
+  rm -rf "$1"
+  mkdir -p "$1/home"
+  write_standalone_jack_settings "$1/home"
+}
+
 # stop_pids PID...: sends TERM to each live process, waits up to $stop_wait_tenths tenths of a second (default
 # 30), then KILL; reaps each one. Empty arguments are skipped.
 stop_pids() {
