@@ -5,6 +5,7 @@
 #include "core/command_lane.h"
 #include "core/lane.h"
 #include "core/rwq_storage.h"
+#include "tests/bench/bench_csv.h"
 #include "tests/bench/bench_main.h"
 
 #include <algorithm>
@@ -13,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -148,13 +148,7 @@ int run(int argc, char** argv)
     if (!only.empty())
         variants = {only};
 
-    std::FILE* csv = nullptr;
-    const std::filesystem::path file(csv_path);
-    if (file.has_parent_path())
-        std::filesystem::create_directories(file.parent_path());
-    csv = std::fopen(csv_path.c_str(), "w");
-    if (csv == nullptr)
-        throw std::runtime_error("cannot write " + csv_path);
+    std::FILE* csv = courier::bench::open_csv(csv_path);
     std::fprintf(csv, "variant,messages,repeats,ns_per_message_median,ns_per_message_best\n");
     std::printf("drain of %zu messages in one call, %zu repeats (timed natively; instructions: scripts/bench)\n",
                 messages, repeats);

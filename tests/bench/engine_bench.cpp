@@ -5,6 +5,7 @@
 #include "audio/offline_driver.h"
 #include "audio/portaudio_driver.h"
 #include "demos/synth/synth_graph.h"
+#include "tests/bench/bench_csv.h"
 
 #include <algorithm>
 #include <atomic>
@@ -14,7 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -56,12 +56,7 @@ struct options
 
 std::FILE* open_csv(const options& opts, const std::string& name)
 {
-    std::filesystem::create_directories(opts.out_dir);
-    const std::string path = opts.out_dir + "/" + name;
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    if (out == nullptr)
-        throw std::runtime_error("cannot write " + path);
-    return out;
+    return courier::bench::open_csv(opts.out_dir + "/" + name);
 }
 
 double percentile(std::vector<double> values, double fraction)

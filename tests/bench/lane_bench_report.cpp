@@ -2,13 +2,12 @@
 // Prints lane_bench's table, legend and summary, and writes its CSV files (docs/performance.md).
 #include "tests/bench/lane_bench_report.h"
 
+#include "tests/bench/bench_csv.h"
+
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <iterator>
 #include <optional>
 #include <stdexcept>
@@ -139,12 +138,7 @@ void print_summary(const std::vector<contender>& contenders, const std::string& 
 
 void write_csv(const std::vector<contender>& contenders, const std::string& path)
 {
-    const std::filesystem::path file(path);
-    if (file.has_parent_path())
-        std::filesystem::create_directories(file.parent_path());
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    if (out == nullptr)
-        throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    std::FILE* out = open_csv(path);
     for (std::size_t i = 0; i < std::size(column_names); ++i)
         std::fprintf(out, "%s%s", i == 0 ? "" : ",", column_names[i]);
     std::fprintf(out, "\n");
@@ -162,9 +156,7 @@ void write_csv(const std::vector<contender>& contenders, const std::string& path
 
 void write_histogram_csv(const std::vector<contender>& contenders, const std::string& path)
 {
-    std::FILE* out = std::fopen(path.c_str(), "w");
-    if (out == nullptr)
-        throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+    std::FILE* out = open_csv(path);
     std::fprintf(out, "bin_start_ns");
     for (const auto& c : contenders)
         if (c.latency)

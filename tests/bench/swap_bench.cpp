@@ -4,6 +4,7 @@
 // (docs/performance.md).
 #include "patterns/link_unlink.h"
 #include "patterns/swap_and_retire.h"
+#include "tests/bench/bench_csv.h"
 #include "tests/bench/bench_main.h"
 
 #include <algorithm>
@@ -13,7 +14,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <list>
 #include <memory>
 #include <stdexcept>
@@ -181,12 +181,7 @@ int run(int argc, char** argv)
             return arg == "--help" ? 0 : 2;
         }
     }
-    const std::filesystem::path file(csv_path);
-    if (file.has_parent_path())
-        std::filesystem::create_directories(file.parent_path());
-    std::FILE* csv = std::fopen(csv_path.c_str(), "w");
-    if (csv == nullptr)
-        throw std::runtime_error("cannot write " + csv_path);
+    std::FILE* csv = courier::bench::open_csv(csv_path);
     std::fprintf(csv, "operation,nodes,courier_p50_ns,courier_max_ns,naive_p50_ns,naive_max_ns\n");
     std::printf("audio-side cost, %zu repeats each (ns; one thread plays both sides, the audio part is timed)\n",
                 repeats);
