@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The disk streamer: libsndfile on a worker_loop thread, a buffer_pool loop to the audio side (audio/README.md).
-#include "audio/disk_streamer.h"
+#include <courier/audio/disk_streamer.h>
 
-#include "audio/driver_error.h"
-#include "patterns/buffer_pool.h"
-#include "patterns/delivery.h"
+#include <courier/audio/driver_error.h>
+#include <courier/patterns/buffer_pool.h>
+#include <courier/patterns/delivery.h>
 
 #include <sndfile.h>
 

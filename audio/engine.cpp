@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The engine's bodies and the patterns it is built from (audio/README.md).
-#include "audio/engine.h"
+#include <courier/audio/engine.h>
 
-#include "core/mailbox.h"
-#include "patterns/port_registry.h"
-#include "patterns/state_observer.h"
+#include <courier/mailbox.h>
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/state_observer.h>
 
 #include <algorithm>
 #include <chrono>

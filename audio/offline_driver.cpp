@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The offline driver: block loop, WAV output through libsndfile, paced thread (audio/README.md).
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 
-#include "audio/driver_error.h"
+#include <courier/audio/driver_error.h>
 
 #include <sndfile.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The PortAudio driver: device lookup, stream setup and the real-time trampoline (audio/README.md).
-#include "audio/portaudio_driver.h"
+#include <courier/audio/portaudio_driver.h>
 
-#include "audio/driver_error.h"
+#include <courier/audio/driver_error.h>
 
 #include <portaudio.h>
 

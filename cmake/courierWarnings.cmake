@@ -2,7 +2,7 @@
 # Flags for courier's own tests and demos only: never global, never exported to users.
 add_library(courier_warnings INTERFACE)
 target_compile_options(courier_warnings INTERFACE
-    -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Werror)
+    -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow $<$<BOOL:${COURIER_WERROR}>:-Werror>)
 
 # doctest's test-case macros use __COUNTER__, which clang 22 calls a C2y extension under -Wpedantic.
 include(CheckCXXCompilerFlag)

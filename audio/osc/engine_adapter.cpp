@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // osc::engine_adapter of osc_endpoint.h: the endpoint's engine_link over an audio::engine (docs/osc.md, "Any audio
 // side").
-#include "audio/osc/osc_endpoint.h"
+#include <courier/osc/osc_endpoint.h>
 
 #include <utility>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's pure conversions of osc_endpoint.h: a /synth/ message to an engine_event, and the clock to an
 // OSC time tag to an engine frame (docs/osc.md, "Time tags").
-#include "audio/osc/osc_endpoint.h"
+#include <courier/osc/osc_endpoint.h>
 
 #include <algorithm>
 #include <chrono>

@@ -3,8 +3,8 @@
 // includes it.
 #pragma once
 
-#include "audio/osc/osc_packet.h"
-#include "core/contracts.h"
+#include <courier/osc/osc_packet.h>
+#include <courier/contracts.h>
 
 #include <array>
 #include <atomic>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint of osc_endpoint.h: opening and closing its sockets, starting and stopping its two threads, and
 // its counters (docs/osc.md). The threads' work is in osc_network.cpp, osc_verbs.cpp and osc_load_worker.cpp.
-#include "audio/osc/osc_endpoint.h"
+#include <courier/osc/osc_endpoint.h>
 
-#include "audio/osc/osc_endpoint_state.h"
-#include "audio/osc/osc_sockets.h"
+#include "osc_endpoint_state.h"
+#include "osc_sockets.h"
 
 #include <unistd.h>
 

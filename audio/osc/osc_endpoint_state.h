@@ -3,15 +3,15 @@
 // (docs/osc.md). Private to courier_osc: only its .cpp files include it (no liblo or socket headers in the API).
 #pragma once
 
-#include "audio/osc/osc_counters.h"
-#include "audio/osc/osc_endpoint.h"
-#include "audio/osc/osc_load_worker.h"
-#include "audio/osc/osc_reply.h"
-#include "audio/osc/osc_sockets.h"
-#include "audio/osc/osc_subscriptions.h"
-#include "core/object_pool.h"
-#include "patterns/protocol/multi_reply.h"
-#include "patterns/state_observer.h"
+#include "osc_counters.h"
+#include <courier/osc/osc_endpoint.h>
+#include "osc_load_worker.h"
+#include "osc_reply.h"
+#include "osc_sockets.h"
+#include "osc_subscriptions.h"
+#include <courier/object_pool.h>
+#include <courier/protocol/multi_reply.h>
+#include <courier/patterns/state_observer.h>
 
 #include <algorithm>
 #include <atomic>

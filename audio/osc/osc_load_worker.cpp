@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's /load disk worker of osc_load_worker.h: reads the file with libsndfile on its own thread
 // (docs/osc.md, "/load").
-#include "audio/osc/osc_load_worker.h"
+#include "osc_load_worker.h"
 
 #include <sndfile.h>
 

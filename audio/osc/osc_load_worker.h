@@ -3,9 +3,9 @@
 // protocol::multi_reply (docs/osc.md, "/load"). Private to courier_osc: no public header includes it.
 #pragma once
 
-#include "core/contracts.h"
-#include "core/wakeup.h"
-#include "patterns/protocol/multi_reply.h"
+#include <courier/contracts.h>
+#include <courier/wakeup.h>
+#include <courier/protocol/multi_reply.h>
 
 #include <atomic>
 #include <cstdint>

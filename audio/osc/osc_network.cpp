@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's network thread: its loop, datagrams in, messages and bundles to the engine, and the
 // notifications it sends out (/event, /meters, /load replies) (docs/osc.md, "Threads and path of a message").
-#include "audio/osc/osc_endpoint_state.h"
+#include "osc_endpoint_state.h"
 
-#include "core/counter.h"
+#include <courier/counter.h>
 
 #include <poll.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The pure OSC packet-to-command conversion of osc_packet.h: a strict reader of OSC 1.0 messages and bundles for
 // the endpoint's address space (docs/osc.md).
-#include "audio/osc/osc_packet.h"
+#include <courier/osc/osc_packet.h>
 
 #include <algorithm>
 #include <bit>

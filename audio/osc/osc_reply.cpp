@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's replies of osc_reply.h, built and serialised with liblo (the only file that includes it) and
 // sent with sendto (docs/osc.md).
-#include "audio/osc/osc_reply.h"
+#include "osc_reply.h"
 
-#include "core/counter.h"
+#include <courier/counter.h>
 
 #include <lo/lo.h>
 

@@ -3,8 +3,8 @@
 // (docs/osc.md). Private to courier_osc: no public header includes it, and liblo stays in osc_reply.cpp.
 #pragma once
 
-#include "audio/osc/osc_counters.h"
-#include "audio/osc/osc_sockets.h"
+#include "osc_counters.h"
+#include "osc_sockets.h"
 
 #include <cstddef>
 #include <cstdint>

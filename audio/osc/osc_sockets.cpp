@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's sockets of osc_sockets.h: UDP and Unix datagram sockets opened, read and answered with the
 // plain socket calls (docs/osc.md).
-#include "audio/osc/osc_sockets.h"
+#include "osc_sockets.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -3,7 +3,7 @@
 // sending one back (docs/osc.md). Private to courier_osc: no public header includes it.
 #pragma once
 
-#include "core/contracts.h"
+#include <courier/contracts.h>
 
 #include <sys/socket.h>
 

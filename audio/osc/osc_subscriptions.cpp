@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's subscription list of osc_subscriptions.h (docs/osc.md, "/status and /subscribe").
-#include "audio/osc/osc_subscriptions.h"
+#include "osc_subscriptions.h"
 
 #include <algorithm>
 

@@ -3,8 +3,8 @@
 // (docs/osc.md, "/status and /subscribe"). Private to courier_osc: no public header includes it.
 #pragma once
 
-#include "audio/osc/osc_sockets.h"
-#include "core/contracts.h"
+#include "osc_sockets.h"
+#include <courier/contracts.h>
 
 #include <chrono>
 #include <cstddef>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's protocol verbs, answered on the network thread: /status, /subscribe, /unsubscribe and the
 // start of a /load (docs/osc.md, "/status and /subscribe" and "/load").
-#include "audio/osc/osc_endpoint_state.h"
+#include "osc_endpoint_state.h"
 
-#include "core/counter.h"
+#include <courier/counter.h>
 
 #include <algorithm>
 #include <filesystem>

@@ -4,7 +4,7 @@
 
 #include "demos/console/toy_engine.h"
 
-#include "core/lane_stats.h"
+#include <courier/lane_stats.h>
 
 #include <chrono>
 #include <cstdint>

@@ -2,10 +2,10 @@
 // The console demo's audio side: a sine voice whose gain and pitch are set through courier, reporting back.
 #pragma once
 
-#include "core/command_lane.h"
-#include "core/lane.h"
-#include "core/mailbox.h"
-#include "core/object_pool.h"
+#include <courier/command_lane.h>
+#include <courier/lane.h>
+#include <courier/mailbox.h>
+#include <courier/object_pool.h>
 
 #include <array>
 #include <cmath>

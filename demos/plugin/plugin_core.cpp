@@ -2,7 +2,7 @@
 // The courier plugin's audio core (demos/plugin/plugin_core.h, demos/plugin/README.md).
 #include "demos/plugin/plugin_core.h"
 
-#include "core/counter.h"
+#include <courier/counter.h>
 
 #include <algorithm>
 #include <chrono>

@@ -3,16 +3,16 @@
 // and the editor (demos/plugin/README.md).
 #pragma once
 
-#include "audio/audio_graph.h"
-#include "core/contracts.h"
-#include "core/lane.h"
-#include "core/lane_stats.h"
+#include <courier/audio/audio_graph.h>
+#include <courier/contracts.h>
+#include <courier/lane.h>
+#include <courier/lane_stats.h>
 #include "demos/synth/synth_graph.h"
-#include "patterns/buffer_pool.h"
-#include "patterns/cached_state.h"
-#include "patterns/state_commands.h"
-#include "patterns/state_observer.h"
-#include "patterns/swap_and_retire.h"
+#include <courier/patterns/buffer_pool.h>
+#include <courier/patterns/cached_state.h>
+#include <courier/patterns/state_commands.h>
+#include <courier/patterns/state_observer.h>
+#include <courier/patterns/swap_and_retire.h>
 
 #include <array>
 #include <atomic>

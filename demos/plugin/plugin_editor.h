@@ -4,9 +4,9 @@
 #pragma once
 
 #include "demos/plugin/plugin_processor.h"
-#include "gui/graph_swap_panel.h"
-#include "gui/health_panel.h"
-#include "gui/meter_scope.h"
+#include <courier/gui/graph_swap_panel.h>
+#include <courier/gui/health_panel.h>
+#include <courier/gui/meter_scope.h>
 
 #include <juce_audio_processors/juce_audio_processors.h>
 

@@ -3,10 +3,10 @@
 // (demos/plugin/README.md, "OSC"; docs/osc.md).
 #pragma once
 
-#include "audio/osc/osc_endpoint.h"
-#include "core/lane.h"
+#include <courier/osc/osc_endpoint.h>
+#include <courier/lane.h>
 #include "demos/plugin/plugin_core.h"
-#include "patterns/port_table.h"
+#include <courier/patterns/port_table.h>
 
 #include <atomic>
 #include <cstddef>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "demos/plugin/plugin_core.h"
-#include "gui/parameter_bridge.h"
+#include <courier/gui/parameter_bridge.h>
 #if COURIER_PLUGIN_OSC
 #include "demos/plugin/plugin_osc.h"
 #endif

@@ -2,10 +2,10 @@
 // courier-protocols: the GUI side subscribes to the engine's meters, asks for a parameter snapshot, runs a long
 // operation with progress, cancels a measurement in the middle and unsubscribes, printing every message with
 // its correlation id (docs/patterns/protocol_*.md). The engine is a std::thread calling a real-time callback.
-#include "patterns/protocol/multi_reply.h"
-#include "patterns/protocol/one_shot_future.h"
-#include "patterns/protocol/request_reply.h"
-#include "patterns/protocol/subscription.h"
+#include <courier/protocol/multi_reply.h>
+#include <courier/protocol/one_shot_future.h>
+#include <courier/protocol/request_reply.h>
+#include <courier/protocol/subscription.h>
 
 #include <atomic>
 #include <chrono>

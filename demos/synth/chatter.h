@@ -3,8 +3,8 @@
 // (demos/synth/README.md, "How it runs").
 #pragma once
 
-#include "audio/engine.h"
-#include "patterns/port_registry.h"
+#include <courier/audio/engine.h>
+#include <courier/patterns/port_registry.h>
 
 #include <atomic>
 #include <cstdint>

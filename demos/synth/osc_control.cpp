@@ -2,12 +2,12 @@
 // courier-synth with the OSC endpoint on: options, the run loop and the OSC counters (docs/osc.md).
 #include "demos/synth/osc_control.h"
 
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 #include "demos/synth/synth_graph.h"
-#include "patterns/port_registry.h"
-#include "patterns/port_table.h"
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/port_table.h>
 #if COURIER_SYNTH_OSC
-#include "audio/osc/osc_endpoint.h"
+#include <courier/osc/osc_endpoint.h>
 #endif
 
 #include <atomic>

@@ -2,10 +2,10 @@
 // courier-synth's OSC options and its run loop with the OSC endpoint on (demos/synth/README.md, docs/osc.md).
 #pragma once
 
-#include "audio/engine.h"
-#include "audio/portaudio_driver.h"
-#include "patterns/port_registry.h"
-#include "patterns/port_table.h"
+#include <courier/audio/engine.h>
+#include <courier/audio/portaudio_driver.h>
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/port_table.h>
 
 #include <functional>
 #include <string>

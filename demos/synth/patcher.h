@@ -3,8 +3,8 @@
 // "Graph swaps").
 #pragma once
 
-#include "audio/disk_streamer.h"
-#include "audio/engine.h"
+#include <courier/audio/disk_streamer.h>
+#include <courier/audio/engine.h>
 #include "demos/synth/score.h"
 #include "demos/synth/synth_graph.h"
 

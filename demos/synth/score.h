@@ -3,7 +3,7 @@
 // (demos/synth/README.md).
 #pragma once
 
-#include "audio/audio_graph.h"
+#include <courier/audio/audio_graph.h>
 
 #include <cstdint>
 #include <istream>

@@ -3,9 +3,9 @@
 // in (demos/synth/README.md).
 #pragma once
 
-#include "audio/audio_graph.h"
-#include "audio/disk_streamer.h"
-#include "core/contracts.h"
+#include <courier/audio/audio_graph.h>
+#include <courier/audio/disk_streamer.h>
+#include <courier/contracts.h>
 #include "demos/synth/synth_graph.h"
 
 #include <cstddef>

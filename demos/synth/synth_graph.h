@@ -3,8 +3,8 @@
 // (demos/synth/README.md).
 #pragma once
 
-#include "audio/audio_graph.h"
-#include "core/contracts.h"
+#include <courier/audio/audio_graph.h>
+#include <courier/contracts.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // graphs (demos/synth/README.md, "How it runs").
 #pragma once
 
-#include "audio/engine.h"
+#include <courier/audio/engine.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -3,8 +3,8 @@
 // (demos/synth/README.md, "How it runs").
 #include "demos/synth/synth_playback.h"
 
-#include "audio/driver_error.h"
-#include "audio/offline_driver.h"
+#include <courier/audio/driver_error.h>
+#include <courier/audio/offline_driver.h>
 
 #include <chrono>
 #include <cmath>

@@ -3,9 +3,9 @@
 // WAV file (demos/synth/README.md, "How it runs").
 #pragma once
 
-#include "audio/disk_streamer.h"
-#include "audio/engine.h"
-#include "audio/portaudio_driver.h"
+#include <courier/audio/disk_streamer.h>
+#include <courier/audio/engine.h>
+#include <courier/audio/portaudio_driver.h>
 #include "demos/synth/patcher.h"
 #include "demos/synth/synth_monitor.h"
 #include "demos/synth/synth_options.h"

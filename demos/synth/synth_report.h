@@ -3,8 +3,8 @@
 // (demos/synth/README.md).
 #pragma once
 
-#include "audio/disk_streamer.h"
-#include "audio/engine.h"
+#include <courier/audio/disk_streamer.h>
+#include <courier/audio/engine.h>
 #include "demos/synth/chatter.h"
 
 #include <cstdint>

@@ -3,10 +3,10 @@
 // the streamer and control thread, then the mode that runs them (demos/synth/README.md, "How it runs").
 #include "demos/synth/synth_run.h"
 
-#include "audio/disk_streamer.h"
-#include "audio/driver_error.h"
-#include "audio/engine.h"
-#include "audio/portaudio_driver.h"
+#include <courier/audio/disk_streamer.h>
+#include <courier/audio/driver_error.h>
+#include <courier/audio/engine.h>
+#include <courier/audio/portaudio_driver.h>
 #include "demos/synth/chatter.h"
 #include "demos/synth/osc_control.h"
 #include "demos/synth/patcher.h"
@@ -14,8 +14,8 @@
 #include "demos/synth/synth_monitor.h"
 #include "demos/synth/synth_playback.h"
 #include "demos/synth/synth_report.h"
-#include "patterns/port_registry.h"
-#include "patterns/port_table.h"
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/port_table.h>
 
 #include <chrono>
 #include <cmath>

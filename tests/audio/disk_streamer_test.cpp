@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Tests for audio/disk_streamer.h: the file's frames arrive in order and bit-exact when the worker keeps up; a
 // slowed worker gives counted underruns heard as silence, never a wait; the end and looping; clear errors.
-#include "audio/disk_streamer.h"
+#include <courier/audio/disk_streamer.h>
 
-#include "audio/driver_error.h"
-#include "audio/offline_driver.h"
+#include <courier/audio/driver_error.h>
+#include <courier/audio/offline_driver.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/violation_recorder.h"

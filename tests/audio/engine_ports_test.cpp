@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tests for the engine's processors by name (audio/engine.h, "processors by name"): a port per processor of the
 // graph, listed in a port_registry, drained by the audio side within the message budget, routed to apply_to().
-#include "audio/engine.h"
+#include <courier/audio/engine.h>
 
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 #include "demos/synth/synth_graph.h"
-#include "patterns/port_registry.h"
+#include <courier/patterns/port_registry.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

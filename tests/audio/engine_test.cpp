@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tests for audio/engine.h: timed events at their exact frames, the message budget, the O(1) graph swap with the
 // old graph dying on the control side, meters, scope, statistics, and no allocation in process().
-#include "audio/engine.h"
+#include <courier/audio/engine.h>
 
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 #include "demos/synth/synth_graph.h"
 
 #include "tests/support/allocation_counter.h"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tests for audio/offline_driver.h: exact, repeatable renders into memory and WAV files, clear errors, and a
 // started driver that paces blocks like a device without allocating between them.
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 
-#include "audio/driver_error.h"
+#include <courier/audio/driver_error.h>
 
 #include "tests/support/allocation_counter.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tests for audio/portaudio_driver.h: listing, clear setup errors, and (under the JACK dummy server that
 // tests/support/with_jack_dummy.sh starts) a real stream paced by the server whose callback never allocates.
-#include "audio/portaudio_driver.h"
+#include <courier/audio/portaudio_driver.h>
 
-#include "audio/driver_error.h"
+#include <courier/audio/driver_error.h>
 
 #include "tests/support/allocation_counter.h"
 

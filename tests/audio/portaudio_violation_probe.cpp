@@ -2,7 +2,7 @@
 // RealtimeSanitizer build only: a PortAudio stream (through JACK) whose callback allocates but is NOT marked
 // COURIER_REALTIME. RTSan must still catch it, because portaudio_driver's trampoline is marked: this proves
 // the driver puts every audio_callback::process in a checked real-time context (tests/audio/CMakeLists.txt).
-#include "audio/portaudio_driver.h"
+#include <courier/audio/portaudio_driver.h>
 
 #include <atomic>
 #include <chrono>

@@ -4,8 +4,8 @@
 #include "demos/synth/score.h"
 #include "demos/synth/synth_graph.h"
 
-#include "audio/engine.h"
-#include "audio/offline_driver.h"
+#include <courier/audio/engine.h>
+#include <courier/audio/offline_driver.h>
 
 #include "tests/support/allocation_counter.h"
 

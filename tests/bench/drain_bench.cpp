@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The audio side's cost of draining 1,000 queued messages in one callback, typed and as closures; run natively
 // it times them, and scripts/bench runs it under callgrind to count instructions (docs/performance.md).
-#include "audio/audio_graph.h"
-#include "core/command_lane.h"
-#include "core/lane.h"
-#include "core/rwq_storage.h"
+#include <courier/audio/audio_graph.h>
+#include <courier/command_lane.h>
+#include <courier/lane.h>
+#include <courier/rwq_storage.h>
 #include "tests/bench/bench_csv.h"
 #include "tests/bench/bench_main.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The engine end to end: control-to-audio latency in frames (offline driver or JACK), callback durations under
 // 0, 10k and 100k control messages a second, and the synth's work without any threads (docs/performance.md).
-#include "audio/engine.h"
-#include "audio/offline_driver.h"
-#include "audio/portaudio_driver.h"
+#include <courier/audio/engine.h>
+#include <courier/audio/offline_driver.h>
+#include <courier/audio/portaudio_driver.h>
 #include "demos/synth/synth_graph.h"
 #include "tests/bench/bench_csv.h"
 

@@ -3,10 +3,10 @@
 // waiting, so one measurement template fits them all (docs/performance.md).
 #pragma once
 
-#include "core/cache_line.h"
-#include "core/lane.h"
-#include "core/ring_storage.h"
-#include "core/rwq_storage.h"
+#include <courier/cache_line.h>
+#include <courier/lane.h>
+#include <courier/ring_storage.h>
+#include <courier/rwq_storage.h>
 
 #include <readerwriterqueue/readerwriterqueue.h>
 

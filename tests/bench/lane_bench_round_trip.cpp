@@ -2,7 +2,7 @@
 // Summarises lane_bench's round-trip timestamps and measures the raw atomic ping-pong (docs/performance.md).
 #include "tests/bench/lane_bench_round_trip.h"
 
-#include "core/cache_line.h"
+#include <courier/cache_line.h>
 
 #include <algorithm>
 #include <atomic>

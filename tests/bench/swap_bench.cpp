@@ -2,8 +2,8 @@
 // The audio side's cost of replacing a graph of 10, 1,000 and 100,000 nodes (swap_and_retire) and of removing
 // one node (link_unlink), against a naive design that destroys the old objects on the audio thread
 // (docs/performance.md).
-#include "patterns/link_unlink.h"
-#include "patterns/swap_and_retire.h"
+#include <courier/patterns/link_unlink.h>
+#include <courier/patterns/swap_and_retire.h>
 #include "tests/bench/bench_csv.h"
 #include "tests/bench/bench_main.h"
 

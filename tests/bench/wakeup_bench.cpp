@@ -2,7 +2,7 @@
 // Measures how long a waiting worker takes to learn of a courier::wakeup signal: the bounded delay that the
 // audio side's syscall-free signal() trades for, against signal_and_wake() from a control thread
 // (docs/patterns/wakeup.md). Prints a table and writes CSV.
-#include "core/wakeup.h"
+#include <courier/wakeup.h>
 
 #include <algorithm>
 #include <atomic>

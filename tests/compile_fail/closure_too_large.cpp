@@ -2,7 +2,7 @@
 // Must not compile: a capture larger than the closure's slot is a compile-time error, never a heap
 // allocation. With -DCOURIER_FITS the same code uses a larger slot and must compile, which shows the failure
 // comes from the size alone.
-#include "core/closure.h"
+#include <courier/closure.h>
 
 #include <array>
 

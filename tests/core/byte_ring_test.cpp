@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/byte_ring.h: contiguous messages across the wrap point, full and oversize, stress.
-#include "core/byte_ring.h"
+#include <courier/byte_ring.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

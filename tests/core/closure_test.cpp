@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/closure.h and core/command_lane.h: in-place storage, move-only callables, order, stress.
-#include "core/closure.h"
-#include "core/command_lane.h"
+#include <courier/closure.h>
+#include <courier/command_lane.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/contracts.h and core/role_guard.h.
-#include "core/contracts.h"
-#include "core/role_guard.h"
+#include <courier/contracts.h>
+#include <courier/role_guard.h>
 
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/lane.h: FIFO order, full and empty, counters, destruction sites, role guard, stress.
-#include "core/lane.h"
-#include "core/ring_storage.h"
+#include <courier/lane.h>
+#include <courier/rwq_storage.h>
+#include <courier/ring_storage.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

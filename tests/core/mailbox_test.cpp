@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/mailbox.h: round-robin fairness, budgets, late producers, and many producers under stress.
-#include "core/mailbox.h"
+#include <courier/mailbox.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/object_pool.h: objects return to their source and die there, exactly once.
-#include "core/object_pool.h"
+#include <courier/object_pool.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/ring_storage.h, on its own and as a lane's storage: the same guarantees as the default policy.
-#include "core/ring_storage.h"
+#include <courier/ring_storage.h>
 
-#include "core/lane.h"
+#include <courier/lane.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/tracked.h"

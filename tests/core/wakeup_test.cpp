@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for core/wakeup.h: a signal is never lost, from the audio side or from a control thread.
-#include "core/wakeup.h"
+#include <courier/wakeup.h>
 
-#include "core/lane.h"
+#include <courier/lane.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

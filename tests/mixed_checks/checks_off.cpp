@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Compiled with COURIER_CHECKS=0, like a library built with NDEBUG: sends through a lane made elsewhere.
-#include "core/byte_ring.h"
-#include "core/lane.h"
+#include <courier/byte_ring.h>
+#include <courier/lane.h>
 
 #include <cstddef>
 

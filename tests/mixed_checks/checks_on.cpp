@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Compiled with COURIER_CHECKS=1, like a plugin's debug build, and linked with checks_off.cpp: the two must
 // agree on every object's layout, so a lane built here works when the other file sends through it.
-#include "core/byte_ring.h"
-#include "core/lane.h"
+#include <courier/byte_ring.h>
+#include <courier/lane.h>
 
 #include <cstddef>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target over the OSC packet-to-command conversion (docs/osc.md, "Testing"): any input must be either
 // rejected with a reason or converted into commands whose values are in range.
-#include "audio/osc/osc_packet.h"
+#include <courier/osc/osc_packet.h>
 
 #include <cmath>
 #include <cstddef>

@@ -4,10 +4,10 @@
 // add up exactly: sent = read by the endpoint + dropped by the kernel (SO_RXQ_OVFL), read = applied + refused +
 // rejected, applied = applied by the engine's graph, refused = /fail replies received.
 //   courier_osc_load [--rate N] [--seconds S] [--receive-buffer BYTES]
-#include "audio/engine.h"
-#include "audio/offline_driver.h"
-#include "audio/osc/osc_endpoint.h"
-#include "patterns/port_table.h"
+#include <courier/audio/engine.h>
+#include <courier/audio/offline_driver.h>
+#include <courier/osc/osc_endpoint.h>
+#include <courier/patterns/port_table.h>
 #include "tests/osc/osc_test_support.h"
 
 #include <atomic>

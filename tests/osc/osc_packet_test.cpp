@@ -2,12 +2,12 @@
 // The OSC conversion and endpoint: valid packets, a table of malformed ones (each counted and answered with
 // /fail, none reaching the engine), bundles applied together at their frame, and the endpoint addressed by name
 // through a port_registry (docs/osc.md).
-#include "audio/engine.h"
-#include "audio/offline_driver.h"
-#include "audio/osc/osc_endpoint.h"
-#include "audio/osc/osc_packet.h"
-#include "patterns/port_registry.h"
-#include "patterns/port_table.h"
+#include <courier/audio/engine.h>
+#include <courier/audio/offline_driver.h>
+#include <courier/osc/osc_endpoint.h>
+#include <courier/osc/osc_packet.h>
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/port_table.h>
 #include "tests/osc/osc_test_support.h"
 #include "tests/support/allocation_counter.h"
 

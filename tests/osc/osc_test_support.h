@@ -3,8 +3,8 @@
 // that records the frame each event is applied at (docs/osc.md).
 #pragma once
 
-#include "audio/audio_graph.h"
-#include "core/contracts.h"
+#include <courier/audio/audio_graph.h>
+#include <courier/contracts.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

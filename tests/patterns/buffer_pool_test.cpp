@@ -2,7 +2,7 @@
 // Tests for patterns/buffer_pool.h (B9 context-local pool, B10 closed-loop buffers): nothing is allocated after
 // setup, at most count() buffers are ever in flight, a starved producer hears it as a value, and every buffer
 // is accounted for at the end.
-#include "patterns/buffer_pool.h"
+#include <courier/patterns/buffer_pool.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/cached_state.h: the control-side copy converges to the audio side's value after every
 // write, including writes that found the lane full.
-#include "patterns/cached_state.h"
+#include <courier/patterns/cached_state.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/credit_sender.h: in flight never exceeds the credits, credits come back, refusals differ.
-#include "patterns/credit_sender.h"
+#include <courier/patterns/credit_sender.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

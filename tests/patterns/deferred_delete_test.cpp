@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/deferred_delete.h: retired objects die on the control thread, exactly once, and the
 // return lane can never be full for a reserved object.
-#include "patterns/deferred_delete.h"
+#include <courier/patterns/deferred_delete.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

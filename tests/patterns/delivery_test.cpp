@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/delivery.h: audio_poll's shared budget, timer_poll's ticks, worker_loop's wake-ups and stop.
-#include "patterns/delivery.h"
+#include <courier/patterns/delivery.h>
 
-#include "core/command_lane.h"
-#include "core/lane.h"
-#include "core/mailbox.h"
-#include "patterns/priority_lanes.h"
+#include <courier/command_lane.h>
+#include <courier/lane.h>
+#include <courier/mailbox.h>
+#include <courier/patterns/priority_lanes.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

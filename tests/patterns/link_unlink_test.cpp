@@ -2,7 +2,7 @@
 // Tests for patterns/link_unlink.h: an object linked on the control side is visible from the audio side's next
 // callback; unlinked objects (on the audio side's decision or on request) die on the control thread; nothing
 // leaks at shutdown.
-#include "patterns/link_unlink.h"
+#include <courier/patterns/link_unlink.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

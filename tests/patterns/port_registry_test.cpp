@@ -2,7 +2,7 @@
 // Tests for patterns/port_registry.h: names mapped to ports, published by the control thread and looked up
 // wait-free by each sender thread; stand-in processors, a GUI and an OSC endpoint addressed by name while the
 // control thread keeps changing the names.
-#include "patterns/port_registry.h"
+#include <courier/patterns/port_registry.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

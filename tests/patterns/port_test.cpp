@@ -2,9 +2,9 @@
 // Tests for patterns/port_table.h, patterns/channel.h and patterns/port.h: sending through channels, a port's
 // budgeted round-robin drain, closing a port with messages queued and channels still held, slot reuse, and
 // closing while sender threads keep sending.
-#include "patterns/channel.h"
-#include "patterns/port.h"
-#include "patterns/port_table.h"
+#include <courier/patterns/channel.h>
+#include <courier/patterns/port.h>
+#include <courier/patterns/port_table.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

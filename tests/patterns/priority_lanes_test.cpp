@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/priority_lanes.h: urgent overtakes bulk, neither starves the other, budgets, lifetimes.
-#include "patterns/priority_lanes.h"
+#include <courier/patterns/priority_lanes.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/requester.h: a request carries its id and reply channel, the responder answers through
 // that channel, and every reply reaches the requester that asked, exactly once, with many of each at once.
-#include "patterns/port_registry.h"
-#include "patterns/requester.h"
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/requester.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -2,10 +2,10 @@
 // reset_thread_role on the ends of cached_state, state_commands, state_observer, state_query and timed_events: a
 // second live thread on an end is a contract violation, unless the end was handed over with reset_thread_role
 // (what a host does when it restarts processing on a new thread).
-#include "patterns/cached_state.h"
-#include "patterns/state_commands.h"
-#include "patterns/state_observer.h"
-#include "patterns/timed_events.h"
+#include <courier/patterns/cached_state.h>
+#include <courier/patterns/state_commands.h>
+#include <courier/patterns/state_observer.h>
+#include <courier/patterns/timed_events.h>
 
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"

@@ -2,8 +2,8 @@
 // Tests for B7 allocate in the source and B8 return to source, pool variant (core/object_pool.h used as the
 // pattern): the receiver never allocates, a lane as large as the pool never refuses, and each message is freed
 // exactly once, in its source context, including at shutdown. The refcount variant is in shared_message_test.
-#include "core/lane.h"
-#include "core/object_pool.h"
+#include <courier/lane.h>
+#include <courier/object_pool.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

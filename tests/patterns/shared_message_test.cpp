@@ -2,9 +2,9 @@
 // Tests for patterns/shared_message.h (B8 return to source, refcount variant): a message shared by several
 // holders returns to its source pool when the last reference drops, and dies there exactly once, including at
 // shutdown; only the source and one holder thread may copy or drop references.
-#include "patterns/shared_message.h"
+#include <courier/patterns/shared_message.h>
 
-#include "core/lane.h"
+#include <courier/lane.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

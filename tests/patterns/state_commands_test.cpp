@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/state_commands.h: order, applied at the start of the next callback, the budget, a full
 // lane reported to the sender.
-#include "patterns/state_commands.h"
+#include <courier/patterns/state_commands.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

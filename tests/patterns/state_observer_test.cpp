@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/state_observer.h: the latest-value cell (no torn reads, newest never lost, monotonic) and
 // the on-request query (each request answered exactly once, at the next callback).
-#include "patterns/state_observer.h"
+#include <courier/patterns/state_observer.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/swap_and_retire.h: the audio side's cost does not depend on the structure's size (counted,
 // not timed), and every replaced structure dies once, on the control thread.
-#include "patterns/swap_and_retire.h"
+#include <courier/patterns/swap_and_retire.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

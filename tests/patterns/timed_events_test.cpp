@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/timed_events.h: sample-accurate to the frame, late events at frame 0 and counted, FIFO for
 // equal times, future events carried across blocks, a full buffer counted and nothing dropped.
-#include "patterns/timed_events.h"
+#include <courier/patterns/timed_events.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

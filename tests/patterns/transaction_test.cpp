@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/transaction.h: a group applies whole or not at all, sends succeed or fail whole, sizing.
-#include "patterns/transaction.h"
+#include <courier/patterns/transaction.h>
 
-#include "core/lane.h"
+#include <courier/lane.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

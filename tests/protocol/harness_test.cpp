@@ -2,11 +2,11 @@
 // Tests for the deterministic harness (core/testing/): a seed replays its interleaving exactly, the clock is
 // simulated, the properties fail when they should, and deliberately broken protocols are caught with the seed
 // that replays the failure.
-#include "core/testing/fuzz.h"
-#include "core/testing/properties.h"
-#include "core/testing/scheduler.h"
-#include "patterns/protocol/one_shot_future.h"
-#include "patterns/protocol/subscription.h"
+#include <courier/testing/fuzz.h>
+#include <courier/testing/properties.h>
+#include <courier/testing/scheduler.h>
+#include <courier/protocol/one_shot_future.h>
+#include <courier/protocol/subscription.h>
 
 #include "tests/protocol/scenario.h"
 

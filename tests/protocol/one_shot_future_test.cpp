@@ -2,7 +2,7 @@
 // Tests for patterns/protocol/one_shot_future.h (C6): whether the result or the cancel wins, exactly one terminal
 // message per request, and every request and result dies on its own source thread; seeded schedule fuzzing with
 // either party as the audio thread; real threads for TSan.
-#include "patterns/protocol/one_shot_future.h"
+#include <courier/protocol/one_shot_future.h>
 
 #include "tests/protocol/scenario.h"
 #include "tests/support/tracked.h"

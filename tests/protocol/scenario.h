@@ -3,9 +3,9 @@
 // onto the deterministic harness's control and audio sides, both ways round depending on the seed.
 #pragma once
 
-#include "core/testing/fuzz.h"
-#include "core/testing/properties.h"
-#include "core/testing/scheduler.h"
+#include <courier/testing/fuzz.h>
+#include <courier/testing/properties.h>
+#include <courier/testing/scheduler.h>
 #include "tests/support/stress_scale.h"
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/protocol/send.h (C1): every send is received exactly once or its failure is reported to the
 // sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
-#include "patterns/protocol/send.h"
+#include <courier/protocol/send.h>
 
 #include "tests/protocol/scenario.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for patterns/protocol/stream.h (C2): the reader sees the end marker exactly once, after every item, in
 // order; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
-#include "patterns/protocol/stream.h"
+#include <courier/protocol/stream.h>
 
 #include "tests/protocol/scenario.h"
 

@@ -2,7 +2,7 @@
 // Tests for patterns/protocol/subscription.h (C5): notifications flow until unsubscribe, the unsubscribe is
 // acknowledged, and no notification arrives after the acknowledgement; seeded schedule fuzzing with either
 // party as the audio thread; real threads for TSan.
-#include "patterns/protocol/subscription.h"
+#include <courier/protocol/subscription.h>
 
 #include "tests/protocol/scenario.h"
 

@@ -3,7 +3,7 @@
 // buffers to the GUI) and as consumer (blocks from a disk worker), from a simulated callback marked
 // COURIER_REALTIME: under RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation
 // counter checks the same.
-#include "patterns/buffer_pool.h"
+#include <courier/patterns/buffer_pool.h>
 
 #include "tests/support/audio_thread.h"
 

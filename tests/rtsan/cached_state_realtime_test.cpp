@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Runs the audio-side entry points of patterns/cached_state.h (update, value) from a simulated callback marked
 // COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation, free or lock inside it.
-#include "patterns/cached_state.h"
+#include <courier/patterns/cached_state.h>
 
 #include "tests/support/allocation_counter.h"
 

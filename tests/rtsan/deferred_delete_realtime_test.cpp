@@ -2,7 +2,7 @@
 // Runs every audio-side entry point of patterns/deferred_delete.h from a simulated callback marked
 // COURIER_REALTIME: under RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation
 // counter checks the same.
-#include "patterns/deferred_delete.h"
+#include <courier/patterns/deferred_delete.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/tracked.h"

@@ -2,10 +2,10 @@
 // Runs the audio side of patterns/delivery.h from a simulated callback marked COURIER_REALTIME: audio_poll over
 // several sources, and a wait-free signal to a worker_loop. The RealtimeSanitizer build aborts on any
 // allocation, free, lock or syscall inside it; other builds count allocations.
-#include "patterns/delivery.h"
+#include <courier/patterns/delivery.h>
 
-#include "core/lane.h"
-#include "core/mailbox.h"
+#include <courier/lane.h>
+#include <courier/mailbox.h>
 
 #include "tests/support/allocation_counter.h"
 

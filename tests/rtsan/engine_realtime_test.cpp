@@ -2,9 +2,9 @@
 // Runs the engine's process() (audio/engine.h) with every audio-side path active: immediate messages, timed events,
 // messages to a processor port, a graph swap, the synth graph, meters and scope, from a simulated callback marked COURIER_REALTIME: the
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it.
-#include "audio/disk_streamer.h"
-#include "audio/engine.h"
-#include "audio/offline_driver.h"
+#include <courier/audio/disk_streamer.h>
+#include <courier/audio/engine.h>
+#include <courier/audio/offline_driver.h>
 
 #include "demos/synth/synth_graph.h"
 

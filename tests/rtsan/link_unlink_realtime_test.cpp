@@ -2,7 +2,7 @@
 // Runs every audio-side entry point of patterns/link_unlink.h from a simulated callback marked
 // COURIER_REALTIME: under RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation
 // counter checks the same.
-#include "patterns/link_unlink.h"
+#include <courier/patterns/link_unlink.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/tracked.h"

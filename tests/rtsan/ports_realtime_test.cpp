@@ -2,11 +2,11 @@
 // Runs every audio-side entry point of patterns/port_table.h, channel.h, port.h, port_registry.h and
 // requester.h from a simulated callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any
 // allocation, free or lock inside it, and the allocation counter checks the same in the other builds.
-#include "patterns/channel.h"
-#include "patterns/port.h"
-#include "patterns/port_registry.h"
-#include "patterns/port_table.h"
-#include "patterns/requester.h"
+#include <courier/patterns/channel.h>
+#include <courier/patterns/port.h>
+#include <courier/patterns/port_registry.h>
+#include <courier/patterns/port_table.h>
+#include <courier/patterns/requester.h>
 
 #include "tests/support/allocation_counter.h"
 

@@ -2,12 +2,12 @@
 // Runs every audio-side entry point of the six protocols (patterns/protocol/, PATTERNS.md C), with the audio
 // thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
 // allocation, free or lock inside it aborts; elsewhere the allocation counter checks the same.
-#include "patterns/protocol/multi_reply.h"
-#include "patterns/protocol/one_shot_future.h"
-#include "patterns/protocol/request_reply.h"
-#include "patterns/protocol/send.h"
-#include "patterns/protocol/stream.h"
-#include "patterns/protocol/subscription.h"
+#include <courier/protocol/multi_reply.h>
+#include <courier/protocol/one_shot_future.h>
+#include <courier/protocol/request_reply.h>
+#include <courier/protocol/send.h>
+#include <courier/protocol/stream.h>
+#include <courier/protocol/subscription.h>
 
 #include "tests/support/audio_thread.h"
 

@@ -2,12 +2,12 @@
 // Runs every real-time entry point of core/ from a simulated audio callback marked COURIER_REALTIME. In the
 // RealtimeSanitizer build the callback is a nonblocking scope, so any allocation, free, lock or blocking
 // syscall on these paths aborts the test binary; in other builds the allocation counter checks the same.
-#include "core/byte_ring.h"
-#include "core/command_lane.h"
-#include "core/lane.h"
-#include "core/mailbox.h"
-#include "core/object_pool.h"
-#include "core/wakeup.h"
+#include <courier/byte_ring.h>
+#include <courier/command_lane.h>
+#include <courier/lane.h>
+#include <courier/mailbox.h>
+#include <courier/object_pool.h>
+#include <courier/wakeup.h>
 
 #include "tests/support/allocation_counter.h"
 

@@ -2,9 +2,9 @@
 // Runs every audio-side entry point of B7/B8 return to source, pool variant (core/object_pool.h) and refcount
 // variant (patterns/shared_message.h), from a simulated callback marked COURIER_REALTIME: under
 // RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation counter checks the same.
-#include "core/lane.h"
-#include "core/object_pool.h"
-#include "patterns/shared_message.h"
+#include <courier/lane.h>
+#include <courier/object_pool.h>
+#include <courier/patterns/shared_message.h>
 
 #include "tests/support/audio_thread.h"
 #include "tests/support/tracked.h"

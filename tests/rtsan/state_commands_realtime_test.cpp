@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Runs every audio-side entry point of patterns/state_commands.h from a simulated callback marked
 // COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation, free or lock inside it.
-#include "patterns/state_commands.h"
+#include <courier/patterns/state_commands.h>
 
 #include "tests/support/allocation_counter.h"
 

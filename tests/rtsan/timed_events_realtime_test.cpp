@@ -2,7 +2,7 @@
 // Runs every audio-side entry point of patterns/timed_events.h (begin_block, the sub-block range, scheduled)
 // from a simulated callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation,
 // free or lock inside it.
-#include "patterns/timed_events.h"
+#include <courier/patterns/timed_events.h>
 
 #include "tests/support/allocation_counter.h"
 

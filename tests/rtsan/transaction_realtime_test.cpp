@@ -2,7 +2,7 @@
 // Runs the audio side of patterns/transaction.h from a simulated callback marked COURIER_REALTIME: applying
 // transactions from the control side and sending one back. The RealtimeSanitizer build aborts on any
 // allocation, free or lock inside it; other builds count allocations.
-#include "patterns/transaction.h"
+#include <courier/patterns/transaction.h>
 
 #include "tests/support/allocation_counter.h"
 

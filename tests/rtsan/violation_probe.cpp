@@ -2,7 +2,7 @@
 // A deliberate real-time violation: a command that grows a std::vector, run from a simulated audio callback
 // marked COURIER_REALTIME. The RealtimeSanitizer build must abort here; the ctest that runs this program passes
 // only when RTSan's report of the allocation appears, so it proves the RTSan build is able to fail.
-#include "core/command_lane.h"
+#include <courier/command_lane.h>
 
 #include <cstdio>
 #include <vector>

@@ -2,7 +2,7 @@
 // An engine_event that carries only a tag, for tests that count and order messages (audio/audio_graph.h).
 #pragma once
 
-#include "audio/audio_graph.h"
+#include <courier/audio/audio_graph.h>
 
 #include <cstdint>
 

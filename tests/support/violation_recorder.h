@@ -2,7 +2,7 @@
 // A test helper that records contract violations instead of aborting, for the scope of one test.
 #pragma once
 
-#include "core/contracts.h"
+#include <courier/contracts.h>
 
 #include <atomic>
 

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 // A user's first program: a lane, a pattern, and (when linked) an offline render through courier::audio.
-#include "core/lane.h"
-#include "patterns/priority_lanes.h"
+#include <courier/lane.h>
+#include <courier/patterns/priority_lanes.h>
 
 #ifdef CONSUMER_WITH_AUDIO
-#include "audio/offline_driver.h"
+#include <courier/audio/offline_driver.h>
 #endif
 
 #include <cstdio>
+
+// The transport and the patterns stand on the standard library alone: moodycamel is an opt-in storage policy
+// (<courier/rwq_storage.h>, courier::moodycamel), never pulled in by the core headers.
+#ifdef MOODYCAMEL_CACHE_LINE_SIZE
+#error "a core or pattern header included moodycamel's readerwriterqueue.h"
+#endif
 
 #ifdef CONSUMER_WITH_AUDIO
 namespace {

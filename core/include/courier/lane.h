@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+// A one-way wait-free SPSC queue with a fixed capacity, used through a sender and a receiver
+// (docs/patterns/lane.md).
+#pragma once
+
+#include <courier/cache_line.h>
+#include <courier/counter.h>
+#include <courier/contracts.h>
+#include <courier/lane_stats.h>
+#include <courier/ring_storage.h>
+#include <courier/role_guard.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace courier {
+
+template <class T, class Storage>
+class lane_sender;
+template <class T, class Storage>
+class lane_receiver;
+
+/// A one-way queue from one producer thread to one consumer thread, holding at most `capacity` messages.
+/// The lane owns the storage; its two ends are handed out once each, as a move-only sender and receiver,
+/// so each thread can only do its own half. Sending and receiving never allocate, lock or wait: a full lane
+/// refuses the message and says so, and the refusal is counted.
+///
+/// The lane must outlive both ends. Messages still queued when the lane is destroyed die in its destructor,
+/// on the thread that destroys it (normally the control thread, after the audio stream has stopped).
+///
+/// `Storage` is the container underneath (the policy is described in rwq_storage.h). The default is courier's
+/// own ring_storage: its positions are the lane's counters, so each side writes one shared cache line per
+/// message. rwq_storage (moodycamel::ReaderWriterQueue plus counters) stays available as
+/// `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md: 35 against
+/// 22 instructions per message drained, and lower throughput).
+template <class T, class Storage = ring_storage<T>>
+class lane
+{
+    static_assert(std::is_nothrow_move_constructible_v<T>,
+                  "courier::lane: messages must be nothrow-move-constructible (they move on the real-time path)");
+    static_assert(std::is_nothrow_destructible_v<T>, "courier::lane: messages must be nothrow-destructible");
+
+public:
+    /// Creates an empty lane that holds at most `capacity` messages. Allocates all storage now.
+    /// Throws std::invalid_argument when `capacity` is 0.
+    /// Thread: setup. Real-time: no (allocates).
+    explicit lane(std::size_t capacity) : storage(checked(capacity)), max_depth(capacity) {}
+
+    lane(const lane&) = delete;
+    lane& operator=(const lane&) = delete;
+
+    /// Hands out the producer's end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] lane_sender<T, Storage> sender()
+    {
+        take_once(sender_taken, "courier::lane: sender() called twice");
+        return lane_sender<T, Storage>(*this);
+    }
+
+    /// Hands out the consumer's end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] lane_receiver<T, Storage> receiver()
+    {
+        take_once(receiver_taken, "courier::lane: receiver() called twice");
+        return lane_receiver<T, Storage>(*this);
+    }
+
+    /// The most messages this lane holds at once.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return max_depth; }
+
+    /// A snapshot of the counters.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME
+    {
+        lane_stats s;
+        s.capacity = max_depth;
+        // Counters only: nothing is read through them, so relaxed loads are enough.
+        s.received = storage.popped();
+        s.sent = storage.pushed();
+        s.refused = producer.refused.load(std::memory_order_relaxed);
+        s.high_water = producer.high_water.load(std::memory_order_relaxed);
+        return s;
+    }
+
+private:
+    friend class lane_sender<T, Storage>;
+    friend class lane_receiver<T, Storage>;
+
+    static std::size_t checked(std::size_t capacity)
+    {
+        if (capacity == 0)
+            throw std::invalid_argument("courier::lane: capacity must be at least 1");
+        return capacity;
+    }
+
+    static void take_once(bool& taken, const char* message)
+    {
+        if (taken)
+            throw std::logic_error(message);
+        taken = true;
+    }
+
+    // try_emplace and pop_front are not marked COURIER_REALTIME: they run T's constructors and destructor, and
+    // the public functions calling them state the condition (docs/contracts.md, "Conditional guarantees").
+    template <class... Args>
+    bool try_emplace(Args&&... args) noexcept;
+    T* front() noexcept COURIER_REALTIME;
+    void pop_front() noexcept;
+
+    Storage storage;
+    const std::size_t max_depth;
+
+    // Written by the producer thread only. The sent and received counts are the storage's own.
+    struct alignas(cache_line_size) producer_state
+    {
+        std::atomic<std::uint64_t> refused{0};
+        std::atomic<std::uint64_t> high_water{0};
+        std::uint64_t known_high_water = 0;
+        role_guard guard;
+    } producer;
+
+    // Written by the consumer thread only.
+    struct alignas(cache_line_size) consumer_state
+    {
+        role_guard guard;
+    } consumer;
+
+    // Written at setup only.
+    bool sender_taken = false;
+    bool receiver_taken = false;
+};
+
+/// The producer's end of a lane. Move-only; one thread sends through it at a time (a debug role guard checks).
+template <class T, class Storage = ring_storage<T>>
+class lane_sender
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    lane_sender() noexcept = default;
+
+    lane_sender(lane_sender&& other) noexcept : target(std::exchange(other.target, nullptr)) {}
+    lane_sender& operator=(lane_sender&& other) noexcept
+    {
+        if (this != &other)
+            target = std::exchange(other.target, nullptr);
+        return *this;
+    }
+
+    /// Moves `message` into the lane, or returns false and leaves `message` untouched when the lane is full.
+    /// Marked real-time: a message type's move constructor is part of its contract (docs/contracts.md).
+    /// Thread: producer. Real-time: wait-free.
+    [[nodiscard]] bool try_send(T&& message) noexcept COURIER_REALTIME
+    {
+        return try_emplace(std::move(message));
+    }
+
+    /// Copies `message` into the lane, or returns false when the lane is full.
+    /// Thread: producer. Real-time: wait-free if T's copy constructor is.
+    [[nodiscard]] bool try_send(const T& message) noexcept
+        requires std::is_nothrow_copy_constructible_v<T>
+    {
+        return try_emplace(message);
+    }
+
+    /// Constructs a message in place from `args`, or returns false and leaves `args` untouched when full.
+    /// Thread: producer. Real-time: wait-free if the chosen constructor of T is.
+    template <class... Args>
+    [[nodiscard]] bool try_emplace(Args&&... args) noexcept
+        requires std::is_nothrow_constructible_v<T, Args&&...>
+    {
+        COURIER_EXPECTS(target != nullptr);
+        return target->try_emplace(std::forward<Args>(args)...);
+    }
+
+    /// Lets another thread become this end's producer; the previous one must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { target->producer.guard.reset(); }
+
+    /// The lane's counters (see lane::stats).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME { return target->stats(); }
+
+    /// True when this end belongs to a lane.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return target != nullptr; }
+
+private:
+    friend class lane<T, Storage>;
+    explicit lane_sender(lane<T, Storage>& l) noexcept : target(&l) {}
+
+    lane<T, Storage>* target = nullptr;
+};
+
+/// The consumer's end of a lane. Move-only; one thread receives through it at a time (a debug role guard checks).
+template <class T, class Storage = ring_storage<T>>
+class lane_receiver
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    lane_receiver() noexcept = default;
+
+    lane_receiver(lane_receiver&& other) noexcept : source(std::exchange(other.source, nullptr)) {}
+    lane_receiver& operator=(lane_receiver&& other) noexcept
+    {
+        if (this != &other)
+            source = std::exchange(other.source, nullptr);
+        return *this;
+    }
+
+    /// Takes the oldest message out, or returns nothing when the lane is empty. Marked real-time: it moves the
+    /// message out and destroys only the moved-from shell, both part of a message type's contract.
+    /// Thread: consumer. Real-time: wait-free.
+    [[nodiscard]] std::optional<T> try_receive() noexcept COURIER_REALTIME
+    {
+        COURIER_EXPECTS(source != nullptr);
+        T* oldest = source->front();
+        if (oldest == nullptr)
+            return std::nullopt;
+        std::optional<T> message(std::move(*oldest));
+        source->pop_front();  // the moved-from shell dies here, on the consumer
+        return message;
+    }
+
+    /// Calls `handle(T&&)` for up to `max_count` messages, oldest first, and returns how many it handled.
+    /// Each message leaves the lane before its call, so its slot is already free while the handler runs; it is
+    /// destroyed right after the call returns, on this thread.
+    /// Thread: consumer. Real-time: wait-free if `handle` and T's destructor are.
+    template <class Handler>
+    std::size_t drain(Handler&& handle, std::size_t max_count) noexcept
+    {
+        return visit_oldest(
+            [&](T& oldest) {
+                // Out of the slot before the handler runs, so the slot is free again by the time the handler
+                // replies: a sender counting its own free slots never finds the lane still full because of us.
+                T message(std::move(oldest));
+                source->pop_front();  // only the moved-from shell dies here
+                handle(std::move(message));
+            },  // whatever the handler left in `message` dies at the end of this call, on the consumer
+            max_count);
+    }
+
+    /// Like drain(), but calls `handle(T&)` on each message where it lies in the lane, and destroys it there
+    /// after the call: no move. The slot stays taken while the handler runs, so a sender sees one slot less
+    /// for that long. For messages that are costly to move and cheap to run in place (closures: see
+    /// command_receiver::run_pending).
+    /// Thread: consumer. Real-time: wait-free if `handle` and T's destructor are.
+    template <class Handler>
+    std::size_t drain_in_place(Handler&& handle, std::size_t max_count) noexcept
+    {
+        return visit_oldest(
+            [&](T& oldest) {
+                handle(oldest);
+                source->pop_front();  // the message dies here, in its slot, on the consumer
+            },
+            max_count);
+    }
+
+    /// Lets another thread become this end's consumer; the previous one must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { source->consumer.guard.reset(); }
+
+    /// The lane's counters (see lane::stats).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME { return source->stats(); }
+
+    /// True when this end belongs to a lane.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return source != nullptr; }
+
+private:
+    friend class lane<T, Storage>;
+    explicit lane_receiver(lane<T, Storage>& l) noexcept : source(&l) {}
+
+    // Calls `visit(T& oldest)` for up to `max_count` messages, oldest first; `visit` pops the message.
+    template <class Visit>
+    std::size_t visit_oldest(Visit&& visit, std::size_t max_count) noexcept
+    {
+        COURIER_EXPECTS(source != nullptr);
+        std::size_t handled = 0;
+        while (handled < max_count)
+        {
+            T* oldest = source->front();
+            if (oldest == nullptr)
+                break;
+            visit(*oldest);
+            ++handled;
+        }
+        return handled;
+    }
+
+    lane<T, Storage>* source = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Implementation
+
+template <class T, class Storage>
+template <class... Args>
+bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
+{
+    producer.guard.check();
+    if (!storage.try_emplace(std::forward<Args>(args)...))
+    {
+        count_up(producer.refused);
+        return false;
+    }
+    // The cached bound is free to read; the consumer's line is read only when it may show a new high-water
+    // mark, so a steady lane costs nothing here and the mark is the true depth, never a stale overestimate.
+    // That exactness has a price in one case: a consumer that keeps the lane nearly empty leaves the mark low,
+    // so the bound passes it every few sends and each pass reads the consumer's line (about half the peak
+    // one-way throughput of ring_storage; docs/performance.md, "Why the lane is not at the hand-written ring").
+    if (storage.depth_bound() > producer.known_high_water)
+    {
+        const std::uint64_t depth = storage.refresh_depth();
+        if (depth > producer.known_high_water)
+        {
+            producer.known_high_water = depth;
+            producer.high_water.store(depth, std::memory_order_relaxed);  // a counter; nothing read through it
+        }
+    }
+    return true;
+}
+
+template <class T, class Storage>
+T* lane<T, Storage>::front() noexcept
+{
+    consumer.guard.check();
+    return storage.front();
+}
+
+template <class T, class Storage>
+void lane<T, Storage>::pop_front() noexcept
+{
+    storage.pop();
+}
+
+}  // namespace courier

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// A lane storage policy over moodycamel::ReaderWriterQueue, used through its non-allocating calls only
+// (docs/architecture.md, "Storage policies").
+#pragma once
+
+#include <courier/cache_line.h>
+#include <courier/contracts.h>
+
+#include <readerwriterqueue/readerwriterqueue.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+namespace courier {
+
+/// A lane's storage policy is an SPSC container of exactly `capacity` items that counts what crosses it. The
+/// lane adds the endpoints, role guards, refusal count and high-water mark on top. A policy provides:
+///   explicit Policy(std::size_t capacity)   setup; reserves room for exactly `capacity` items
+///   bool try_emplace(Args&&...) noexcept    producer; constructs at the back, or returns false when
+///                                           `capacity` items are stored and leaves the arguments untouched
+///   T* front() noexcept                     consumer, wait-free; the oldest item, or nullptr
+///   void pop() noexcept                     consumer; destroys the oldest item
+///   uint64_t pushed(), popped()             any thread, wait-free; counts since construction
+///   uint64_t depth_bound()                  producer, wait-free; an upper bound on the items stored, from
+///                                           the producer's cached view of the consumer
+///   uint64_t refresh_depth()                producer, wait-free; the items stored now
+/// The destructor destroys whatever is still stored, on the thread that destroys the lane. Two policies ship:
+/// ring_storage (courier's own ring, whose positions are the counters: the lane's default) and rwq_storage
+/// (this one, moodycamel plus counters; `lane<T, rwq_storage<T>>`). Both give the same guarantees; this one
+/// costs more per message on both sides (docs/performance.md).
+template <class T>
+class rwq_storage
+{
+public:
+    /// Reserves room for exactly `capacity` items (moodycamel rounds its blocks up; the counters below cut
+    /// the capacity back to the figure asked for). Allocates.
+    /// Thread: setup. Real-time: no (allocates).
+    explicit rwq_storage(std::size_t capacity) : queue(capacity), max_items(capacity) {}
+
+    /// Constructs an item from `args` at the back, or returns false without touching `args`.
+    /// Thread: producer. Real-time: wait-free if the chosen constructor of T is.
+    template <class... Args>
+    [[nodiscard]] bool try_emplace(Args&&... args) noexcept
+    {
+        const std::uint64_t pushed_before = producer.pushed.load(std::memory_order_relaxed);  // only we store it
+        if (pushed_before - producer.known_popped == max_items && refresh_depth() == max_items)
+            return false;
+        // try_emplace, never emplace: the latter allocates a new block when the queue is full. It cannot fail
+        // here, since moodycamel holds at least max_items; if it ever did, the caller still hears "full".
+        if (!queue.try_emplace(std::forward<Args>(args)...))
+        {
+            COURIER_FAIL("moodycamel refused an item within the capacity it reserved");
+            return false;
+        }
+        producer.pushed.store(pushed_before + 1, std::memory_order_relaxed);  // a count; moodycamel publishes data
+        return true;
+    }
+
+    /// The oldest item, or nullptr when empty.
+    /// Thread: consumer. Real-time: wait-free.
+    [[nodiscard]] T* front() noexcept COURIER_REALTIME { return queue.peek(); }
+
+    /// Destroys the oldest item; the queue must not be empty. The item dies here, on the consumer thread.
+    /// Thread: consumer. Real-time: wait-free if T's destructor is.
+    void pop() noexcept
+    {
+        [[maybe_unused]] const bool popped_one = queue.pop();
+        COURIER_EXPECTS(popped_one);
+        // Pairs with the acquire load in refresh_depth: once the producer sees this count, moodycamel has
+        // released the slot too, so its try_emplace cannot find the queue full.
+        consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+
+    /// Items pushed since construction.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t pushed() const noexcept COURIER_REALTIME
+    {
+        return producer.pushed.load(std::memory_order_relaxed);  // a count; nothing is read through it
+    }
+
+    /// Items popped since construction.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t popped() const noexcept COURIER_REALTIME
+    {
+        return consumer.popped.load(std::memory_order_relaxed);  // a count; nothing is read through it
+    }
+
+    /// An upper bound on the items stored, from the producer's cached view; no shared line is read.
+    /// Thread: producer. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t depth_bound() const noexcept COURIER_REALTIME
+    {
+        return producer.pushed.load(std::memory_order_relaxed) - producer.known_popped;
+    }
+
+    /// The items stored now, reading the consumer's count.
+    /// Thread: producer. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t refresh_depth() noexcept COURIER_REALTIME
+    {
+        producer.known_popped = consumer.popped.load(std::memory_order_acquire);  // pairs with the store in pop
+        return producer.pushed.load(std::memory_order_relaxed) - producer.known_popped;
+    }
+
+private:
+    moodycamel::ReaderWriterQueue<T> queue;
+    const std::uint64_t max_items;
+
+    // Written by the producer thread only.
+    struct alignas(cache_line_size) producer_state
+    {
+        std::atomic<std::uint64_t> pushed{0};
+        std::uint64_t known_popped = 0;  // a stale copy of consumer.popped: at most the true value
+    } producer;
+
+    // Written by the consumer thread only.
+    struct alignas(cache_line_size) consumer_state
+    {
+        std::atomic<std::uint64_t> popped{0};
+    } consumer;
+};
+
+}  // namespace courier

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+// B9 context-local pool and B10 closed-loop buffers: a fixed set of buffers circulates between a producer and
+// a consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
+#pragma once
+
+#include <courier/counter.h>
+#include <courier/contracts.h>
+#include <courier/lane.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace courier {
+
+template <class Buffer>
+class buffer_pool;
+
+/// A snapshot of a buffer_pool's counters; each field is exact for some moment during the call.
+struct buffer_pool_stats
+{
+    std::size_t count = 0;          ///< buffers in the loop
+    std::uint64_t in_flight = 0;    ///< buffers leased out now (being filled, queued, or held by the consumer)
+    std::uint64_t high_water = 0;   ///< the most leased out at once; never more than `count`
+    std::uint64_t acquired = 0;     ///< try_acquire calls that got a buffer
+    std::uint64_t starved = 0;      ///< try_acquire calls that found no free buffer: the backpressure
+    std::uint64_t sent = 0;         ///< buffers sent to the consumer
+    std::uint64_t returned = 0;     ///< buffers the consumer handed back through the return lane
+};
+
+/// The right to use one buffer of a buffer_pool for a while. Move-only; dropping it (or reset()) puts the
+/// buffer back in the loop. Nothing is constructed or destroyed when a lease starts or ends: the buffer keeps
+/// its memory and whatever it holds.
+template <class Buffer>
+class buffer_lease
+{
+public:
+    /// An empty lease: no buffer.
+    /// Thread: any. Real-time: wait-free.
+    buffer_lease() noexcept = default;
+
+    /// Takes `other`'s buffer over; `other` is left empty. A lease may move to any thread.
+    /// Thread: the lease's holder. Real-time: wait-free.
+    buffer_lease(buffer_lease&& other) noexcept COURIER_REALTIME
+        : pool(std::exchange(other.pool, nullptr)), buffer(std::exchange(other.buffer, nullptr)), slot(other.slot)
+    {
+    }
+
+    /// Gives this lease's buffer back (see reset), then takes `other`'s over.
+    /// Thread: the producer or the consumer of the pool. Real-time: wait-free.
+    buffer_lease& operator=(buffer_lease&& other) noexcept COURIER_REALTIME
+    {
+        if (this != &other)
+        {
+            reset();
+            pool = std::exchange(other.pool, nullptr);
+            buffer = std::exchange(other.buffer, nullptr);
+            slot = other.slot;
+        }
+        return *this;
+    }
+
+    /// Gives the buffer back, with reset()'s guarantee.
+    /// Thread: the producer or the consumer of the pool. Real-time: wait-free.
+    ~buffer_lease() { reset(); }
+
+    /// Gives the buffer back and leaves the lease empty: on the producer thread it goes straight to the
+    /// producer's free list; on the consumer thread it goes back through the return lane. Never fails.
+    /// Thread: the producer or the consumer of the pool. Real-time: wait-free.
+    void reset() noexcept COURIER_REALTIME;
+
+    /// The buffer, or nullptr for an empty lease.
+    /// Thread: the lease's holder. Real-time: wait-free.
+    [[nodiscard]] Buffer* get() const noexcept COURIER_REALTIME { return buffer; }
+    Buffer& operator*() const noexcept COURIER_REALTIME { return *buffer; }
+    Buffer* operator->() const noexcept COURIER_REALTIME { return buffer; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return buffer != nullptr; }
+
+    /// Which of the pool's buffers this is, from 0 to count() - 1 (meaningless for an empty lease).
+    /// Thread: the lease's holder. Real-time: wait-free.
+    [[nodiscard]] std::uint32_t index() const noexcept COURIER_REALTIME { return slot; }
+
+private:
+    friend class buffer_pool<Buffer>;
+    buffer_lease(buffer_pool<Buffer>& p, Buffer& b, std::uint32_t s) noexcept : pool(&p), buffer(&b), slot(s) {}
+
+    buffer_pool<Buffer>* pool = nullptr;
+    Buffer* buffer = nullptr;
+    std::uint32_t slot = 0;
+};
+
+/// A closed loop of `count` buffers between two threads, all made at setup: the producer takes a free buffer
+/// (try_acquire), fills it and sends it; the consumer receives it (try_receive), uses it and drops the lease,
+/// which sends the buffer back. Audio → GUI scope → back, or disk worker → audio → back.
+/// - **No allocation after setup:** the buffers, both lanes and the producer's free list are made in the
+///   constructor; acquiring, sending, receiving and returning only move indices and pointers.
+/// - **Backpressure:** at most `count` buffers are leased out at once. When the consumer falls behind, the
+///   producer's try_acquire returns an empty lease (counted in `starved`): it learns "no free buffer" as a
+///   value, at once, and never waits.
+/// - **Sending and returning cannot fail:** both lanes hold `count` entries and only `count` buffers exist.
+/// - **Context-local pool (B9):** the free list belongs to the producer thread (the first to call
+///   try_acquire) and is refilled only by returns; a lease dropped on the producer goes straight back to it.
+///
+/// Leases may be dropped on the producer or on the consumer thread, no other (the return lane has one
+/// producer; its role guard catches a third thread in debug builds). The pool must outlive every lease. Its
+/// destructor takes back the buffers still queued for the consumer, reports a contract violation if a lease
+/// is still held, and destroys the buffers on the destroying thread.
+template <class Buffer>
+class buffer_pool
+{
+    static_assert(std::is_nothrow_destructible_v<Buffer>, "courier::buffer_pool: Buffer must be nothrow-destructible");
+
+public:
+    /// Makes `count` copies of `prototype` (a std::vector sized for a block, say: its memory is allocated
+    /// here, once) and the two lanes of the loop. Throws std::invalid_argument for 0 or more than 2^32 - 1.
+    /// Thread: setup. Real-time: no (allocates).
+    buffer_pool(std::size_t count, const Buffer& prototype);
+
+    buffer_pool(const buffer_pool&) = delete;
+    buffer_pool& operator=(const buffer_pool&) = delete;
+
+    /// Takes back the buffers still queued for the consumer and destroys all of them, on this thread. Every
+    /// lease must have been dropped (a contract violation otherwise).
+    /// Thread: setup (after the producer and consumer have stopped). Real-time: no (frees).
+    ~buffer_pool();
+
+    /// A free buffer, or an empty lease (counted in `starved`) when all `count` are leased out. The buffer
+    /// holds whatever it held last.
+    /// Thread: producer. Real-time: wait-free.
+    [[nodiscard]] buffer_lease<Buffer> try_acquire() noexcept COURIER_REALTIME;
+
+    /// Sends a filled buffer to the consumer and leaves `lease` empty. Cannot fail: the lane holds `count`
+    /// leases and only `count` buffers exist.
+    /// Thread: producer. Real-time: wait-free.
+    void send(buffer_lease<Buffer>&& lease) noexcept COURIER_REALTIME;
+
+    /// The oldest buffer the producer sent, or an empty lease when none is waiting. Drop the lease when done
+    /// with the buffer.
+    /// Thread: consumer. Real-time: wait-free.
+    [[nodiscard]] buffer_lease<Buffer> try_receive() noexcept COURIER_REALTIME;
+
+    /// How many buffers the loop holds.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t count() const noexcept COURIER_REALTIME { return buffers.size(); }
+
+    /// How many buffers are leased out now (being filled, queued for the consumer, or held by it).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME
+    {
+        return static_cast<std::size_t>(out.load(std::memory_order_relaxed));  // a count; nothing read through it
+    }
+
+    /// A snapshot of the counters.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] buffer_pool_stats stats() const noexcept COURIER_REALTIME;
+
+    /// Lets new threads become the producer and the consumer (say the audio device restarted its callback on
+    /// a new thread). The old threads must have stopped using the pool.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_roles() noexcept COURIER_REALTIME
+    {
+        producer_thread.store(std::thread::id{}, std::memory_order_relaxed);  // the next try_acquire claims it
+        to_consumer.reset_thread_role();
+        from_producer.reset_thread_role();
+        to_producer.reset_thread_role();
+        from_consumer.reset_thread_role();
+    }
+
+private:
+    friend class buffer_lease<Buffer>;
+
+    static std::size_t checked(std::size_t count)
+    {
+        if (count == 0 || count > UINT32_MAX)
+            throw std::invalid_argument("courier::buffer_pool: count must be between 1 and 2^32 - 1");
+        return count;
+    }
+
+    bool on_producer_thread() const noexcept COURIER_REALTIME
+    {
+        // Set by the producer before any lease exists; a lease reaches another thread through a synchronising
+        // queue, so the relaxed load sees it.
+        return producer_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
+    }
+
+    // Called by a lease that lets go of buffer `slot`.
+    void give_back(std::uint32_t slot) noexcept COURIER_REALTIME;
+
+    // Written at setup only.
+    std::vector<Buffer> buffers;  // ✗ the buffers die with it, in ~buffer_pool, on the destroying thread
+    lane<buffer_lease<Buffer>> filled;
+    lane_sender<buffer_lease<Buffer>> to_consumer;      // used by the producer
+    lane_receiver<buffer_lease<Buffer>> from_producer;  // used by the consumer
+    lane<std::uint32_t> returns;
+    lane_sender<std::uint32_t> to_producer;      // used by the consumer (its dropped leases)
+    lane_receiver<std::uint32_t> from_consumer;  // used by the producer
+
+    // Written by the producer thread only.
+    std::vector<std::uint32_t> free_here;  // a stack; reserved to `count` at setup, never reallocates
+    std::atomic<std::thread::id> producer_thread{};
+    std::atomic<std::uint64_t> acquired{0};
+    std::atomic<std::uint64_t> starved_count{0};
+    std::atomic<std::uint64_t> high_water{0};
+
+    // Changed by both threads with read-modify-writes: a counter, nothing is read through it.
+    std::atomic<std::uint64_t> out{0};
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Implementation
+
+template <class Buffer>
+void buffer_lease<Buffer>::reset() noexcept
+{
+    if (pool != nullptr)
+    {
+        buffer = nullptr;
+        std::exchange(pool, nullptr)->give_back(slot);  // nothing is destroyed: the buffer stays in the loop
+    }
+}
+
+template <class Buffer>
+buffer_pool<Buffer>::buffer_pool(std::size_t count, const Buffer& prototype)
+    : buffers(checked(count), prototype), filled(count), to_consumer(filled.sender()),
+      from_producer(filled.receiver()), returns(count), to_producer(returns.sender()),
+      from_consumer(returns.receiver())
+{
+    free_here.reserve(count);
+    for (std::size_t i = count; i-- > 0;)
+        free_here.push_back(static_cast<std::uint32_t>(i));  // buffer 0 on top
+}
+
+template <class Buffer>
+buffer_pool<Buffer>::~buffer_pool()
+{
+    // Setup: the producer and consumer have stopped, so this thread takes their roles over.
+    reset_thread_roles();
+    // Leases still queued for the consumer are dropped here and come home; no buffer dies yet.
+    from_producer.drain([](buffer_lease<Buffer>&&) noexcept {}, buffers.size());
+    COURIER_EXPECTS(out.load(std::memory_order_relaxed) == 0);  // no lease is still held
+    // Then the members: ✗ the buffers die in `buffers`' destructor, on this thread.
+}
+
+template <class Buffer>
+buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
+{
+    if (producer_thread.load(std::memory_order_relaxed) == std::thread::id{})
+        producer_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);  // see on_producer_thread
+    COURIER_EXPECTS(on_producer_thread());
+
+    std::uint32_t slot = 0;
+    if (!free_here.empty())
+    {
+        slot = free_here.back();
+        free_here.pop_back();  // never frees: the vector's capacity stays
+    }
+    else if (const auto back = from_consumer.try_receive())
+    {
+        slot = *back;  // refilled only by returns: the consumer dropped this one
+    }
+    else
+    {
+        count_up(starved_count);  // every buffer is out: the loop's size is the backpressure
+        return {};
+    }
+    // Every decrement of `out` for this buffer came before its index reached us (coherence of one atomic), so
+    // `out` never exceeds count().
+    const std::uint64_t now = out.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (now > high_water.load(std::memory_order_relaxed))
+        high_water.store(now, std::memory_order_relaxed);
+    count_up(acquired);
+    return buffer_lease<Buffer>(*this, buffers[slot], slot);
+}
+
+template <class Buffer>
+void buffer_pool<Buffer>::send(buffer_lease<Buffer>&& lease) noexcept
+{
+    COURIER_EXPECTS(lease.pool == this);
+    // Cannot fail: the lane holds count() leases and only count() buffers exist. Should it fail anyway, the
+    // lease stays with the caller and its buffer comes back when the caller drops it.
+    [[maybe_unused]] const bool queued = to_consumer.try_send(std::move(lease));
+    COURIER_EXPECTS(queued);
+}
+
+template <class Buffer>
+buffer_lease<Buffer> buffer_pool<Buffer>::try_receive() noexcept
+{
+    if (auto lease = from_producer.try_receive())
+        return std::move(*lease);
+    return {};
+}
+
+template <class Buffer>
+void buffer_pool<Buffer>::give_back(std::uint32_t slot) noexcept
+{
+    out.fetch_sub(1, std::memory_order_relaxed);  // before the index travels: see try_acquire
+    if (on_producer_thread())
+    {
+        free_here.push_back(slot);  // within the reserved capacity: no allocation
+        return;
+    }
+    // Cannot fail: the return lane holds count() indices and only count() buffers exist.
+    [[maybe_unused]] const bool queued = to_producer.try_send(slot);
+    COURIER_EXPECTS(queued);
+}
+
+template <class Buffer>
+buffer_pool_stats buffer_pool<Buffer>::stats() const noexcept
+{
+    buffer_pool_stats s;
+    s.count = buffers.size();
+    // Counters only: nothing is read through them, so relaxed loads are enough.
+    s.in_flight = out.load(std::memory_order_relaxed);
+    s.high_water = high_water.load(std::memory_order_relaxed);
+    s.acquired = acquired.load(std::memory_order_relaxed);
+    s.starved = starved_count.load(std::memory_order_relaxed);
+    s.sent = filled.stats().sent;
+    s.returned = returns.stats().sent;
+    return s;
+}
+
+}  // namespace courier

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+// B1 mutate target state: typed commands that change state owned by the audio thread, applied in order at
+// the start of the next callback (docs/patterns/state_commands.md).
+#pragma once
+
+#include <courier/contracts.h>
+#include <courier/lane.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace courier {
+
+/// A command for `State`: plain data (trivially copyable, so it owns nothing the audio thread would have to
+/// free) with a member `void apply(State&) const noexcept` that makes the change.
+template <class Command, class State>
+concept state_command = std::is_trivially_copyable_v<Command> && requires(const Command& c, State& s) {
+    { c.apply(s) } noexcept;
+};
+
+/// What one apply_pending call did.
+struct state_commands_report
+{
+    std::size_t applied = 0;  ///< commands applied by this call
+    std::uint64_t waiting = 0;  ///< commands left queued for the next call, as far as the lane's counters tell
+};
+
+/// A snapshot of a state_commands' counters.
+struct state_commands_stats
+{
+    lane_stats lane;                ///< sent, refused (a full lane), received, high-water mark
+    std::uint64_t applied = 0;      ///< commands applied on the audio side so far
+    std::uint64_t over_budget = 0;  ///< apply_pending calls that stopped at the budget with commands still queued
+};
+
+template <class State, class... Command>
+class state_command_sender;
+template <class State, class... Command>
+class state_command_receiver;
+
+/// Commands from the control side that change a `State` owned by the audio thread: "set gain to 0.5",
+/// "note on 60". Each command is a small struct named after what it does; the sender sends any of the
+/// listed types, and the audio side applies them at the start of each callback, in the order they were
+/// accepted. A command that would not fit is refused to the sender (`false`, counted), never dropped.
+///
+/// The audio side applies at most `budget` commands per callback. With the default budget (the capacity),
+/// every command accepted before a callback starts is applied in that callback. A smaller budget bounds the
+/// work per callback; the rest waits in the lane, in order, for the next callback, and each call that
+/// leaves commands behind is counted in `over_budget`.
+///
+/// Commands are trivially copyable, so nothing dies on the audio thread but plain bytes. The object must
+/// outlive both ends; commands still queued when it is destroyed vanish with it (nothing to free).
+template <class State, class... Command>
+class state_commands
+{
+    static_assert(sizeof...(Command) > 0, "courier::state_commands: list at least one command type");
+    static_assert((state_command<Command, State> && ...),
+                  "courier::state_commands: each command must be trivially copyable and have a member "
+                  "`void apply(State&) const noexcept`");
+
+public:
+    /// What travels in the lane: one of the command types.
+    using message = std::variant<Command...>;
+
+    /// Holds at most `capacity` commands and applies at most `capacity` per callback. Allocates the lane now.
+    /// Throws std::invalid_argument when `capacity` is 0.
+    /// Thread: setup. Real-time: no (allocates).
+    explicit state_commands(std::size_t capacity) : state_commands(capacity, capacity) {}
+
+    /// Holds at most `capacity` commands and applies at most `budget` per callback. Throws
+    /// std::invalid_argument when either is 0.
+    /// Thread: setup. Real-time: no (allocates).
+    state_commands(std::size_t capacity, std::size_t budget) : commands(capacity), per_callback(checked(budget)) {}
+
+    state_commands(const state_commands&) = delete;
+    state_commands& operator=(const state_commands&) = delete;
+
+    /// Hands out the control side's end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] state_command_sender<State, Command...> sender()
+    {
+        return state_command_sender<State, Command...>(commands.sender(), *this);
+    }
+
+    /// Hands out the audio side's end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] state_command_receiver<State, Command...> receiver()
+    {
+        return state_command_receiver<State, Command...>(commands.receiver(), *this);
+    }
+
+    /// The most commands queued at once.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return commands.capacity(); }
+
+    /// The most commands one apply_pending call applies.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t budget() const noexcept COURIER_REALTIME { return per_callback; }
+
+    /// A snapshot of the counters; each field is exact for some moment during the call.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME
+    {
+        state_commands_stats s;
+        s.lane = commands.stats();
+        // Counters only: nothing is read through them, so relaxed loads are enough.
+        s.applied = applied.load(std::memory_order_relaxed);
+        s.over_budget = over_budget.load(std::memory_order_relaxed);
+        return s;
+    }
+
+private:
+    friend class state_command_receiver<State, Command...>;
+
+    static std::size_t checked(std::size_t budget)
+    {
+        if (budget == 0)
+            throw std::invalid_argument("courier::state_commands: budget must be at least 1");
+        return budget;
+    }
+
+    // Written at setup only (the lane's own state belongs to its ends).
+    lane<message> commands;
+    const std::size_t per_callback;
+
+    // Written by the audio thread only (apply_pending), read anywhere.
+    std::atomic<std::uint64_t> applied{0};
+    std::atomic<std::uint64_t> over_budget{0};
+};
+
+/// The control side's end: sends commands. Move-only; one thread sends at a time (the lane's role guard
+/// checks in debug builds).
+template <class State, class... Command>
+class state_command_sender
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    state_command_sender() noexcept = default;
+
+    /// Queues `command`, or returns false when the lane is full (counted in `stats().lane.refused`); the
+    /// caller keeps its command and may send it again later.
+    /// Thread: control (the one sending thread). Real-time: wait-free.
+    template <class C>
+        requires(std::is_same_v<C, Command> || ...)
+    [[nodiscard]] bool try_send(const C& command) noexcept COURIER_REALTIME
+    {
+        COURIER_EXPECTS(owner != nullptr);
+        return to_audio.try_send(typename state_commands<State, Command...>::message(command));
+    }
+
+    /// The counters (see state_commands::stats).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
+
+private:
+    friend class state_commands<State, Command...>;
+    state_command_sender(lane_sender<typename state_commands<State, Command...>::message> s,
+                         const state_commands<State, Command...>& o) noexcept
+        : to_audio(std::move(s)), owner(&o)
+    {
+    }
+
+    lane_sender<typename state_commands<State, Command...>::message> to_audio;
+    const state_commands<State, Command...>* owner = nullptr;
+};
+
+/// The audio side's end: applies the queued commands to the state. Move-only.
+template <class State, class... Command>
+class state_command_receiver
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    state_command_receiver() noexcept = default;
+
+    /// Applies up to `budget()` queued commands to `state`, oldest first, and reports how many it applied and
+    /// how many are left for the next call (which are counted in `over_budget` when there are any). Call it
+    /// at the start of every callback, before the state is used. Each command dies right after it is applied,
+    /// on this thread (it is trivially destructible: nothing is freed).
+    /// Thread: audio. Real-time: wait-free if every command's apply is.
+    state_commands_report apply_pending(State& state) noexcept;
+
+    /// The counters (see state_commands::stats).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
+
+private:
+    using message = typename state_commands<State, Command...>::message;
+    friend class state_commands<State, Command...>;
+    state_command_receiver(lane_receiver<message> r, state_commands<State, Command...>& o) noexcept
+        : from_control(std::move(r)), owner(&o)
+    {
+    }
+
+    template <std::size_t... I>
+    static void dispatch(const message& m, State& state, std::index_sequence<I...>) noexcept
+    {
+        // get_if rather than std::visit or std::get: no throwing path, and a trivially copyable variant is
+        // never valueless, so exactly one arm runs.
+        ((m.index() == I ? std::get_if<I>(&m)->apply(state) : void()), ...);
+    }
+
+    lane_receiver<message> from_control;
+    state_commands<State, Command...>* owner = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Implementation
+
+template <class State, class... Command>
+state_commands_report state_command_receiver<State, Command...>::apply_pending(State& state) noexcept
+{
+    COURIER_EXPECTS(owner != nullptr);
+    state_commands_report report;
+    // Each command dies right after its apply, inside drain, on this (the audio) thread: plain bytes, no free.
+    report.applied = from_control.drain(
+        [&state](message&& m) { dispatch(m, state, std::index_sequence_for<Command...>{}); }, owner->per_callback);
+
+    // Single writer (this thread): a load and a store, no read-modify-write needed.
+    owner->applied.store(owner->applied.load(std::memory_order_relaxed) + report.applied, std::memory_order_relaxed);
+    if (report.applied == owner->per_callback)
+    {
+        // `received` is ours and exact; `sent` may lag a send in progress by one, so `waiting` is a lower
+        // bound. Whatever is queued stays in the lane, in order, and is applied first by the next call.
+        report.waiting = from_control.stats().depth();
+        if (report.waiting > 0)
+            owner->over_budget.store(owner->over_budget.load(std::memory_order_relaxed) + 1,
+                                     std::memory_order_relaxed);
+    }
+    return report;
+}
+
+}  // namespace courier

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+// B11 timestamped messages: events that carry a sample time and take effect at that exact frame inside a block,
+// which the audio side splits into sub-blocks at the event times (docs/patterns/timed_events.md).
+#pragma once
+
+#include <courier/counter.h>
+#include <courier/contracts.h>
+#include <courier/lane.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace courier {
+
+/// An event and the sample time it takes effect at: the index of a frame since the stream started.
+template <class Event>
+struct timed_event
+{
+    std::uint64_t time;
+    Event event;
+};
+
+/// A stretch of a block with no event inside it: render `frames` frames from `offset`, after applying
+/// `events`, which all take effect at frame `offset` (in the order they were sent).
+template <class Event>
+struct sub_block
+{
+    std::uint32_t offset;
+    std::uint32_t frames;
+    std::span<const timed_event<Event>> events;
+};
+
+/// A snapshot of a timed_events' counters.
+struct timed_events_stats
+{
+    lane_stats lane;                   ///< sent, refused (a full lane), received
+    std::uint64_t late = 0;            ///< events whose time was before their block; applied at its frame 0
+    std::uint64_t buffer_full = 0;     ///< times an event found the audio-side buffer full and had to wait
+    std::uint64_t scheduled = 0;       ///< events held on the audio side now (due this block or later)
+};
+
+template <class Event>
+class timed_event_sender;
+template <class Event>
+class timed_event_receiver;
+template <class Event>
+class timed_block;
+
+/// Events stamped with a sample time, from one control thread (a sequencer, a MIDI or OSC thread) to the audio
+/// callback, where each one takes effect at exactly its frame. At the start of each block the audio side calls
+/// begin_block, which takes the new events from the lane into a buffer sorted by time (allocated at setup), and
+/// then iterates the block as sub-blocks cut at the event times: apply the sub-block's events, render its
+/// frames, and so on.
+///
+/// - An event whose time is before the block it arrives in is late: it takes effect at frame 0 and is counted.
+/// - Events with the same time take effect in the order they were sent.
+/// - Events for later blocks stay in the buffer until their block comes.
+/// - When the buffer is full, the next event is not dropped: it waits (ahead of everything still in the lane,
+///   so order is kept) until a slot frees, and each block in which it waits is counted in `buffer_full`. The
+///   lane then fills up behind it, and the sender's try_send returns false. An event that waits past its time
+///   becomes late. Size the buffer for the most events you schedule ahead.
+///
+/// Event is trivially copyable: events are copied within the buffer and die on the audio thread.
+template <class Event>
+class timed_events
+{
+    static_assert(std::is_trivially_copyable_v<Event> && std::is_default_constructible_v<Event>,
+                  "courier::timed_events: events must be trivially copyable and default-constructible");
+
+public:
+    /// A lane of `lane_capacity` events and an audio-side buffer of `buffer_capacity`, both allocated now.
+    /// Throws std::invalid_argument when either is 0.
+    /// Thread: setup. Real-time: no (allocates).
+    timed_events(std::size_t lane_capacity, std::size_t buffer_capacity)
+        : incoming(lane_capacity), buffer(std::make_unique<timed_event<Event>[]>(checked(buffer_capacity))),
+          buffer_size(buffer_capacity)
+    {
+    }
+
+    timed_events(const timed_events&) = delete;
+    timed_events& operator=(const timed_events&) = delete;
+
+    /// Hands out the sending end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] timed_event_sender<Event> sender() { return timed_event_sender<Event>(incoming.sender(), *this); }
+
+    /// Hands out the audio side's end. Throws std::logic_error when called a second time.
+    /// Thread: setup. Real-time: no (may throw).
+    [[nodiscard]] timed_event_receiver<Event> receiver()
+    {
+        return timed_event_receiver<Event>(incoming.receiver(), *this);
+    }
+
+    /// How many events the audio-side buffer holds.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t buffer_capacity() const noexcept COURIER_REALTIME { return buffer_size; }
+
+    /// A snapshot of the counters; each field is exact for some moment during the call.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] timed_events_stats stats() const noexcept COURIER_REALTIME
+    {
+        timed_events_stats s;
+        s.lane = incoming.stats();
+        // Counters only: nothing is read through them, so relaxed loads are enough.
+        s.late = late_count.load(std::memory_order_relaxed);
+        s.buffer_full = full_count.load(std::memory_order_relaxed);
+        s.scheduled = scheduled_count.load(std::memory_order_relaxed);
+        return s;
+    }
+
+private:
+    friend class timed_event_sender<Event>;
+    friend class timed_event_receiver<Event>;
+
+    static std::size_t checked(std::size_t capacity)
+    {
+        if (capacity == 0)
+            throw std::invalid_argument("courier::timed_events: buffer capacity must be at least 1");
+        return capacity;
+    }
+
+    // Written at setup only.
+    lane<timed_event<Event>> incoming;
+    const std::unique_ptr<timed_event<Event>[]> buffer;  // entries [0, count) sorted by time; the audio thread's
+    const std::size_t buffer_size;
+
+    // Written by the audio thread only, read anywhere.
+    std::atomic<std::uint64_t> late_count{0};
+    std::atomic<std::uint64_t> full_count{0};
+    std::atomic<std::uint64_t> scheduled_count{0};
+};
+
+/// The sending end of a timed_events. Move-only; one thread sends at a time.
+template <class Event>
+class timed_event_sender
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    timed_event_sender() noexcept = default;
+
+    /// Queues `event` to take effect at sample `time`, or returns false when the lane is full (counted in
+    /// `stats().lane.refused`); the caller keeps the event and may send it again.
+    /// Thread: control (the one sending thread). Real-time: wait-free.
+    [[nodiscard]] bool try_send(std::uint64_t time, const Event& event) noexcept COURIER_REALTIME
+    {
+        COURIER_EXPECTS(owner != nullptr);
+        return to_audio.try_send(timed_event<Event>{time, event});
+    }
+
+    /// The counters (see timed_events::stats).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] timed_events_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
+
+private:
+    friend class timed_events<Event>;
+    timed_event_sender(lane_sender<timed_event<Event>> s, const timed_events<Event>& o) noexcept
+        : to_audio(std::move(s)), owner(&o)
+    {
+    }
+
+    lane_sender<timed_event<Event>> to_audio;
+    const timed_events<Event>* owner = nullptr;
+};
+
+/// The audio side's end of a timed_events. Move-only.
+template <class Event>
+class timed_event_receiver
+{
+public:
+    /// An end connected to nothing; give it a value by moving a real one in.
+    timed_event_receiver() noexcept = default;
+
+    /// Starts the block of `frames` frames beginning at sample `block_start`, and returns it as a range of
+    /// sub-blocks. Call it once per callback, before rendering. It drops the events of the previous block
+    /// (they die here, trivially), takes the new events from the lane into the buffer (clamping late ones to
+    /// frame 0 and counting them), and finds the events due in this block. The returned range stays valid
+    /// until the next begin_block. Costs at most O(buffer capacity) per event taken, O(1) for events sent in
+    /// time order.
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] timed_block<Event> begin_block(std::uint64_t block_start, std::uint32_t frames) noexcept
+        COURIER_REALTIME;
+
+    /// Events held on the audio side (due in the current block or later).
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] std::size_t scheduled() const noexcept COURIER_REALTIME { return count; }
+
+    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
+    /// must have stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
+
+private:
+    friend class timed_events<Event>;
+    timed_event_receiver(lane_receiver<timed_event<Event>> r, timed_events<Event>& o) noexcept
+        : from_control(std::move(r)), owner(&o)
+    {
+    }
+
+    bool try_insert(timed_event<Event> e, std::uint64_t block_start, std::uint64_t& late) noexcept COURIER_REALTIME;
+
+    lane_receiver<timed_event<Event>> from_control;
+    timed_events<Event>* owner = nullptr;
+    // Written by the audio thread only.
+    std::size_t count = 0;  // entries in owner->buffer
+    std::size_t due = 0;    // the first `due` entries belong to the current block
+    std::optional<timed_event<Event>> waiting;  // taken from the lane, but the buffer was full
+};
+
+/// The events of one block, as a range of sub_block: the first starts at frame 0, and each later one starts
+/// at an event time. Only valid until the next begin_block.
+template <class Event>
+class timed_block
+{
+public:
+    class iterator;
+
+    /// The first sub-block (there is always one, starting at frame 0).
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] iterator begin() const noexcept COURIER_REALTIME { return iterator(*this); }
+
+    /// The end of the range.
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] std::default_sentinel_t end() const noexcept COURIER_REALTIME { return {}; }
+
+    /// All events due in this block, in the order they take effect.
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] std::span<const timed_event<Event>> events() const noexcept COURIER_REALTIME { return due; }
+
+    /// The block's first sample time and its length in frames.
+    /// Thread: audio. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t start() const noexcept COURIER_REALTIME { return first_frame; }
+    [[nodiscard]] std::uint32_t frames() const noexcept COURIER_REALTIME { return length; }
+
+    /// Walks the sub-blocks; an input iterator.
+    class iterator
+    {
+    public:
+        using value_type = sub_block<Event>;
+        using difference_type = std::ptrdiff_t;
+
+        iterator() noexcept = default;
+
+        /// The current sub-block.
+        /// Thread: audio. Real-time: wait-free.
+        const sub_block<Event>& operator*() const noexcept COURIER_REALTIME { return current; }
+        const sub_block<Event>* operator->() const noexcept COURIER_REALTIME { return &current; }
+
+        /// Moves to the next sub-block.
+        /// Thread: audio. Real-time: wait-free.
+        iterator& operator++() noexcept COURIER_REALTIME
+        {
+            next_event += current.events.size();
+            if (current.offset + current.frames >= block->length && next_event == block->due.size())
+                finished = true;
+            else
+                current = make(current.offset + current.frames);
+            return *this;
+        }
+        void operator++(int) noexcept COURIER_REALTIME { ++*this; }
+
+        /// True once the last sub-block has been passed.
+        /// Thread: audio. Real-time: wait-free.
+        friend bool operator==(const iterator& i, std::default_sentinel_t) noexcept { return i.finished; }
+
+    private:
+        friend class timed_block;
+        explicit iterator(const timed_block& b) noexcept : block(&b), current(make(0)) {}
+
+        // The sub-block starting at `offset`, whose events are the next ones still to come at that offset.
+        sub_block<Event> make(std::uint32_t offset) const noexcept COURIER_REALTIME;
+
+        const timed_block* block = nullptr;
+        std::size_t next_event = 0;
+        sub_block<Event> current{};
+        bool finished = false;
+    };
+
+private:
+    friend class timed_event_receiver<Event>;
+    timed_block(std::span<const timed_event<Event>> d, std::uint64_t s, std::uint32_t f) noexcept
+        : due(d), first_frame(s), length(f)
+    {
+    }
+
+    std::span<const timed_event<Event>> due;
+    std::uint64_t first_frame;
+    std::uint32_t length;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Implementation
+
+template <class Event>
+timed_block<Event> timed_event_receiver<Event>::begin_block(std::uint64_t block_start, std::uint32_t frames) noexcept
+{
+    COURIER_EXPECTS(owner != nullptr);
+    timed_event<Event>* entries = owner->buffer.get();
+
+    // The previous block's events have taken effect: drop them (trivially destructible: nothing is freed).
+    std::copy(entries + due, entries + count, entries);
+    count -= due;
+    due = 0;
+
+    // Events left over for a time the stream skipped past (the host jumped forward) are late now. The buffer
+    // is sorted, so they are at the front, and clamping them keeps it sorted.
+    std::uint64_t late = 0;
+    for (std::size_t i = 0; i < count && entries[i].time < block_start; ++i)
+    {
+        entries[i].time = block_start;
+        ++late;
+    }
+
+    // The event that found the buffer full last time goes first, so the order of arrival is kept.
+    std::uint64_t full = 0;
+    if (waiting)
+    {
+        if (try_insert(*waiting, block_start, late))
+            waiting.reset();
+        else
+            full = 1;
+    }
+    // At most one pass over the free slots (plus one event to hold back): bounded by the buffer's size.
+    while (!waiting)
+    {
+        auto e = from_control.try_receive();
+        if (!e)
+            break;
+        if (!try_insert(*e, block_start, late))
+        {
+            waiting = *e;
+            full = 1;
+        }
+    }
+
+    const std::uint64_t block_end = block_start + frames;
+    while (due < count && entries[due].time < block_end)
+        ++due;
+
+    count_up(owner->late_count, late);
+    count_up(owner->full_count, full);
+    owner->scheduled_count.store(count, std::memory_order_relaxed);  // a counter for display
+    return timed_block<Event>(std::span<const timed_event<Event>>(entries, due), block_start, frames);
+}
+
+template <class Event>
+bool timed_event_receiver<Event>::try_insert(timed_event<Event> e, std::uint64_t block_start,
+                                              std::uint64_t& late) noexcept
+{
+    if (count == owner->buffer_size)
+        return false;  // not counted as late yet: that is decided when it does go in
+    if (e.time < block_start)
+    {
+        e.time = block_start;  // late: takes effect at frame 0
+        ++late;
+    }
+
+    // After every entry with the same or an earlier time, so equal times keep their order of arrival. Searching
+    // from the back makes the usual case, events sent in time order, O(1).
+    timed_event<Event>* entries = owner->buffer.get();
+    std::size_t position = count;
+    while (position > 0 && entries[position - 1].time > e.time)
+        --position;
+    std::copy_backward(entries + position, entries + count, entries + count + 1);
+    entries[position] = e;
+    ++count;
+    return true;
+}
+
+template <class Event>
+sub_block<Event> timed_block<Event>::iterator::make(std::uint32_t offset) const noexcept
+{
+    const auto& all = block->due;
+    // Events at `offset`: the next ones whose time is exactly block start + offset.
+    std::size_t end_of_group = next_event;
+    while (end_of_group < all.size() && all[end_of_group].time - block->first_frame == offset)
+        ++end_of_group;
+    // The sub-block runs to the next event's frame, or to the end of the block.
+    const std::uint32_t next_offset = end_of_group < all.size()
+                                          ? static_cast<std::uint32_t>(all[end_of_group].time - block->first_frame)
+                                          : block->length;
+    return sub_block<Event>{offset, next_offset - offset, all.subspan(next_event, end_of_group - next_event)};
+}
+
+}  // namespace courier

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: MIT
+// The two-way link every protocol of PATTERNS.md C runs on: one port per party, messages from the sender's pool,
+// failures as values (docs/patterns/protocol_send.md describes the transport).
+#pragma once
+
+#include <courier/contracts.h>
+#include <courier/counter.h>
+#include <courier/object_pool.h>
+#include <courier/patterns/channel.h>
+#include <courier/patterns/port.h>
+#include <courier/patterns/port_table.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace courier::protocol {
+
+/// What an attempt to send did. Every refusal is reported to the sender and counted; nothing is lost silently.
+enum class outcome : std::uint8_t
+{
+    sent,           ///< in the receiver's queue
+    full,           ///< the receiver's queue is full; nothing was sent
+    no_credit,      ///< the sender's pool (its credits) is exhausted; nothing was sent
+    receiver_gone,  ///< the receiver has closed; nothing was sent
+    closed,         ///< the protocol's state forbids it (stream ended, no subscriber, request settled, ...)
+};
+
+/// The outcome's name, for logs.
+/// Thread: any. Real-time: wait-free.
+[[nodiscard]] constexpr const char* to_string(outcome o) noexcept COURIER_REALTIME
+{
+    switch (o)
+    {
+        case outcome::sent: return "sent";
+        case outcome::full: return "full";
+        case outcome::no_credit: return "no_credit";
+        case outcome::receiver_gone: return "receiver_gone";
+        case outcome::closed: return "closed";
+    }
+    return "?";
+}
+
+/// A body for messages that carry none (markers, acknowledgements, cancels).
+struct no_body
+{
+};
+
+/// What travels through a protocol's lanes: the correlation id, what kind of message it is, (for kinds that
+/// carry one) the body, a handle into the *sender's* pool, and the channel its answers go to. Dropping the
+/// envelope sends the body home. `Back` is the body type of the answers.
+template <class Body, class Kind, class Back>
+struct envelope
+{
+    std::uint64_t id = 0;
+    Kind kind{};
+    pool_ptr<Body> body;  // empty for markers
+    /// Where answers to this message go: the sender's inbox, through the lane reserved for the receiver's
+    /// thread (only that thread may send on it). Set by the sending endpoint; a protocol's answering side sends
+    /// replies, progress, results, acknowledgements and notifications here (docs/patterns/protocol_send.md).
+    channel<envelope<Back, Kind, Body>> reply_to;
+};
+
+/// Counters of one party's sends; each written by that party's thread only.
+struct send_stats
+{
+    std::uint64_t sent = 0;
+    std::uint64_t full = 0;
+    std::uint64_t no_credit = 0;
+    std::uint64_t receiver_gone = 0;
+};
+
+template <class AtoB, class BtoA, class Kind>
+class duplex;
+
+/// One party's end of a duplex: its outgoing pool (credits), its inbox, and its channel into the peer's inbox.
+/// Used by one thread, the party's own; reached through duplex::a() or duplex::b().
+template <class Out, class In, class Kind>
+class endpoint
+{
+public:
+    using out_envelope = envelope<Out, Kind, In>;
+    using in_envelope = envelope<In, Kind, Out>;
+    /// A channel an answer is sent through: the `reply_to` of a message this party received.
+    using answer_channel = channel<out_envelope>;
+
+    endpoint(const endpoint&) = delete;
+    endpoint& operator=(const endpoint&) = delete;
+
+    /// Makes a body from `args` in this party's pool and sends it with `id` and `kind`. On any refusal the
+    /// body dies here at once, on its source thread, and the refusal is counted and returned.
+    /// Thread: this party. Real-time: wait-free if Out's constructor and destructor are.
+    template <class... Args>
+    [[nodiscard]] outcome try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept;
+
+    /// Sends a marker (no body) with `id` and `kind`; refusals are counted and returned.
+    /// Thread: this party. Real-time: wait-free.
+    [[nodiscard]] outcome try_signal(std::uint64_t id, Kind kind) noexcept COURIER_REALTIME
+    {
+        return deliver(peer, out_envelope{id, kind, {}, {}});
+    }
+
+    /// As try_post, but sends through `to`, the `reply_to` a received message carried (an answer goes where
+    /// its request said). `receiver_gone` when that party's inbox has closed.
+    /// Thread: this party (the lane `to` names is reserved for it). Real-time: wait-free if Out's constructor
+    /// and destructor are.
+    template <class... Args>
+    [[nodiscard]] outcome try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+                                      Args&&... args) noexcept;
+
+    /// As try_signal, but sends through `to`, the `reply_to` a received message carried.
+    /// Thread: this party. Real-time: wait-free.
+    [[nodiscard]] outcome try_signal_to(const answer_channel& to, std::uint64_t id, Kind kind) noexcept
+        COURIER_REALTIME
+    {
+        return deliver(to, out_envelope{id, kind, {}, {}});
+    }
+
+    /// Calls `handle(in_envelope&&)` for up to `budget` messages from the peer, in the order sent, and returns
+    /// how many. Each body goes back to the peer's pool when its envelope dies (after the call), from here.
+    /// Thread: this party. Real-time: wait-free if `handle` is.
+    template <class Handler>
+    std::size_t drain(Handler&& handle, std::size_t budget) noexcept
+    {
+        return inbox->drain(std::forward<Handler>(handle), budget);
+    }
+
+    /// Destroys the bodies that came back from the peer, on this (their source) thread; returns how many.
+    /// Thread: this party. Real-time: wait-free if Out's destructor is.
+    std::size_t collect() noexcept { return pool->collect(); }
+
+    /// Bodies of this party's pool that are out (sent and not yet back and collected).
+    /// Thread: this party. Real-time: wait-free.
+    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return pool->in_use(); }
+
+    /// This party's credits: how many bodies may be out at once.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t credits() const noexcept COURIER_REALTIME { return pool->capacity(); }
+
+    /// True while the peer's inbox is open (the peer has not gone).
+    /// Thread: this party. Real-time: wait-free.
+    [[nodiscard]] bool peer_open() const noexcept COURIER_REALTIME { return peer.is_open(); }
+
+    /// True while this party's inbox is open.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] bool is_open() const noexcept COURIER_REALTIME { return inbox->is_open(); }
+
+    /// Closes this party's inbox: the peer's later sends answer receiver_gone. Messages still queued die here,
+    /// on the calling thread (their bodies go home to the peer's pool); returns how many. The party's thread
+    /// must have stopped using the endpoint (for an audio-side party: the audio thread no longer calls it).
+    /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
+    std::size_t close() noexcept { return inbox->close(); }
+
+    /// A snapshot of this party's send counters.
+    /// Thread: any (a snapshot). Real-time: wait-free.
+    [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME
+    {
+        // Counters only, nothing read through them.
+        return {sent.load(std::memory_order_relaxed), full.load(std::memory_order_relaxed),
+                no_credit.load(std::memory_order_relaxed), gone.load(std::memory_order_relaxed)};
+    }
+
+private:
+    template <class A, class B, class K>
+    friend class duplex;
+    endpoint(object_pool<Out>& p, port<in_envelope>& in) noexcept : pool(&p), inbox(&in) {}
+
+    template <class... Args>
+    outcome make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind, Args&&... args) noexcept;
+    outcome deliver(const answer_channel& to, out_envelope&& message) noexcept COURIER_REALTIME;
+
+    object_pool<Out>* pool;
+    port<in_envelope>* inbox;
+    channel<out_envelope> peer;        // set at setup by duplex: the lane into the peer's inbox reserved for us
+    channel<in_envelope> return_lane;  // set at setup by duplex: the lane into our inbox reserved for the peer
+
+    // Written by this party's thread only.
+    std::atomic<std::uint64_t> sent{0};
+    std::atomic<std::uint64_t> full{0};
+    std::atomic<std::uint64_t> no_credit{0};
+    std::atomic<std::uint64_t> gone{0};
+};
+
+/// The two parties of a protocol, A and B, wired at setup: each has a pool for what it sends (its credits) and
+/// an inbox port with room for every body the peer can have out plus `markers` bodiless messages. Either party
+/// may be the audio thread. Destroy it (setup) after both parties' threads have stopped: it closes both inboxes
+/// and then the pools, so every body dies on the destroying thread at the latest, exactly once.
+template <class AtoB, class BtoA, class Kind>
+class duplex
+{
+public:
+    /// Opens two ports in `table` (which must have two free slots and outlive this). Throws as port does.
+    /// Thread: setup. Real-time: no (allocates).
+    /// `b_queue`, when not 0, makes B's inbox that small instead (so A's sends can find it full).
+    duplex(port_table& table, std::size_t credits_a, std::size_t credits_b, std::size_t markers,
+           std::size_t b_queue = 0)
+        : pool_a(credits_a), pool_b(credits_b), inbox_a(table, 1, credits_b + markers + 1),
+          inbox_b(table, 1, b_queue != 0 ? b_queue : credits_a + markers + 1), side_a(pool_a, inbox_a),
+          side_b(pool_b, inbox_b)
+    {
+        side_a.peer = inbox_b.connect();
+        side_b.peer = inbox_a.connect();
+        // What each party puts in its messages' reply_to: its own inbox, through the lane the peer sends on.
+        side_a.return_lane = side_b.peer;
+        side_b.return_lane = side_a.peer;
+    }
+
+    duplex(const duplex&) = delete;
+    duplex& operator=(const duplex&) = delete;
+
+    /// Closes both inboxes, then destroys the pools with everything that came back.
+    /// Thread: setup (both parties stopped). Real-time: no (frees).
+    ~duplex()
+    {
+        // This thread takes over every role: the parties' threads have stopped.
+        pool_a.reset_thread_roles();
+        pool_b.reset_thread_roles();
+        (void)inbox_a.close();  // ✗ queued messages die here; their bodies go home to pool_b
+        (void)inbox_b.close();
+        (void)pool_a.collect();
+        (void)pool_b.collect();
+    }  // ✗ the pools, and every body that came back, die here (~object_pool)
+
+    /// Lets the destroying thread take over both pools' thread roles (see object_pool::reset_thread_roles);
+    /// the parties' threads must have stopped.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_roles() noexcept COURIER_REALTIME
+    {
+        pool_a.reset_thread_roles();
+        pool_b.reset_thread_roles();
+    }
+
+    /// Party A's end.
+    /// Thread: setup (hand it to A's thread). Real-time: wait-free.
+    [[nodiscard]] endpoint<AtoB, BtoA, Kind>& a() noexcept COURIER_REALTIME { return side_a; }
+
+    /// Party B's end.
+    /// Thread: setup (hand it to B's thread). Real-time: wait-free.
+    [[nodiscard]] endpoint<BtoA, AtoB, Kind>& b() noexcept COURIER_REALTIME { return side_b; }
+
+private:
+    object_pool<AtoB> pool_a;  // A is its source
+    object_pool<BtoA> pool_b;  // B is its source
+    port<envelope<BtoA, Kind, AtoB>> inbox_a;  // drained by A
+    port<envelope<AtoB, Kind, BtoA>> inbox_b;  // drained by B
+    endpoint<AtoB, BtoA, Kind> side_a;
+    endpoint<BtoA, AtoB, Kind> side_b;
+};
+
+namespace detail {
+
+// A fixed-capacity table of live correlation ids with a value each, reserved at setup: insert, find and erase
+// never allocate. Used by one thread.
+template <class Value>
+class id_table
+{
+public:
+    explicit id_table(std::size_t capacity) : limit(capacity) { entries.reserve(capacity); }
+
+    bool insert(std::uint64_t id, Value&& value) noexcept
+    {
+        if (entries.size() == limit)
+            return false;
+        entries.push_back(entry{id, std::move(value)});  // within the reserved capacity: never allocates
+        return true;
+    }
+    Value* find(std::uint64_t id) noexcept
+    {
+        for (auto& e : entries)
+            if (e.id == id)
+                return &e.value;
+        return nullptr;
+    }
+    // Removes `id`'s entry and hands its value to `take(Value&&)`; false when absent.
+    template <class Take>
+    bool erase(std::uint64_t id, Take&& take) noexcept
+    {
+        for (std::size_t i = 0; i < entries.size(); ++i)
+            if (entries[i].id == id)
+            {
+                Value value = std::move(entries[i].value);
+                if (i + 1 != entries.size())
+                    entries[i] = std::move(entries.back());
+                entries.pop_back();  // never frees: the capacity stays
+                take(std::move(value));
+                return true;
+            }
+        return false;
+    }
+    bool erase(std::uint64_t id) noexcept
+    {
+        return erase(id, [](Value&&) noexcept {});
+    }
+    void clear() noexcept { entries.clear(); }  // never frees: the capacity stays
+    std::uint64_t front_id() const noexcept { return entries.front().id; }
+    std::size_t size() const noexcept { return entries.size(); }
+    bool empty() const noexcept { return entries.empty(); }
+    bool full() const noexcept { return entries.size() == limit; }
+    std::size_t capacity() const noexcept { return limit; }
+
+private:
+    struct entry
+    {
+        std::uint64_t id;
+        Value value;
+    };
+    std::size_t limit;
+    std::vector<entry> entries;
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------------------
+// Implementation
+
+template <class Out, class In, class Kind>
+template <class... Args>
+outcome endpoint<Out, In, Kind>::try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept
+{
+    return make_and_deliver(peer, id, kind, std::forward<Args>(args)...);
+}
+
+template <class Out, class In, class Kind>
+template <class... Args>
+outcome endpoint<Out, In, Kind>::try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+                                             Args&&... args) noexcept
+{
+    return make_and_deliver(to, id, kind, std::forward<Args>(args)...);
+}
+
+template <class Out, class In, class Kind>
+template <class... Args>
+outcome endpoint<Out, In, Kind>::make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind,
+                                                  Args&&... args) noexcept
+{
+    if (!to.is_open())
+    {
+        count_up(gone);
+        return outcome::receiver_gone;
+    }
+    auto body = pool->try_make(std::forward<Args>(args)...);  // collects returned bodies first when full
+    if (!body)
+    {
+        count_up(no_credit);
+        return outcome::no_credit;
+    }
+    // Refused: ✗ the body dies in here, on its source.
+    return deliver(to, out_envelope{id, kind, std::move(body), {}});
+}
+
+template <class Out, class In, class Kind>
+outcome endpoint<Out, In, Kind>::deliver(const answer_channel& to, out_envelope&& message) noexcept
+{
+    message.reply_to = return_lane;
+    switch (to.try_send(std::move(message)))
+    {
+        case send_result::sent: count_up(sent); return outcome::sent;
+        case send_result::full: count_up(full); return outcome::full;
+        case send_result::port_gone:
+        case send_result::unknown_name: break;
+    }
+    count_up(gone);
+    return outcome::receiver_gone;
+}
+
+}  // namespace courier::protocol

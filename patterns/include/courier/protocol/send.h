@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// C1 send: fire-and-forget from the sender's pool, with every failure to enqueue reported to the sender
+// (docs/patterns/protocol_send.md).
+#pragma once
+
+#include <courier/protocol/duplex.h>
+
+namespace courier::protocol {
+
+enum class send_kind : std::uint8_t
+{
+    message,
+};
+
+template <class T>
+class send_link;
+
+/// The sending party of a send_link: makes each message in its own pool (its credits) and learns of every
+/// failure to enqueue as a value.
+template <class T>
+class message_sender
+{
+public:
+    /// Makes a T from `args` in the sender's pool and sends it. Returns `sent`, or `no_credit` (every credit
+    /// out), `full` or `receiver_gone`; on a refusal the message dies here, on this thread, and is counted.
+    /// Thread: the sender. Real-time: wait-free if T's constructor and destructor are.
+    template <class... Args>
+    [[nodiscard]] outcome try_send(Args&&... args) noexcept
+    {
+        return end.try_post(next_id++, send_kind::message, std::forward<Args>(args)...);
+    }
+
+    /// Destroys the messages that came back from the receiver (they die here, their source); returns how many.
+    /// Thread: the sender. Real-time: wait-free if T's destructor is.
+    std::size_t collect() noexcept { return end.collect(); }
+
+    /// Messages out of the sender's pool: sent and not yet back and collected (a refused one dies at once).
+    /// Thread: the sender. Real-time: wait-free.
+    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return end.in_flight(); }
+
+    /// The most messages out at once.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t credits() const noexcept COURIER_REALTIME { return end.credits(); }
+
+    /// The counts of sends and refusals by reason.
+    /// Thread: any (a snapshot). Real-time: wait-free.
+    [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME { return end.stats(); }
+
+private:
+    friend class send_link<T>;
+    explicit message_sender(endpoint<T, no_body, send_kind>& e) noexcept : end(e) {}
+    endpoint<T, no_body, send_kind>& end;
+    std::uint64_t next_id = 1;  // the sender's thread only
+};
+
+/// The receiving party of a send_link.
+template <class T>
+class message_receiver
+{
+public:
+    /// Calls `handle(std::uint64_t id, T&)` for up to `budget` messages, in the order sent; returns how many.
+    /// Each message goes home to the sender's pool after its call (it dies there, not here).
+    /// Thread: the receiver. Real-time: wait-free if `handle` is.
+    template <class Handler>
+    std::size_t receive(Handler&& handle, std::size_t budget) noexcept
+    {
+        return end.drain([&](envelope<T, send_kind, no_body>&& m) { handle(m.id, *m.body); }, budget);
+    }
+
+    /// The receiver goes away: later sends answer receiver_gone. Returns how many queued messages it dropped
+    /// unread (they were reported `sent`; count them as lost). The receiver's thread must have stopped.
+    /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
+    std::size_t close() noexcept { return end.close(); }
+
+private:
+    friend class send_link<T>;
+    explicit message_receiver(endpoint<no_body, T, send_kind>& e) noexcept : end(e) {}
+    endpoint<no_body, T, send_kind>& end;
+};
+
+/// C1 send: one sender, one receiver, either of them the audio thread. A message is made in the sender's
+/// pool, so the sender has `credits` messages out at most; the receiver's queue has room for all of them.
+template <class T>
+class send_link
+{
+public:
+    /// Opens the link in `table` (two free slots; the table must outlive the link). The receiver's queue holds
+    /// `queue_capacity` messages, or (for 0) one more than the credits, so that only credits can run out.
+    /// Thread: setup. Real-time: no (allocates).
+    send_link(port_table& table, std::size_t credits, std::size_t queue_capacity = 0)
+        : link(table, credits, 1, 0, queue_capacity), tx(link.a()), rx(link.b())
+    {
+    }
+
+    /// The sending party; hand it to the sender's thread.
+    /// Thread: setup. Real-time: wait-free.
+    [[nodiscard]] message_sender<T>& sender() noexcept COURIER_REALTIME { return tx; }
+
+    /// The receiving party; hand it to the receiver's thread.
+    /// Thread: setup. Real-time: wait-free.
+    [[nodiscard]] message_receiver<T>& receiver() noexcept COURIER_REALTIME { return rx; }
+
+private:
+    duplex<T, no_body, send_kind> link;
+    message_sender<T> tx;
+    message_receiver<T> rx;
+};
+
+}  // namespace courier::protocol
