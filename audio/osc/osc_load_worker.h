@@ -27,7 +27,7 @@ enum class load_error : std::uint8_t
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] const char* load_error_name(load_error e) noexcept COURIER_REALTIME;
 
-/// A /load request (protocol C4, request/multi-reply): made in the network thread's pool (the client's credits),
+/// A /load request (request/multi-reply): made in the network thread's pool (the client's credits),
 /// read by the disk worker, and destroyed back on the network thread.
 struct load_request
 {

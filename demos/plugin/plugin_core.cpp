@@ -170,7 +170,7 @@ void audio_side::apply_midi(const midi_event& event) noexcept
 
 void audio_side::apply_osc(const audio::engine_event& e) noexcept
 {
-    // The OSC endpoint's /synth/ types (audio/osc/osc_endpoint.h) are the synth's event types
+    // The OSC endpoint's /synth/ types (<courier/osc/osc_endpoint.h>) are the synth's event types
     // (demos/synth/osc_control.cpp checks that at compile time): notes go through the held-note book, the
     // synth's gain, cutoff and waveform straight to the current graph (demos/plugin/README.md, "OSC").
     switch (e.type)

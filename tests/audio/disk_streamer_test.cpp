@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for audio/disk_streamer.h: the file's frames arrive in order and bit-exact when the worker keeps up; a
+// Tests for <courier/audio/disk_streamer.h>: the file's frames arrive in order and bit-exact when the worker keeps up; a
 // slowed worker gives counted underruns heard as silence, never a wait; the end and looping; clear errors.
 #include <courier/audio/disk_streamer.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for the engine's processors by name (audio/engine.h, "processors by name"): a port per processor of the
+// Tests for the engine's processors by name (<courier/audio/engine.h>, "processors by name"): a port per processor of the
 // graph, listed in a port_registry, drained by the audio side within the message budget, routed to apply_to().
 #include <courier/audio/engine.h>
 

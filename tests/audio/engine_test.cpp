@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for audio/engine.h: timed events at their exact frames, the message budget, the O(1) graph swap with the
+// Tests for <courier/audio/engine.h>: timed events at their exact frames, the message budget, the O(1) graph swap with the
 // old graph dying on the control side, meters, scope, statistics, and no allocation in process().
 #include <courier/audio/engine.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for audio/offline_driver.h: exact, repeatable renders into memory and WAV files, clear errors, and a
+// Tests for <courier/audio/offline_driver.h>: exact, repeatable renders into memory and WAV files, clear errors, and a
 // started driver that paces blocks like a device without allocating between them.
 #include <courier/audio/offline_driver.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for audio/portaudio_driver.h: listing, clear setup errors, and (under the JACK dummy server that
+// Tests for <courier/audio/portaudio_driver.h>: listing, clear setup errors, and (under the JACK dummy server that
 // tests/support/with_jack_dummy.sh starts) a real stream paced by the server whose callback never allocates.
 #include <courier/audio/portaudio_driver.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for demos/synth: the synth DSP (voices, waveforms, filter, gain), the score parser with its line-numbered
-// errors, and an offline render compared sample-exact with the checked-in reference (demos/synth/README.md).
+// Errors, and an offline render compared sample-exact with the checked-in reference (demos/synth/README.md).
 #include "demos/synth/score.h"
 #include "demos/synth/synth_graph.h"
 

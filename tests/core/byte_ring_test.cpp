@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/byte_ring.h: contiguous messages across the wrap point, full and oversize, stress.
+// Tests for <courier/byte_ring.h>: contiguous messages across the wrap point, full and oversize, stress.
 #include <courier/byte_ring.h>
 
 #include "tests/support/allocation_counter.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/closure.h and core/command_lane.h: in-place storage, move-only callables, order, stress.
+// Tests for <courier/closure.h> and <courier/command_lane.h>: in-place storage, move-only callables, order, stress.
 #include <courier/closure.h>
 #include <courier/command_lane.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/contracts.h and core/role_guard.h.
+// Tests for <courier/contracts.h> and <courier/role_guard.h>.
 #include <courier/contracts.h>
 #include <courier/role_guard.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/lane.h: FIFO order, full and empty, counters, destruction sites, role guard, stress.
+// Tests for <courier/lane.h>: FIFO order, full and empty, counters, destruction sites, role guard, stress.
 #include <courier/lane.h>
 #include <courier/rwq_storage.h>
 #include <courier/ring_storage.h>

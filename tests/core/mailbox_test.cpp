@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/mailbox.h: round-robin fairness, budgets, late producers, and many producers under stress.
+// Tests for <courier/mailbox.h>: round-robin fairness, budgets, late producers, and many producers under stress.
 #include <courier/mailbox.h>
 
 #include "tests/support/allocation_counter.h"

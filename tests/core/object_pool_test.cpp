@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/object_pool.h: objects return to their source and die there, exactly once.
+// Tests for <courier/object_pool.h>: objects return to their source and die there, exactly once.
 #include <courier/object_pool.h>
 
 #include "tests/support/allocation_counter.h"

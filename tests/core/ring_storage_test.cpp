@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/ring_storage.h, on its own and as a lane's storage: the same guarantees as the default policy.
+// Tests for <courier/ring_storage.h>, on its own and as a lane's storage: the same guarantees as the default policy.
 #include <courier/ring_storage.h>
 
 #include <courier/lane.h>

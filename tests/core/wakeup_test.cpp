@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for core/wakeup.h: a signal is never lost, from the audio side or from a control thread.
+// Tests for <courier/wakeup.h>: a signal is never lost, from the audio side or from a control thread.
 #include <courier/wakeup.h>
 
 #include <courier/lane.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/buffer_pool.h (B9 context-local pool, B10 closed-loop buffers): nothing is allocated after
-// setup, at most count() buffers are ever in flight, a starved producer hears it as a value, and every buffer
+// Tests for <courier/patterns/buffer_pool.h> (context-local pool, closed-loop buffers): nothing is allocated after
+// Setup, at most count() buffers are ever in flight, a starved producer hears it as a value, and every buffer
 // is accounted for at the end.
 #include <courier/patterns/buffer_pool.h>
 
@@ -255,7 +255,7 @@ TEST_CASE("buffer_pool")
 namespace {
 
 // Runs a closed loop of `loop_size` buffers between two real threads until `total` buffers have crossed, and
-// checks the B10 guarantees. The real-time side never waits for the loop: as producer (audio → GUI) it skips
+// checks the closed-loop guarantees. The real-time side never waits for the loop: as producer (audio → GUI) it skips
 // the block when no buffer is free, so that block's frame is lost and the numbers it sends have gaps; as
 // consumer (disk → audio) it plays silence when no block has arrived. Either way it then yields, which stands
 // for the time until its next callback. The worker producer instead retries the same block, so its numbers

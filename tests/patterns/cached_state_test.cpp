@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/cached_state.h: the control-side copy converges to the audio side's value after every
+// Tests for <courier/patterns/cached_state.h>: the control-side copy converges to the audio side's value after every
 // write, including writes that found the lane full.
 #include <courier/patterns/cached_state.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/credit_sender.h: in flight never exceeds the credits, credits come back, refusals differ.
+// Tests for <courier/patterns/credit_sender.h>: in flight never exceeds the credits, credits come back, refusals differ.
 #include <courier/patterns/credit_sender.h>
 
 #include "tests/support/allocation_counter.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/deferred_delete.h: retired objects die on the control thread, exactly once, and the
+// Tests for <courier/patterns/deferred_delete.h>: retired objects die on the control thread, exactly once, and the
 // return lane can never be full for a reserved object.
 #include <courier/patterns/deferred_delete.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/delivery.h: audio_poll's shared budget, timer_poll's ticks, worker_loop's wake-ups and stop.
+// Tests for <courier/patterns/delivery.h>: audio_poll's shared budget, timer_poll's ticks, worker_loop's wake-ups and stop.
 #include <courier/patterns/delivery.h>
 
 #include <courier/command_lane.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/link_unlink.h: an object linked on the control side is visible from the audio side's next
+// Tests for <courier/patterns/link_unlink.h>: an object linked on the control side is visible from the audio side's next
 // callback; unlinked objects (on the audio side's decision or on request) die on the control thread; nothing
 // leaks at shutdown.
 #include <courier/patterns/link_unlink.h>

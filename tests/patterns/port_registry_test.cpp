@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/port_registry.h: names mapped to ports, published by the control thread and looked up
+// Tests for <courier/patterns/port_registry.h>: names mapped to ports, published by the control thread and looked up
 // wait-free by each sender thread; stand-in processors, a GUI and an OSC endpoint addressed by name while the
 // control thread keeps changing the names.
 #include <courier/patterns/port_registry.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/port_table.h, patterns/channel.h and patterns/port.h: sending through channels, a port's
+// Tests for <courier/patterns/port_table.h>, <courier/patterns/channel.h> and <courier/patterns/port.h>: sending through channels, a port's
 // budgeted round-robin drain, closing a port with messages queued and channels still held, slot reuse, and
 // closing while sender threads keep sending.
 #include <courier/patterns/channel.h>

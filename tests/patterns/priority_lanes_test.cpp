@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/priority_lanes.h: urgent overtakes bulk, neither starves the other, budgets, lifetimes.
+// Tests for <courier/patterns/priority_lanes.h>: urgent overtakes bulk, neither starves the other, budgets, lifetimes.
 #include <courier/patterns/priority_lanes.h>
 
 #include "tests/support/allocation_counter.h"

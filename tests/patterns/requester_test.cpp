@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/requester.h: a request carries its id and reply channel, the responder answers through
+// Tests for <courier/patterns/requester.h>: a request carries its id and reply channel, the responder answers through
 // that channel, and every reply reaches the requester that asked, exactly once, with many of each at once.
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/requester.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for B7 allocate in the source and B8 return to source, pool variant (core/object_pool.h used as the
-// pattern): the receiver never allocates, a lane as large as the pool never refuses, and each message is freed
+// Tests for allocate in the source and return to source, pool variant (<courier/object_pool.h> used as the
+// Pattern): the receiver never allocates, a lane as large as the pool never refuses, and each message is freed
 // exactly once, in its source context, including at shutdown. The refcount variant is in shared_message_test.
 #include <courier/lane.h>
 #include <courier/object_pool.h>
@@ -49,7 +49,7 @@ TEST_CASE("return_to_source")
     {
         // [return-to-source-pool]
         tracking_log log;                            // home: this thread, the GUI, the pool's source
-        object_pool<sample_message> pool(4);         // the sender's own pool (B7)
+        object_pool<sample_message> pool(4);         // the sender's own pool
         lane<pool_ptr<sample_message>> to_audio(4);  // as large as the pool: sending cannot fail
         auto tx = to_audio.sender();
         auto rx = to_audio.receiver();
@@ -59,7 +59,7 @@ TEST_CASE("return_to_source")
         audio.join();
         CHECK(played == 7.0f);
         CHECK(log.live == 1);                        // back in the return lane, not destroyed
-        CHECK(pool.collect() == 1);                  // ✗ dies here, in its source context (B8)
+        CHECK(pool.collect() == 1);                  // ✗ dies here, in its source context
         CHECK(log.destroyed_away_from_home == 0);
         // [return-to-source-pool]
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/state_commands.h: order, applied at the start of the next callback, the budget, a full
+// Tests for <courier/patterns/state_commands.h>: order, applied at the start of the next callback, the budget, a full
 // lane reported to the sender.
 #include <courier/patterns/state_commands.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/state_observer.h: the latest-value cell (no torn reads, newest never lost, monotonic) and
+// Tests for <courier/patterns/state_observer.h>: the latest-value cell (no torn reads, newest never lost, monotonic) and
 // the on-request query (each request answered exactly once, at the next callback).
 #include <courier/patterns/state_observer.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/swap_and_retire.h: the audio side's cost does not depend on the structure's size (counted,
+// Tests for <courier/patterns/swap_and_retire.h>: the audio side's cost does not depend on the structure's size (counted,
 // not timed), and every replaced structure dies once, on the control thread.
 #include <courier/patterns/swap_and_retire.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/timed_events.h: sample-accurate to the frame, late events at frame 0 and counted, FIFO for
+// Tests for <courier/patterns/timed_events.h>: sample-accurate to the frame, late events at frame 0 and counted, FIFO for
 // equal times, future events carried across blocks, a full buffer counted and nothing dropped.
 #include <courier/patterns/timed_events.h>
 

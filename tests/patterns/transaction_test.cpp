@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/transaction.h: a group applies whole or not at all, sends succeed or fail whole, sizing.
+// Tests for <courier/patterns/transaction.h>: a group applies whole or not at all, sends succeed or fail whole, sizing.
 #include <courier/patterns/transaction.h>
 
 #include <courier/lane.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for the deterministic harness (core/testing/): a seed replays its interleaving exactly, the clock is
-// simulated, the properties fail when they should, and deliberately broken protocols are caught with the seed
+// Simulated, the properties fail when they should, and deliberately broken protocols are caught with the seed
 // that replays the failure.
 #include <courier/testing/fuzz.h>
 #include <courier/testing/properties.h>
@@ -185,7 +185,7 @@ namespace {
 
 // A deliberately broken publisher: on an unsubscribe it sends the acknowledgement at once but forgets the
 // subscriber only at its next poll, so a notification sent in between arrives after the ack (the hand-rolled
-// `alive` flag bug). The subscriber side checks the C5 property with the harness's terminal_tracker.
+// `alive` flag bug). The subscriber side checks the subscription property (no notification after the acknowledgement) with the harness's terminal_tracker.
 std::string broken_subscription_scenario(std::uint64_t seed)
 {
     courier::test::two_party_run run(seed);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/multi_reply.h (C4): progress replies, then the final reply exactly once and last;
-// seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+// Tests for <courier/protocol/multi_reply.h>: progress replies, then the final reply exactly once and last;
+// Seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/protocol/multi_reply.h>
 
 #include "tests/protocol/scenario.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/one_shot_future.h (C6): whether the result or the cancel wins, exactly one terminal
-// message per request, and every request and result dies on its own source thread; seeded schedule fuzzing with
+// Tests for <courier/protocol/one_shot_future.h>: whether the result or the cancel wins, exactly one terminal
+// Message per request, and every request and result dies on its own source thread; seeded schedule fuzzing with
 // either party as the audio thread; real threads for TSan.
 #include <courier/protocol/one_shot_future.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/request_reply.h (C3): exactly one settlement per request, by a reply or by
-// server_gone; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+// Tests for <courier/protocol/request_reply.h>: exactly one settlement per request, by a reply or by
+// Server_gone; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/protocol/request_reply.h>
 
 #include "tests/protocol/scenario.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/send.h (C1): every send is received exactly once or its failure is reported to the
-// sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+// Tests for <courier/protocol/send.h>: every send is received exactly once or its failure is reported to the
+// Sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/protocol/send.h>
 
 #include "tests/protocol/scenario.h"

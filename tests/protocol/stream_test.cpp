@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/stream.h (C2): the reader sees the end marker exactly once, after every item, in
-// order; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+// Tests for <courier/protocol/stream.h>: the reader sees the end marker exactly once, after every item, in
+// Order; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/protocol/stream.h>
 
 #include "tests/protocol/scenario.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for patterns/protocol/subscription.h (C5): notifications flow until unsubscribe, the unsubscribe is
-// acknowledged, and no notification arrives after the acknowledgement; seeded schedule fuzzing with either
+// Tests for <courier/protocol/subscription.h>: notifications flow until unsubscribe, the unsubscribe is
+// Acknowledged, and no notification arrives after the acknowledgement; seeded schedule fuzzing with either
 // party as the audio thread; real threads for TSan.
 #include <courier/protocol/subscription.h>
 

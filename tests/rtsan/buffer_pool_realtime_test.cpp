@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of patterns/buffer_pool.h, with the audio thread as producer (scope
+// Runs every audio-side entry point of <courier/patterns/buffer_pool.h>, with the audio thread as producer (scope
 // buffers to the GUI) and as consumer (blocks from a disk worker), from a simulated callback marked
 // COURIER_REALTIME: under RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation
 // counter checks the same.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio-side entry points of patterns/cached_state.h (update, value) from a simulated callback marked
+// Runs the audio-side entry points of <courier/patterns/cached_state.h> (update, value) from a simulated callback marked
 // COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation, free or lock inside it.
 #include <courier/patterns/cached_state.h>
 

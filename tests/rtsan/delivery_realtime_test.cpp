@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio side of patterns/delivery.h from a simulated callback marked COURIER_REALTIME: audio_poll over
+// Runs the audio side of <courier/patterns/delivery.h> from a simulated callback marked COURIER_REALTIME: audio_poll over
 // several sources, and a wait-free signal to a worker_loop. The RealtimeSanitizer build aborts on any
 // allocation, free, lock or syscall inside it; other builds count allocations.
 #include <courier/patterns/delivery.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs the engine's process() (audio/engine.h) with every audio-side path active: immediate messages, timed events,
+// Runs the engine's process() (<courier/audio/engine.h>) with every audio-side path active: immediate messages, timed events,
 // messages to a processor port, a graph swap, the synth graph, meters and scope, from a simulated callback marked COURIER_REALTIME: the
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it.
 #include <courier/audio/disk_streamer.h>

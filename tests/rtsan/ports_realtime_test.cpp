@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of patterns/port_table.h, channel.h, port.h, port_registry.h and
+// Runs every audio-side entry point of <courier/patterns/port_table.h>, channel.h, port.h, port_registry.h and
 // requester.h from a simulated callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any
 // allocation, free or lock inside it, and the allocation counter checks the same in the other builds.
 #include <courier/patterns/channel.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio side of patterns/priority_lanes.h from a simulated callback marked COURIER_REALTIME: the
+// Runs the audio side of <courier/patterns/priority_lanes.h> from a simulated callback marked COURIER_REALTIME: the
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it; other builds count allocations.
 #include <courier/patterns/priority_lanes.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of the six protocols (patterns/protocol/, PATTERNS.md C), with the audio
-// thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
+// Runs every audio-side entry point of the six protocols (<courier/protocol/...>), with the audio
+// Thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
 // allocation, free or lock inside it aborts; elsewhere the allocation counter checks the same.
 #include <courier/protocol/multi_reply.h>
 #include <courier/protocol/one_shot_future.h>

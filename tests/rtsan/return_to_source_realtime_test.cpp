@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of B7/B8 return to source, pool variant (core/object_pool.h) and refcount
-// variant (patterns/shared_message.h), from a simulated callback marked COURIER_REALTIME: under
+// Runs every audio-side entry point of allocate-in-the-source/return-to-source, pool variant (<courier/object_pool.h>) and refcount
+// Variant (<courier/patterns/shared_message.h>), from a simulated callback marked COURIER_REALTIME: under
 // RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation counter checks the same.
 #include <courier/lane.h>
 #include <courier/object_pool.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of patterns/state_observer.h (publish, answer_pending) from a simulated
+// Runs every audio-side entry point of <courier/patterns/state_observer.h> (publish, answer_pending) from a simulated
 // callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation, free or lock inside it.
 #include <courier/patterns/state_observer.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of patterns/swap_and_retire.h from a simulated callback marked
+// Runs every audio-side entry point of <courier/patterns/swap_and_retire.h> from a simulated callback marked
 // COURIER_REALTIME: under RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation
 // counter checks the same.
 #include <courier/patterns/swap_and_retire.h>

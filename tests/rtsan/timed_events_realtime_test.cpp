@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of patterns/timed_events.h (begin_block, the sub-block range, scheduled)
+// Runs every audio-side entry point of <courier/patterns/timed_events.h> (begin_block, the sub-block range, scheduled)
 // from a simulated callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation,
 // free or lock inside it.
 #include <courier/patterns/timed_events.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// An engine_event that carries only a tag, for tests that count and order messages (audio/audio_graph.h).
+// An engine_event that carries only a tag, for tests that count and order messages (<courier/audio/audio_graph.h>).
 #pragma once
 
 #include <courier/audio/audio_graph.h>

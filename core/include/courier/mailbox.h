@@ -24,7 +24,7 @@ class mailbox_receiver;
 ///
 /// All lanes are allocated in the constructor. Producers may be added while the consumer runs. The mailbox
 /// outlives every end it hands out; queued messages die in its destructor, on the thread that destroys it.
-/// `Storage` is each lane's storage policy, by default the lane's own default (ring_storage, core/lane.h).
+/// `Storage` is each lane's storage policy, by default the lane's own default (ring_storage, <courier/lane.h>).
 template <class T, class Storage = ring_storage<T>>
 class mailbox
 {

@@ -132,7 +132,8 @@ private:
 ///
 /// It is not a template: the graph is an audio_graph (one virtual call per sub-block) and the messages are
 /// engine_event (16 bytes), so any graph, the synth's or a plugin's, runs in the one compiled engine. The
-/// patterns live behind a pointer, in engine.cpp, so users of this header need none of their headers.
+/// patterns' state lives behind a pointer, in engine.cpp; this header still includes the pattern headers whose
+/// types appear in its interface (scope buffers, ports, graph publication, timed events).
 ///
 /// Threads: one audio thread (process); one control thread for graphs, meters, scope and stats; up to
 /// max_producers threads with an engine_sender each; one sequencer thread with the engine_timed_sender.
@@ -202,7 +203,7 @@ public:
     /// Thread: setup or control. Real-time: wait-free.
     [[nodiscard]] const stream_config& config() const noexcept COURIER_REALTIME { return shape; }
 
-    // ----- processors by name (ports: patterns/port.h, docs/patterns/ports.md) ----------------------------
+    // ----- processors by name (ports: <courier/patterns/port.h>, docs/patterns/ports.md) ----------------------------
 
     /// Opens one port per processor of the initial graph (audio_graph::processors()) in `table`, each with
     /// engine_config::port_lanes lanes of port_capacity messages. The audio side drains them after the mailbox,

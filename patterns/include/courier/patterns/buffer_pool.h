@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B9 context-local pool and B10 closed-loop buffers: a fixed set of buffers circulates between a producer and
-// a consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
+// Context-local pool and closed-loop buffers: a fixed set of buffers circulates between a producer and
+// A consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
 #pragma once
 
 #include <courier/counter.h>
@@ -103,7 +103,7 @@ private:
 ///   producer's try_acquire returns an empty lease (counted in `starved`): it learns "no free buffer" as a
 ///   value, at once, and never waits.
 /// - **Sending and returning cannot fail:** both lanes hold `count` entries and only `count` buffers exist.
-/// - **Context-local pool (B9):** the free list belongs to the producer thread (the first to call
+/// - **Context-local pool:** the free list belongs to the producer thread (the first to call
 ///   try_acquire) and is refilled only by returns; a lease dropped on the producer goes straight back to it.
 ///
 /// Leases may be dropped on the producer or on the consumer thread, no other (the return lane has one

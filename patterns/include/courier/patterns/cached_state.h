@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B3 cached state: a control-side copy of state owned by the audio thread, read locally and written through
-// a lane, which converges to the audio side's value after every write (docs/patterns/cached_state.md).
+// Cached state: a control-side copy of state owned by the audio thread, read locally and written through
+// A lane, which converges to the audio side's value after every write (docs/patterns/cached_state.md).
 #pragma once
 
 #include <courier/counter.h>

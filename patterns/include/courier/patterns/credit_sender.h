@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B13 bounded in-flight: a sender spends one credit per message and gets it back when the message is
-// returned or acknowledged, so it fails early instead of overflowing a queue (docs/patterns/credit_sender.md).
+// Bounded in-flight: a sender spends one credit per message and gets it back when the message is
+// Returned or acknowledged, so it fails early instead of overflowing a queue (docs/patterns/credit_sender.md).
 #pragma once
 
 #include <courier/counter.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A5 delivery styles: the audio callback polls with a budget, a worker drains when woken, a GUI timer polls
-// with a budget per tick (docs/patterns/delivery.md).
+// Delivery styles: the audio callback polls with a budget, a worker drains when woken, a GUI timer polls
+// With a budget per tick (docs/patterns/delivery.md).
 #pragma once
 
 #include <courier/counter.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B4 link and B5 unlink: objects built on the control side join a live intrusive list on the audio side, and
-// leave it to die back on the control side (docs/patterns/link_unlink.md).
+// Link and unlink: objects built on the control side join a live intrusive list on the audio side, and
+// Leave it to die back on the control side (docs/patterns/link_unlink.md).
 #pragma once
 
 #include <courier/counter.h>
@@ -94,10 +94,10 @@ private:
 };
 
 /// A live list of objects owned by the audio side (voices, processors), fed from the control side.
-/// - **Link (B4):** the control side builds an object (a std::unique_ptr, allocated there) and try_link()s
+/// - **Link:** the control side builds an object (a std::unique_ptr, allocated there) and try_link()s
 ///   it. The audio side's update(), at the start of its next callback, puts it at the end of an intrusive
 ///   list (the object carries its own links, so nothing is allocated), and for_each() sees it from then on.
-/// - **Unlink (B5):** the audio side removes an object when it decides to (a voice has finished: unlink()),
+/// - **Unlink:** the audio side removes an object when it decides to (a voice has finished: unlink()),
 ///   or when the control side asks (try_request_unlink(handle)). The object travels back through a
 ///   deferred_delete and its destructor runs in the control side's collect(): never on the audio thread.
 ///
@@ -316,8 +316,8 @@ template <class T>
 std::size_t link_unlink<T>::update(std::size_t budget) noexcept
 {
     std::size_t handled = 0;
-    // try_receive, not drain: each request leaves the lane before an unlinked object is retired, so once the
-    // control side has collected that object and reused its reservation, the lane has room again.
+    // Each request leaves the lane (try_receive; not drain_in_place) before an unlinked object is retired, so
+    // once the control side has collected that object and reused its reservation, the lane has room again.
     for (; handled < budget; ++handled)
     {
         auto r = from_control.try_receive();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B12 priority: urgent messages overtake bulk ones through two lanes drained urgent-first, with a share per
-// call kept for bulk (docs/patterns/priority_lanes.md).
+// Priority: urgent messages overtake bulk ones through two lanes drained urgent-first, with a share per
+// Call kept for bulk (docs/patterns/priority_lanes.md).
 #pragma once
 
 #include <courier/contracts.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B8 return to source, reference-count variant: a message shared by several holders goes back to its source
-// pool when the last reference drops, and dies there (docs/patterns/return_to_source.md).
+// Return to source, reference-count variant: a message shared by several holders goes back to its source
+// Pool when the last reference drops, and dies there (docs/patterns/return_to_source.md).
 #pragma once
 
 #include <courier/contracts.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// B2 observe target state: the audio side reports its state back, periodically through a latest-value cell
+// Observe target state: the audio side reports its state back, periodically through a latest-value cell
 // (state_observer) or on request through a reply lane (state_query) (docs/patterns/state_observer.md).
 #pragma once
 
@@ -445,9 +445,9 @@ std::size_t state_query_answerer<Request, Reply>::answer_pending(Answer&& answer
     // The request lane never holds more than max_in_flight (= its capacity), so one pass empties it.
     const std::size_t budget = from_control.stats().capacity;
     std::size_t answered = 0;
-    // try_receive, not drain: it frees the request's slot before we reply. With drain the slot would be freed
-    // only after the handler returned, so the asker could take the reply, ask again at once, and find the
-    // request lane still full although its credit said there was room.
+    // The request leaves the lane (its slot is free) before we reply, as try_receive and drain both do; not
+    // drain_in_place, which would free the slot only after the reply, so the asker could take the reply, ask
+    // again at once, and find the request lane still full although its credit said there was room.
     while (answered < budget)
     {
         auto request = from_control.try_receive();

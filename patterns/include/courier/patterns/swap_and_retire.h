@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B6 swap: a whole prepared structure replaces the audio side's current one in O(1), and the old one goes back
-// to die on the control side (docs/patterns/swap_and_retire.md).
+// Swap: a whole prepared structure replaces the audio side's current one in O(1), and the old one goes back
+// To die on the control side (docs/patterns/swap_and_retire.md).
 #pragma once
 
 #include <courier/contracts.h>
@@ -152,8 +152,8 @@ template <class S>
 S& swap_and_retire<S>::acquire() noexcept
 {
     // At most max_in_flight structures per call, even if the control side keeps publishing while we adopt.
-    // try_receive, not drain: the lane must free the slot *before* the old structure is retired, or the control
-    // side could collect it, reuse its reservation and find the lane still full.
+    // The lane must free the slot *before* the old structure is retired (try_receive does; drain_in_place would
+    // not), or the control side could collect it, reuse its reservation and find the lane still full.
     for (std::size_t adopted = 0; adopted < publications.capacity(); ++adopted)
     {
         auto fresh = from_control.try_receive();  // the slot is free again from here

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// B12 transactions: a group of messages sent as one record in a byte ring, so the receiving side applies all
-// of it or none of it (docs/patterns/transaction.md).
+// Transactions: a group of messages sent as one record in a byte ring, so the receiving side applies all
+// Of it or none of it (docs/patterns/transaction.md).
 #pragma once
 
 #include <courier/byte_ring.h>

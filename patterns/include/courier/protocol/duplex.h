@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The two-way link every protocol of PATTERNS.md C runs on: one port per party, messages from the sender's pool,
-// failures as values (docs/patterns/protocol_send.md describes the transport).
+// The two-way link every protocol in <courier/protocol/> runs on: one port per party, messages from the sender's pool,
+// Failures as values (docs/patterns/protocol_send.md describes the transport).
 #pragma once
 
 #include <courier/contracts.h>

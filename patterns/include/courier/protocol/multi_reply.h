@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// C4 request/multi-reply: progress replies, then exactly one final reply, always last
+// Request/multi-reply: progress replies, then exactly one final reply, always last
 // (docs/patterns/protocol_multi_reply.md).
 #pragma once
 
@@ -120,7 +120,7 @@ private:
     detail::id_table<typename endpoint<Rep, Req, multi_kind>::answer_channel> active;
 };
 
-/// C4: a client and a server, either of them the audio thread; at most `credits` operations run at once and at
+/// A client and a server, either of them the audio thread; at most `credits` operations run at once and at
 /// most `progress_credits` progress replies are out at once.
 template <class Req, class Rep>
 class multi_reply

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// C6 one-shot future with cancel: exactly one terminal message per request, result or cancelled, whoever wins
-// the race, and every body reclaimed in its source context (docs/patterns/protocol_one_shot_future.md).
+// One-shot future with cancel: exactly one terminal message per request, result or cancelled, whoever wins
+// The race, and every body reclaimed in its source context (docs/patterns/protocol_one_shot_future.md).
 #pragma once
 
 #include <courier/protocol/request_reply.h>
@@ -140,7 +140,7 @@ private:
     std::uint64_t late = 0;
 };
 
-/// C6: a requester and a worker, either of them the audio thread, with at most `credits` requests unsettled.
+/// A requester and a worker, either of them the audio thread, with at most `credits` requests unsettled.
 template <class Req, class Rep>
 class one_shot_future
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// C3 request/reply: each request carries a correlation id and is answered exactly once, by a reply or, if the
-// server has gone, by a server_gone settlement (docs/patterns/protocol_request_reply.md).
+// Request/reply: each request carries a correlation id and is answered exactly once, by a reply or, if the
+// Server has gone, by a server_gone settlement (docs/patterns/protocol_request_reply.md).
 #pragma once
 
 #include <courier/protocol/duplex.h>
@@ -105,7 +105,7 @@ private:
     endpoint<Rep, Req, request_kind>& end;
 };
 
-/// C3: a client and a server, either of them the audio thread, with at most `credits` requests unanswered.
+/// A client and a server, either of them the audio thread, with at most `credits` requests unanswered.
 template <class Req, class Rep>
 class request_reply
 {

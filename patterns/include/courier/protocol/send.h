@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// C1 send: fire-and-forget from the sender's pool, with every failure to enqueue reported to the sender
+// Send: fire-and-forget from the sender's pool, with every failure to enqueue reported to the sender
 // (docs/patterns/protocol_send.md).
 #pragma once
 
@@ -78,7 +78,7 @@ private:
     endpoint<no_body, T, send_kind>& end;
 };
 
-/// C1 send: one sender, one receiver, either of them the audio thread. A message is made in the sender's
+/// Send: one sender, one receiver, either of them the audio thread. A message is made in the sender's
 /// pool, so the sender has `credits` messages out at most; the receiver's queue has room for all of them.
 template <class T>
 class send_link

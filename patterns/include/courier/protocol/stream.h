@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// C2 sequences and streams: ordered items, and for a finite stream one end marker after the last item
+// Sequences and streams: ordered items, and for a finite stream one end marker after the last item
 // (docs/patterns/protocol_stream.md).
 #pragma once
 
@@ -103,7 +103,7 @@ private:
     bool ended = false;  // the reader's thread only
 };
 
-/// C2: an ordered stream from one writer to one reader, either of them the audio thread. Lanes are FIFO and
+/// An ordered stream from one writer to one reader, either of them the audio thread. Lanes are FIFO and
 /// the end marker is sent once, after the last item, so the reader sees it once, after every item.
 template <class T>
 class stream

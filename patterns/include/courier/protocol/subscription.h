@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// C5 subscribe/notify/unsubscribe: notifications until unsubscribe, which is acknowledged, and no notification
-// after the acknowledgement (docs/patterns/protocol_subscription.md).
+// Subscribe/notify/unsubscribe: notifications until unsubscribe, which is acknowledged, and no notification
+// After the acknowledgement (docs/patterns/protocol_subscription.md).
 #pragma once
 
 #include <courier/protocol/request_reply.h>
@@ -126,7 +126,7 @@ private:
     typename endpoint<T, no_body, subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
 };
 
-/// C5: one subscriber and one publisher, either of them the audio thread (typically the audio side publishes
+/// One subscriber and one publisher, either of them the audio thread (typically the audio side publishes
 /// meters); at most `credits` notifications are out at once.
 template <class T>
 class subscription

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Property checks for protocol runs under the deterministic harness: a failure log and trackers for the
-// invariants of PATTERNS.md C (docs/testing.md).
+// Invariants of the two-party protocols (docs/testing.md).
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ private:
 };
 
 /// Tracks the messages of correlated requests: each started id must end with exactly one terminal, and nothing
-/// may arrive for an id after its terminal (C3, C4, C5, C6).
+/// may arrive for an id after its terminal.
 class terminal_tracker
 {
 public:
