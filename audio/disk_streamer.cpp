@@ -110,6 +110,10 @@ std::size_t fill_free_buffers::operator()(std::size_t max)
             break;
         if (state->settings.worker_delay.count() > 0)
             std::this_thread::sleep_for(state->settings.worker_delay);  // the test hook: a slow disk
+        const std::size_t every = state->settings.stall_every;
+        // blocks_read is this thread's own counter (relaxed).
+        if (every > 0 && state->blocks_read.load(std::memory_order_relaxed) % every == every - 1)
+            std::this_thread::sleep_for(state->settings.stall);  // the test hook: a disk that stalls now and then
         state->read_block(*free.get());
         if (free.get()->frames < state->settings.block_frames)
             state->file_end_sent.store(true, std::memory_order_relaxed);  // a flag; blocks travel by the lane

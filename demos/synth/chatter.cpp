@@ -30,6 +30,7 @@ void chatter::run(audio::engine_sender to_audio, registry_reader<audio::engine_e
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    done.store(true, std::memory_order_release);  // pairs with the acquire of a waiter (courier-synth --soak's drain)
 }
 
 }  // namespace courier::synth

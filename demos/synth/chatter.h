@@ -16,6 +16,7 @@ namespace courier::synth {
 struct chatter
 {
     std::atomic<bool> stop{false};   // written by the main thread
+    std::atomic<bool> done{false};   // set by run() as it returns (release: its counters and sends are final)
     // Written by the control thread in run(); read by the main thread after joining it.
     std::uint64_t sent = 0;          // through the mailbox
     std::uint64_t sent_by_name = 0;  // to "/synth" through the registry

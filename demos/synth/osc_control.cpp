@@ -145,6 +145,8 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
         const auto now = std::chrono::steady_clock::now();
         if (options.duration > 0.0 && now - started >= std::chrono::duration<double>(options.duration))
             break;
+        if (options.each_wake && !options.each_wake())
+            break;
         (void)engine.collect_graphs();
         audio::engine_meters meters;
         if (engine.try_read_meters(meters))

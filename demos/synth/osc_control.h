@@ -20,6 +20,9 @@ struct osc_options
     std::string bind_address = "127.0.0.1"; ///< --osc-bind ADDR (the explicit wider bind)
     double duration = 0.0;                  ///< --duration S; 0: until SIGINT or SIGTERM
     std::string load_root = ".";            ///< --osc-load-root DIR: /load paths are relative to it
+    /// Test hook (courier-synth --soak, soak.h): called on the main thread at every turn of the run loop
+    /// (every 10 ms); returning false ends the run. Empty: none.
+    std::function<bool()> each_wake;
 
     /// True when --osc-port or --osc-socket was given.
     /// Thread: any. Real-time: wait-free.

@@ -54,6 +54,13 @@ Options:
   --osc-bind ADDR      bind the OSC UDP port to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
   --osc-load-root DIR  OSC /load reads sound files under DIR only (default: the current directory)
   --duration S         with the OSC endpoint on: stop after S seconds (default: run until a signal)
+  --soak S             test hook (tests/soak/soak.sh; needs the OSC endpoint): run S seconds while injecting
+                       the faults below, then stop the control thread, wait until every lane is empty, and print
+                       "soak:" figures; --soak-swap-every S (graph swaps, default 1), --soak-pause-every S and
+                       --soak-pause-for S (stop and restart the stream), --soak-stall-every S and --soak-stall-for S
+                       (the main thread stops polling), --soak-watchdog S (no callback for S seconds: exit 1,
+                       default 3), --stream-stall-every N and --stream-stall S (the disk worker sleeps S seconds
+                       before every Nth block)
   --help               show this text
 
 Exit status: 0 on success, 1 when audio or a file fails, 2 for a bad argument or a bad score line.
@@ -145,6 +152,8 @@ synth_options parse_arguments(int argc, char** argv)
         else if (arg == "--stream-loop")
             o.stream_loop = true;
         else if (parse_osc_option(arg, value, number_option, o.osc))
+            continue;
+        else if (parse_soak_option(arg, value, number_option, o.soak))
             continue;
         else if (arg == "--control-rate")
             o.control_rate = number_option(arg, value(), 0.0, 1000000.0);

@@ -5,6 +5,7 @@
 
 #include "demos/synth/osc_control.h"
 #include "demos/synth/score.h"
+#include "demos/synth/soak.h"
 #include "demos/synth/synth_graph.h"
 
 #include <cstddef>
@@ -39,6 +40,7 @@ struct synth_options
     float stream_gain = 0.5F;
     bool stream_loop = false;
     osc_options osc;  ///< --osc-port, --osc-socket, ... (osc_control.h)
+    soak_options soak;  ///< --soak, --stream-stall, ... (soak.h; test hooks for tests/soak/soak.sh)
 };
 
 /// Parses the command line. `--help` prints the help text and exits the program with status 0; an unknown

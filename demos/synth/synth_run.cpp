@@ -10,6 +10,7 @@
 #include "demos/synth/chatter.h"
 #include "demos/synth/osc_control.h"
 #include "demos/synth/patcher.h"
+#include "demos/synth/soak.h"
 #include "demos/synth/synth_and_stream.h"
 #include "demos/synth/synth_monitor.h"
 #include "demos/synth/synth_playback.h"
@@ -70,6 +71,8 @@ void start_streaming(audio::disk_streamer& stream, const std::string& path, doub
 
 int run_synth(const synth_options& o)
 {
+    if (o.soak.enabled() && !o.osc.enabled())
+        throw usage_error("--soak needs the OSC endpoint (--osc-port or --osc-socket)");
     const score sheet = load_score(o);
     if (o.print_demo)
     {
@@ -88,6 +91,10 @@ int run_synth(const synth_options& o)
     port_table ports(8, 4);
     port_registry<audio::engine_event> names;
     registry_reader<audio::engine_event> control_names = names.add_reader();  // the control thread
+    // --soak (test hook): before the graphs, so that every graph dies while it watches.
+    std::unique_ptr<soak_controller> soak;
+    if (o.soak.enabled())
+        soak = std::make_unique<soak_controller>(o.soak, o.synth);
     std::unique_ptr<audio::disk_streamer> stream;
     std::unique_ptr<audio::audio_graph> graph;
     if (o.stream_path.empty())
@@ -97,9 +104,13 @@ int run_synth(const synth_options& o)
         audio::disk_streamer_config stream_config;
         stream_config.gain = o.stream_gain;
         stream_config.loop = o.stream_loop;
+        if (soak != nullptr)
+            soak->configure_stream(stream_config);
         stream = std::make_unique<audio::disk_streamer>(o.stream_path, stream_config);
         graph = std::make_unique<synth_and_stream>(o.synth, *stream);
     }
+    if (soak != nullptr)
+        graph = soak->wrap(std::move(graph));
     audio::engine engine(std::move(graph), config);
     engine.open_processor_ports(ports);
     engine.register_processors(names);  // every reader is declared above: add() reserves a lane for each
@@ -137,7 +148,17 @@ int run_synth(const synth_options& o)
 
     int status = EXIT_SUCCESS;
     const playback p{engine, actual, sheet.events.size(), seconds, total_frames, patches, monitor, stream.get()};
-    if (o.osc.enabled())
+    if (soak != nullptr)
+    {
+        soak->attach(engine, device.get(), o.control_rate > 0.0 ? &control : nullptr, stream.get());
+        osc_options with_soak = o.osc;
+        with_soak.each_wake = [&soak] { return soak->on_wake(); };
+        status = run_with_osc(engine, device.get(), actual, std::move(sequencer), with_soak, ports, names);
+        soak->check_stream_buffers();
+        if (status == EXIT_SUCCESS)
+            status = soak->status();
+    }
+    else if (o.osc.enabled())
         status = run_with_osc(engine, device.get(), actual, std::move(sequencer), o.osc, ports, names);
     else if (device != nullptr)
         play_on_device(p, *device);
@@ -155,6 +176,8 @@ int run_synth(const synth_options& o)
         print_stream_statistics(stream->stats());
     if (o.control_rate > 0.0)
         print_control_statistics(control);
+    if (soak != nullptr)
+        soak->print_report();
     return status;
 }
 

@@ -26,6 +26,10 @@ struct disk_streamer_config
     float gain = 1.0F;                ///< applied when mixing
     /// Test hook: the worker sleeps this long before each block it reads, to simulate a slow disk.
     std::chrono::microseconds worker_delay{0};
+    /// Test hook (the soak test's disk fault): before every `stall_every`-th block it reads, the worker sleeps
+    /// `stall` as well, a disk that stops now and then for longer than the read-ahead. 0: never.
+    std::size_t stall_every = 0;
+    std::chrono::microseconds stall{0};
 };
 
 /// A snapshot of a disk_streamer's counters; each field is exact for some moment during the call.
