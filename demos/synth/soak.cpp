@@ -120,11 +120,7 @@ bool soak_controller::on_wake()
         last_progress = now;
     }
     else if (now - last_progress > seconds_of(settings.watchdog))
-    {
-        fail("the audio stream stopped: no callback for " + std::to_string(settings.watchdog) +
-             " s (was the audio server, e.g. JACK, stopped?); stopping");
-        return false;
-    }
+        abandon_dead_stream();
 
     if (draining)
     {
@@ -223,6 +219,31 @@ bool soak_controller::lanes_empty() const
                 return false;
     }
     return engine->timed_stats().lane.depth() == 0;
+}
+
+void soak_controller::abandon_dead_stream()
+{
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", settings.watchdog);
+    fail(std::string("the audio stream stopped: no callback for ") + seconds +
+         " s (the audio server, e.g. JACK, is gone)");
+    if (control != nullptr)
+    {
+        control->stop.store(true, std::memory_order_relaxed);  // a flag; done (acquire) is the synchronisation
+        const auto until = clock::now() + std::chrono::seconds(2);
+        while (!control->done.load(std::memory_order_acquire) && clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // it checks the flag every millisecond
+        if (!control->done.load(std::memory_order_acquire))
+            control = nullptr;  // its counters are not final: leave them out of the report
+    }
+    // Whatever the lanes still hold was queued before the server went: the report counts it ("queued").
+    print_report();
+    figure("audio_server_lost", 1);
+    std::fprintf(stderr, "courier-synth: soak: exiting without stopping the stream: PortAudio's JACK host API "
+                         "blocks in Pa_StopStream and Pa_CloseStream once its server has died\n");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(EXIT_FAILURE);  // no destructor runs: each would wait for the dead stream
 }
 
 void soak_controller::fail(const std::string& why)

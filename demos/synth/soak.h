@@ -75,7 +75,9 @@ public:
                 audio::disk_streamer* stream);
 
     /// One turn of the main loop (every 10 ms): swaps, pauses, stalls, the watchdog, then the drain. Returns
-    /// false when the run should end (drained, or failed: see status()).
+    /// false when the run should end (drained, or failed: see status()). When the watchdog fires (no callback
+    /// for --soak-watchdog seconds while the stream should run), it prints a clear error and the figures and
+    /// exits the process with status 1 without touching the stream, which can no longer be stopped.
     /// Thread: control (main). Real-time: no (allocates graphs, sleeps, starts and stops the stream).
     [[nodiscard]] bool on_wake();
 
@@ -98,6 +100,7 @@ private:
     void pause_or_resume(clock::time_point now);
     [[nodiscard]] bool lanes_empty() const;
     void fail(const std::string& why);
+    [[noreturn]] void abandon_dead_stream();
 
     soak_options settings;
     synth_settings synth;

@@ -6,6 +6,7 @@
 # (which tells courier's "jack" test cases to run), so parallel runs and a desktop JACK never meet.
 # Usage: tests/support/with_jack_dummy.sh COMMAND [ARGS...]
 # Environment: COURIER_JACK_RATE (default 48000), COURIER_JACK_PERIOD (frames per cycle, default 256).
+# The command sees COURIER_JACK_PID, the server's process id, so a fault-injection test can kill it.
 # Exit status: the command's; 1 with the reason on stderr when the server cannot start.
 # Flags that make jackd run as root in a container with no D-Bus and no real-time rights:
 #   --no-realtime                 no SCHED_FIFO request (it fails without CAP_SYS_NICE / rtprio limits)
@@ -46,6 +47,7 @@ fi
 
 jackd --name "$name" --no-realtime -d dummy -r "$rate" -p "$period" >"$log" 2>&1 &
 jackd_pid=$!
+export COURIER_JACK_PID=$jackd_pid  # for tests that kill the server on purpose (tests/soak/soak.sh)
 
 stop_server() {
   if kill -0 "$jackd_pid" 2>/dev/null; then

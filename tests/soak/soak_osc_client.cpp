@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+// The soak test's OSC clients (tests/soak/soak.sh, docs/testing.md "Soak"), each a process of its own over UDP on
+// 127.0.0.1, printing its counts as `client <mode>: <name> <value>` lines for the script to add up:
+//   soak_osc_client flood PORT SECONDS RATE   /synth/ messages, bundles, malformed packets and /status at RATE
+//                                             datagrams a second; counts every /fail reply by reason
+//   soak_osc_client subscribe PORT SECONDS    opens and closes /meters and /events subscriptions in a loop;
+//                                             counts notifications after the final acknowledgement (must be 0)
+//   soak_osc_client vanish-subscribe PORT     subscribes to /meters, then exits without unsubscribing
+//   soak_osc_client vanish-load PORT PATH     asks /load PATH, then exits at its first progress reply
+//   soak_osc_client status PORT               one /status request, answered within 2 s (exit 1 if not)
+#include "tests/osc/osc_test_support.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace courier::osc::testing;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// A malformed packet and the reason the endpoint must reject it with (docs/osc.md, "Error codes").
+struct malformed
+{
+    const char* reason;
+    bytes packet;
+};
+
+std::vector<malformed> malformed_packets()
+{
+    bytes truncated = str("/synth/gain");
+    append(truncated, str(",f"));  // announces a float, ends
+    return {
+        {"empty", {}},
+        {"not_aligned", raw("abc")},
+        {"bad_address", msg("synth", "")},
+        {"unknown_address", msg("/nope", "")},
+        {"pattern_unsupported", msg("/synth/*", "f", {f32(1.0F)})},
+        {"wrong_arg_type", msg("/synth/gain", "i", {i32(1)})},
+        {"wrong_arg_count", msg("/synth/gain", "ff", {f32(1.0F), f32(1.0F)})},
+        {"out_of_range", msg("/synth/gain", "f", {f32(9.0F)})},
+        {"truncated", truncated},
+        {"verb_in_bundle", bundle(1, {msg("/status", "")})},
+    };
+}
+
+void figure(const char* mode, const std::string& name, std::uint64_t value)
+{
+    std::printf("client %s: %s %llu\n", mode, name.c_str(), static_cast<unsigned long long>(value));
+}
+
+// Replies read by a thread of their own while the main thread sends.
+struct reply_counter
+{
+    std::map<std::string, std::uint64_t> fails;  // by reason
+    std::uint64_t status = 0;
+    std::uint64_t other = 0;
+    std::atomic<std::uint64_t> status_seen{0};
+    std::atomic<bool> stop{false};
+
+    void run(const udp_client& client)
+    {
+        while (!stop.load(std::memory_order_acquire))
+            while (auto packet = client.receive(20))
+                take(*packet);
+        while (auto packet = client.receive(0))
+            take(*packet);
+    }
+
+    void take(const bytes& packet)
+    {
+        const std::vector<std::string> s = strings_of(packet);
+        if (s.size() >= 3 && s[0] == "/fail")
+            ++fails[s[2]];
+        else if (!s.empty() && s[0] == "/status")
+        {
+            ++status;
+            status_seen.fetch_add(1, std::memory_order_release);  // pairs with the acquire of the waiting sender
+        }
+        else
+            ++other;
+    }
+};
+
+int flood(std::uint16_t port, double seconds, double rate)
+{
+    udp_client client(port);
+    reply_counter replies;
+    std::thread reader([&] { replies.run(client); });
+    const std::vector<malformed> bad = malformed_packets();
+    const bytes gain = msg("/synth/gain", "f", {f32(0.5F)});
+    const bytes note_on = msg("/synth/note_on", "ii", {i32(60), i32(0)});  // velocity 0: a note off, silent
+    const bytes cutoff = msg("/synth/cutoff", "f", {f32(3000.0F)});
+    const bytes one_bundle = bundle(1, {msg("/synth/gain", "f", {f32(0.4F)}), msg("/synth/cutoff", "f", {f32(2000.0F)})});
+    const bytes status = msg("/status", "");
+    std::uint64_t sent = 0, valid = 0, bundles = 0, statuses = 0, send_failed = 0;
+    std::map<std::string, std::uint64_t> bad_sent;
+    const auto start = clock_type::now();
+    for (std::uint64_t n = 0;;)
+    {
+        const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+        if (elapsed >= seconds)
+            break;
+        if (rate > 0.0 && static_cast<double>(n) > elapsed * rate)
+        {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));  // pacing: ahead of the rate
+            continue;
+        }
+        ++n;
+        const std::uint64_t slot = n % 100;
+        const bytes* packet = nullptr;
+        const char* reason = nullptr;
+        if (slot == 0)
+        {
+            const malformed& m = bad[(n / 100) % bad.size()];
+            packet = &m.packet;
+            reason = m.reason;
+        }
+        else if (slot == 1 || slot == 2)
+            packet = &one_bundle;
+        else if (slot == 3 && n % 1000 == 3)
+            packet = &status;
+        else
+            packet = slot % 3 == 0 ? &gain : slot % 3 == 1 ? &note_on : &cutoff;
+        if (!client.send(*packet))
+        {
+            ++send_failed;  // the client's own socket buffer is full: not sent, not counted as sent
+            continue;
+        }
+        ++sent;
+        if (reason != nullptr)
+            ++bad_sent[reason];
+        else if (packet == &one_bundle)
+            ++bundles;
+        else if (packet == &status)
+            ++statuses;
+        else
+            ++valid;
+    }
+    // The final /status: the endpoint answers in order, so once it is answered every earlier reply has been sent;
+    // it also carries the endpoint's final kernel drop count (docs/osc.md, "Statistics"). Resent until answered.
+    const auto deadline = clock_type::now() + std::chrono::seconds(10);
+    const std::uint64_t before = replies.status_seen.load(std::memory_order_acquire);
+    bool answered = false;
+    while (!answered && clock_type::now() < deadline)
+    {
+        if (client.send(status))
+        {
+            ++sent;
+            ++statuses;
+        }
+        for (int i = 0; i < 50 && !answered; ++i)
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            answered = replies.status_seen.load(std::memory_order_acquire) > before;
+        }
+    }
+    replies.stop.store(true, std::memory_order_release);  // pairs with the reader's acquire
+    reader.join();
+    figure("flood", "sent", sent);
+    figure("flood", "valid", valid);
+    figure("flood", "bundles", bundles);
+    figure("flood", "status", statuses);
+    figure("flood", "send_failed", send_failed);
+    std::uint64_t malformed_total = 0;
+    for (const auto& [reason, count] : bad_sent)
+    {
+        figure("flood", "malformed " + reason, count);
+        malformed_total += count;
+    }
+    figure("flood", "malformed", malformed_total);
+    std::uint64_t fails = 0;
+    for (const auto& [reason, count] : replies.fails)
+    {
+        figure("flood", "fail " + reason, count);
+        fails += count;
+    }
+    figure("flood", "fails", fails);
+    figure("flood", "status_replies", replies.status);
+    figure("flood", "other_replies", replies.other);
+    figure("flood", "reply_drops", client.kernel_dropped);
+    figure("flood", "final_status_answered", answered ? 1 : 0);
+    std::printf("client flood: %.0f datagrams/s sent\n", static_cast<double>(sent) / seconds);
+    return answered ? 0 : 1;
+}
+
+// Waits up to `ms` for a reply whose strings start with `want` (address, then string arguments); every
+// notification on the way is counted in `notifications`.
+bool await(const udp_client& client, const std::vector<std::string>& want, int ms, std::uint64_t& notifications,
+           std::uint64_t& fails)
+{
+    const auto until = clock_type::now() + std::chrono::milliseconds(ms);
+    while (clock_type::now() < until)
+    {
+        auto packet = client.receive(10);
+        if (!packet)
+            continue;
+        const std::vector<std::string> s = strings_of(*packet);
+        if (s.size() >= want.size() && std::equal(want.begin(), want.end(), s.begin()))
+            return true;
+        if (!s.empty() && (s[0] == "/meters" || s[0] == "/event"))
+            ++notifications;
+        else if (!s.empty() && s[0] == "/fail")
+            ++fails;
+    }
+    return false;
+}
+
+int subscribe_loop(std::uint16_t port, double seconds)
+{
+    udp_client client(port);
+    std::uint64_t opened = 0, closed = 0, notifications = 0, after_ack = 0, fails = 0, lost_acks = 0, sent = 0;
+    const auto start = clock_type::now();
+    while (std::chrono::duration<double>(clock_type::now() - start).count() < seconds)
+    {
+        sent += client.send(msg("/subscribe", "sf", {str("/meters"), f32(100.0F)})) ? 1U : 0U;
+        sent += client.send(msg("/subscribe", "s", {str("/events")})) ? 1U : 0U;
+        const bool on = await(client, {"/done", "/subscribe", "/meters"}, 2000, notifications, fails) &&
+                        await(client, {"/done", "/subscribe", "/events"}, 2000, notifications, fails);
+        opened += on ? 1U : 0U;
+        std::uint64_t ignored = 0;
+        await(client, {"/never"}, 200, notifications, ignored);  // notifications flow for 200 ms
+        sent += client.send(msg("/unsubscribe", "s", {str("/meters")})) ? 1U : 0U;
+        sent += client.send(msg("/unsubscribe", "s", {str("/events")})) ? 1U : 0U;
+        const bool off = await(client, {"/done", "/unsubscribe", "/meters"}, 2000, notifications, fails) &&
+                         await(client, {"/done", "/unsubscribe", "/events"}, 2000, notifications, fails);
+        closed += off ? 1U : 0U;
+        lost_acks += (on && off) ? 0U : 1U;
+        // After both final acknowledgements, nothing of either topic may come (the protocol's promise).
+        std::uint64_t late = 0;
+        await(client, {"/never"}, 50, late, ignored);
+        after_ack += late;
+    }
+    figure("subscribe", "sent", sent);
+    figure("subscribe", "opened", opened);
+    figure("subscribe", "closed", closed);
+    figure("subscribe", "notifications", notifications);
+    figure("subscribe", "after_ack", after_ack);
+    figure("subscribe", "fails", fails);
+    figure("subscribe", "lost_acks", lost_acks);
+    return opened > 0 && lost_acks == 0 && after_ack == 0 ? 0 : 1;
+}
+
+int vanish_subscribe(std::uint16_t port)
+{
+    udp_client client(port);
+    std::uint64_t notifications = 0, fails = 0;
+    const bool sent = client.send(msg("/subscribe", "sf", {str("/meters"), f32(100.0F)}));
+    const bool on = await(client, {"/done", "/subscribe", "/meters"}, 2000, notifications, fails);
+    figure("vanish-subscribe", "sent", sent ? 1 : 0);
+    figure("vanish-subscribe", "subscribed", on ? 1 : 0);
+    std::fflush(stdout);
+    std::_Exit(on ? 0 : 1);  // vanishes: no /unsubscribe, the socket closes with the process
+}
+
+int vanish_load(std::uint16_t port, const char* path)
+{
+    udp_client client(port);
+    std::uint64_t notifications = 0, fails = 0;
+    const bool sent = client.send(msg("/load", "s", {str(path)}));
+    const bool progress = await(client, {"/load/progress"}, 5000, notifications, fails);
+    figure("vanish-load", "sent", sent ? 1 : 0);
+    figure("vanish-load", "progress_seen", progress ? 1 : 0);
+    std::fflush(stdout);
+    std::_Exit(progress ? 0 : 1);  // vanishes mid-/load: its final reply goes to a closed port
+}
+
+int status_once(std::uint16_t port)
+{
+    udp_client client(port);
+    std::uint64_t notifications = 0, fails = 0;
+    const bool sent = client.send(msg("/status", ""));
+    const bool answered = await(client, {"/status"}, 2000, notifications, fails);
+    figure("status", "sent", sent ? 1 : 0);
+    figure("status", "answered", answered ? 1 : 0);
+    return answered ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    const std::string mode = argc > 1 ? argv[1] : "";
+    const auto port = static_cast<std::uint16_t>(argc > 2 ? std::atoi(argv[2]) : 0);
+    if (mode == "flood" && argc == 5)
+        return flood(port, std::atof(argv[3]), std::atof(argv[4]));
+    if (mode == "subscribe" && argc == 4)
+        return subscribe_loop(port, std::atof(argv[3]));
+    if (mode == "vanish-subscribe" && argc == 3)
+        return vanish_subscribe(port);
+    if (mode == "vanish-load" && argc == 4)
+        return vanish_load(port, argv[3]);
+    if (mode == "status" && argc == 3)
+        return status_once(port);
+    std::fprintf(stderr, "usage: soak_osc_client flood PORT SECONDS RATE | subscribe PORT SECONDS | "
+                         "vanish-subscribe PORT | vanish-load PORT PATH | status PORT\n");
+    return 2;
+}
