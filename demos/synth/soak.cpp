@@ -288,6 +288,7 @@ void soak_controller::print_report() const
     figure("swaps", swaps);
     figure("swaps_refused", swaps_refused);
     const swap_and_retire_stats g = engine->graph_stats();
+    figure("graph_publish_refused", g.returns.refused);
     figure("graphs_adopted", g.publications.received);
     figure("graphs_collected", g.returns.destroyed);
     figure("pauses", pauses);
@@ -311,6 +312,10 @@ void soak_controller::print_report() const
         figure("control_sent_by_name", control->sent_by_name);
         figure("control_refused", control->refused);
     }
+    // So far (the destructor prints the final counts, once the engine and its last graph are gone).
+    figure("graphs_made", counters.made.load(std::memory_order_relaxed));
+    figure("graphs_destroyed_on_control", counters.destroyed_on_control.load(std::memory_order_relaxed));
+    figure("graphs_destroyed_elsewhere", counters.destroyed_elsewhere.load(std::memory_order_relaxed));
     if (stream != nullptr)
     {
         const audio::disk_streamer_stats d = stream->stats();
