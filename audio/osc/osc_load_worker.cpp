@@ -42,24 +42,27 @@ void load_worker::run() noexcept
         std::uint64_t id = 0;
         std::filesystem::path path;
         std::uint64_t max_frames = 0;
-        try
-        {
-            // The request goes home after the call: copy what the load needs (the worker may allocate).
-            (void)server->accept(
-                [&](std::uint64_t started, load_request& r) {
-                    id = started;
+        bool copied = true;
+        // The request goes home after the call: copy what the load needs (the worker may allocate). accept() is
+        // noexcept, so the handler catches its own exception (a bad_alloc copying the path): one escaping it would
+        // call std::terminate and take the process, audio and all, with it.
+        (void)server->accept(
+            [&](std::uint64_t started, load_request& r) noexcept {
+                id = started;
+                max_frames = r.max_frames;
+                try
+                {
                     path = r.path;
-                    max_frames = r.max_frames;
-                },
-                1);
-        }
-        catch (...)
-        {
-            if (id != 0)
-                (void)server->try_finish(id, load_reply{0.0F, load_error::too_long, 0, 0, 0.0});
-            continue;
-        }
-        if (id != 0)
+                }
+                catch (...)
+                {
+                    copied = false;
+                }
+            },
+            1);
+        if (id != 0 && !copied)  // could not allocate: the same final reply as a sound too large to hold
+            (void)server->try_finish(id, load_reply{0.0F, load_error::too_long, 0, 0, 0.0});
+        else if (id != 0)
             run_load(id, path, max_frames);
         (void)server->collect();  // ✗ replies the network thread has read die here, on the worker
     }

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The /load disk worker (audio/osc/osc_load_worker.h) when an allocation on its thread throws: the request gets
+// its final /fail reply and the worker keeps serving, instead of std::terminate (docs/osc.md, "/load"). Its own
+// executable, because the failing allocator replaces the global operator new.
+#include "audio/osc/osc_load_worker.h"
+#include "tests/osc/failing_allocator.h"
+
+#include <courier/patterns/port_table.h>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+using namespace courier;
+using namespace courier::osc;
+
+namespace {
+
+// Takes the load replies until the final one for `id` comes, and returns it (nullopt if none comes within a
+// minute: a hung worker fails the test instead of hanging it).
+std::optional<load_reply> final_reply(protocol::multi_client<load_request, load_reply>& client, std::uint64_t id)
+{
+    std::optional<load_reply> last;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!last && std::chrono::steady_clock::now() < deadline)
+    {
+        (void)client.take_replies(
+            [&](std::uint64_t from, protocol::multi_status status, load_reply* reply) {
+                if (from == id && status == protocol::multi_status::final_reply && reply != nullptr)
+                    last = *reply;
+            },
+            16);
+        (void)client.collect();
+        std::this_thread::yield();
+    }
+    return last;
+}
+
+}  // namespace
+
+TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test_suite("stress"))
+{
+    port_table table(2, 2);
+    protocol::multi_reply<load_request, load_reply> loads(table, 1, 4);
+    std::atomic<bool> stop{false};
+    load_worker worker(loads.server(), stop);
+    std::thread disk([&] {
+        courier::test::fail_allocations_from(2048);  // this thread only: copying a long path fails
+        worker.run();
+    });
+    auto& client = loads.client();
+
+    SUBCASE("run answers too_long when copying the path throws, and serves the next load")
+    {
+        const std::string long_name(4000, 'a');  // made here, on the test's thread, where nothing fails
+        const std::size_t refused_before = courier::test::refused_allocations();
+        const protocol::ticket first = client.try_start(std::filesystem::path(long_name), std::uint64_t{100});
+        REQUIRE(first.result == protocol::outcome::sent);
+        worker.wake();
+        const std::optional<load_reply> failed = final_reply(client, first.id);
+        REQUIRE(failed.has_value());
+        CHECK(failed->error == load_error::too_long);
+        CHECK(courier::test::refused_allocations() > refused_before);
+
+        // A short path allocates little: the worker is still there and answers it.
+        const protocol::ticket second = client.try_start(std::filesystem::path("no-such-file.wav"), std::uint64_t{100});
+        REQUIRE(second.result == protocol::outcome::sent);
+        worker.wake();
+        const std::optional<load_reply> missing = final_reply(client, second.id);
+        REQUIRE(missing.has_value());
+        CHECK(missing->error == load_error::cannot_open);
+    }
+
+    stop.store(true, std::memory_order_relaxed);  // a flag; the join below synchronises
+    worker.wake();
+    disk.join();
+    (void)client.collect();
+}
