@@ -6,9 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
+#include <stdexcept>
+#include <system_error>
 
 namespace courier::synth {
 
@@ -63,7 +67,11 @@ Options:
                        before every Nth block)
   --help               show this text
 
-Exit status: 0 on success, 1 when audio or a file fails, 2 for a bad argument or a bad score line.
+An option that has no effect in the chosen mode (--duration without the OSC endpoint, --stream-gain without
+--stream, --device with --offline, ...) is refused as a bad argument.
+
+Exit status: 0 on success, 1 when audio or a file fails (a --score file that is missing, a directory or
+unreadable, too), 2 for a bad argument or a bad score line.
 )";
 
 double number_option(const std::string& name, const std::string& text, double low, double high)
@@ -87,14 +95,39 @@ double number_option(const std::string& name, const std::string& text, double lo
     return value;
 }
 
+// Refuses an option the chosen mode would ignore: accepting it in silence would let a user believe it acts.
+void refuse_options_without_effect(const synth_options& o, const std::set<std::string>& given)
+{
+    auto refuse_unless = [&](bool takes_effect, const char* option, const char* why) {
+        if (!takes_effect && given.contains(option))
+            throw usage_error(std::string(option) + " has no effect " + why);
+    };
+    if (o.print_demo)
+        for (const std::string& option : given)
+            refuse_unless(option == "--print-demo", option.c_str(), "with --print-demo (it prints the demo and exits)");
+    const bool osc = o.osc.enabled();
+    refuse_unless(osc, "--duration", "without --osc-port or --osc-socket (the score's length decides)");
+    refuse_unless(osc, "--osc-load-root", "without --osc-port or --osc-socket");
+    refuse_unless(o.osc.udp_port >= 0, "--osc-bind", "without --osc-port");
+    refuse_unless(!o.stream_path.empty(), "--stream-gain", "without --stream");
+    refuse_unless(!o.stream_path.empty(), "--stream-loop", "without --stream");
+    refuse_unless(!o.offline, "--host-api", "with --offline (no device is opened)");
+    refuse_unless(!o.offline, "--device", "with --offline (no device is opened)");
+    refuse_unless(!osc, "--output", "with the OSC endpoint on (it writes no WAV file)");
+    refuse_unless(!osc, "--pcm24", "with the OSC endpoint on (it writes no WAV file)");
+    refuse_unless(!osc, "--tail", "with the OSC endpoint on (--duration or a signal ends the run)");
+}
+
 }  // namespace
 
 synth_options parse_arguments(int argc, char** argv)
 {
     synth_options o;
+    std::set<std::string> given;  // every option named, to refuse those the mode ignores
     for (int i = 1; i < argc; ++i)
     {
         const std::string arg = argv[i];
+        given.insert(arg);
         auto value = [&]() -> std::string {
             if (i + 1 >= argc)
                 throw usage_error(arg + " needs a value");
@@ -160,6 +193,7 @@ synth_options parse_arguments(int argc, char** argv)
         else
             throw usage_error("unknown argument '" + arg + "'");
     }
+    refuse_options_without_effect(o, given);
     return o;
 }
 
@@ -172,10 +206,21 @@ score load_score(const synth_options& o)
     }
     if (o.score_path == "-")
         return parse_score(std::cin, "stdin");
+    // A file that fails is status 1, as for every other file: it is not a bad argument.
+    std::error_code ec;
+    const auto type = std::filesystem::status(o.score_path, ec).type();
+    if (type == std::filesystem::file_type::not_found)
+        throw std::runtime_error("cannot open the score '" + o.score_path + "': no such file");
+    if (type == std::filesystem::file_type::directory)
+        throw std::runtime_error("cannot read the score '" + o.score_path + "': it is a directory, not a file");
     std::ifstream file(o.score_path);
     if (!file)
-        throw usage_error("cannot open the score '" + o.score_path + "'");
-    return parse_score(file, o.score_path);
+        throw std::runtime_error("cannot open the score '" + o.score_path + "'" +
+                                 (ec ? ": " + ec.message() : std::string()));
+    score parsed = parse_score(file, o.score_path);
+    if (file.bad())
+        throw std::runtime_error("cannot read the score '" + o.score_path + "'");
+    return parsed;
 }
 
 }  // namespace courier::synth

@@ -14,8 +14,8 @@
 
 namespace courier::synth {
 
-/// A bad argument, or a score file that cannot be opened: courier-synth prints it with a pointer to --help and
-/// exits with status 2.
+/// A bad argument (unknown, missing its value, out of range, or without effect in the chosen mode):
+/// courier-synth prints it with a pointer to --help and exits with status 2.
 struct usage_error : std::runtime_error
 {
     using std::runtime_error::runtime_error;
@@ -44,12 +44,14 @@ struct synth_options
 };
 
 /// Parses the command line. `--help` prints the help text and exits the program with status 0; an unknown
-/// argument, a missing value or a value out of range throws usage_error saying which.
+/// argument, a missing value, a value out of range, or an option that has no effect in the chosen mode
+/// (--duration without OSC, --stream-gain without --stream, ...) throws usage_error saying which.
 /// Thread: setup (main). Real-time: no (allocates, may exit).
 [[nodiscard]] synth_options parse_arguments(int argc, char** argv);
 
-/// Reads the score the options name: the built-in demo, standard input ("-") or a file. Throws usage_error
-/// when the file cannot be opened and score_error for a bad line.
+/// Reads the score the options name: the built-in demo, standard input ("-") or a file. Throws
+/// std::runtime_error when the file is missing, a directory or cannot be read (status 1: a file failed), and
+/// score_error for a bad line.
 /// Thread: setup (main). Real-time: no (allocates, reads files).
 [[nodiscard]] score load_score(const synth_options& options);
 
