@@ -24,6 +24,14 @@ const char* load_error_name(load_error e) noexcept COURIER_REALTIME
     return "unknown";
 }
 
+std::optional<std::size_t> sample_count(std::uint64_t frames, int channels) noexcept COURIER_REALTIME
+{
+    constexpr std::uint64_t most = static_cast<std::uint64_t>(PTRDIFF_MAX) / sizeof(float);  // a vector<float>
+    if (channels <= 0 || frames > most / static_cast<std::uint64_t>(channels))
+        return std::nullopt;
+    return static_cast<std::size_t>(frames * static_cast<std::uint64_t>(channels));
+}
+
 load_worker::load_worker(protocol::multi_server<load_request, load_reply>& s, const std::atomic<bool>& stop)
     : server(&s), stop_requested(&stop)
 {
@@ -82,7 +90,10 @@ void load_worker::run_load(std::uint64_t id, const std::filesystem::path& path, 
         return;
     }
     const auto frames = static_cast<std::uint64_t>(std::max<sf_count_t>(info.frames, 0));
-    if (frames > max_frames || info.channels <= 0)
+    // max_frames is the endpoint's configuration, and a file's header may claim any length: frames x channels
+    // is refused as too long when it does not fit one buffer, never wrapped.
+    const std::optional<std::size_t> sample_total = sample_count(frames, info.channels);
+    if (frames > max_frames || !sample_total)
     {
         sf_close(file);
         finish(load_reply{0.0F, load_error::too_long, 0, 0, 0.0});
@@ -91,7 +102,7 @@ void load_worker::run_load(std::uint64_t id, const std::filesystem::path& path, 
     try
     {
         const auto channels = static_cast<std::uint64_t>(info.channels);
-        std::vector<float> samples(frames * channels);  // the loaded sound
+        std::vector<float> samples(*sample_total);  // the loaded sound
         const std::uint64_t chunk = 16384;
         std::uint64_t done = 0;
         std::uint64_t next_tenth = 1;

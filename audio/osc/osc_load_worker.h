@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 namespace courier::osc {
@@ -26,6 +28,11 @@ enum class load_error : std::uint8_t
 /// The reason word of a /fail /load reply.
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] const char* load_error_name(load_error e) noexcept COURIER_REALTIME;
+
+/// How many samples a sound of `frames` frames and `channels` channels holds, or nullopt when `channels` is not
+/// positive or the samples would not fit one buffer (the load is refused as too_long: the product never wraps).
+/// Thread: any. Real-time: wait-free.
+[[nodiscard]] std::optional<std::size_t> sample_count(std::uint64_t frames, int channels) noexcept COURIER_REALTIME;
 
 /// A /load request (request/multi-reply): made in the network thread's pool (the client's credits),
 /// read by the disk worker, and destroyed back on the network thread.

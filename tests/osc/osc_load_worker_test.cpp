@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The /load disk worker (audio/osc/osc_load_worker.h) when an allocation on its thread throws: the request gets
 // its final /fail reply and the worker keeps serving, instead of std::terminate (docs/osc.md, "/load"). Its own
-// executable, because the failing allocator replaces the global operator new.
+// executable, because the failing allocator replaces the global operator new. And sample_count, which refuses a
+// /load whose frames x channels would not fit one buffer (or would wrap).
 #include "audio/osc/osc_load_worker.h"
 #include "tests/osc/failing_allocator.h"
 
@@ -11,6 +12,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <thread>
@@ -79,4 +82,36 @@ TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test
     worker.wake();
     disk.join();
     (void)client.collect();
+}
+
+TEST_CASE("sample_count")
+{
+    SUBCASE("sample_count multiplies frames by channels when the samples fit one buffer")
+    {
+        CHECK(sample_count(48000, 2) == std::optional<std::size_t>(96000));
+        CHECK(sample_count(0, 1) == std::optional<std::size_t>(0));
+    }
+    SUBCASE("sample_count refuses a product that would not fit, or wrap, and channels that are not positive")
+    {
+        const std::uint64_t most = static_cast<std::uint64_t>(PTRDIFF_MAX) / sizeof(float);
+        const struct
+        {
+            std::uint64_t frames;
+            int channels;
+        } refused[] = {
+            {std::uint64_t{1} << 62, 4},   // 2^64 samples: wraps to 0 in 64 bits
+            {std::uint64_t{1} << 63, 2},   // the same
+            {UINT64_MAX, 1},               // more than memory holds
+            {most / 2 + 1, 2},             // just past the largest buffer
+            {48000, 0},
+            {48000, -1},
+        };
+        for (const auto& r : refused)
+        {
+            CAPTURE(r.frames);
+            CAPTURE(r.channels);
+            CHECK_FALSE(sample_count(r.frames, r.channels).has_value());
+        }
+        CHECK(sample_count(most / 2, 2) == std::optional<std::size_t>(most / 2 * 2));
+    }
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -29,12 +30,13 @@ template <class T, class Storage = ring_storage<T>>
 class mailbox
 {
 public:
-    /// Reserves `max_producers` lanes of `lane_capacity` messages each. Throws std::invalid_argument for 0.
+    /// Reserves `max_producers` lanes of `lane_capacity` messages each. Throws std::invalid_argument when
+    /// `max_producers` is 0 or above 2^32 - 1, or as the lane does for `lane_capacity`.
     /// Thread: setup. Real-time: no (allocates).
     mailbox(std::size_t max_producers, std::size_t lane_capacity)
     {
-        if (max_producers == 0)
-            throw std::invalid_argument("courier::mailbox: max_producers must be at least 1");
+        if (max_producers == 0 || max_producers > UINT32_MAX)
+            throw std::invalid_argument("courier::mailbox: max_producers must be between 1 and 2^32 - 1");
         lanes.reserve(max_producers);
         receivers.reserve(max_producers);
         for (std::size_t i = 0; i < max_producers; ++i)

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -26,10 +28,11 @@ template <class T>
 class ring_storage
 {
 public:
-    /// Reserves slots for `capacity` items. Allocates.
+    /// Reserves slots for `capacity` items. Allocates. Throws std::invalid_argument when `capacity` is 0 or its
+    /// slots could not fit in memory (so std::bit_ceil never overflows).
     /// Thread: setup. Real-time: no (allocates).
     explicit ring_storage(std::size_t capacity)
-        : max_items(capacity), mask(std::bit_ceil(capacity) - 1), slots(std::make_unique<slot[]>(mask + 1))
+        : max_items(checked(capacity)), mask(std::bit_ceil(capacity) - 1), slots(std::make_unique<slot[]>(mask + 1))
     {
     }
 
@@ -117,6 +120,16 @@ public:
     }
 
 private:
+    static std::size_t checked(std::size_t capacity)
+    {
+        // The largest power of two whose slots fit in the address space: above it bit_ceil overflows (2^63+).
+        const std::size_t most = std::bit_floor(static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(slot));
+        if (capacity == 0 || capacity > most)
+            throw std::invalid_argument("courier::ring_storage: capacity must be from 1 to " + std::to_string(most) +
+                                        ", got " + std::to_string(capacity));
+        return capacity;
+    }
+
     struct slot
     {
         alignas(T) std::byte bytes[sizeof(T)];

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace courier {
@@ -35,9 +37,10 @@ class rwq_storage
 {
 public:
     /// Reserves room for exactly `capacity` items (moodycamel rounds its blocks up; the counters below cut
-    /// the capacity back to the figure asked for). Allocates.
+    /// the capacity back to the figure asked for). Allocates. Throws std::invalid_argument when `capacity` is 0
+    /// or too large for memory (moodycamel would round capacity + 1 up past 2^64, to 0).
     /// Thread: setup. Real-time: no (allocates).
-    explicit rwq_storage(std::size_t capacity) : queue(capacity), max_items(capacity) {}
+    explicit rwq_storage(std::size_t capacity) : queue(checked(capacity)), max_items(capacity) {}
 
     /// Constructs an item from `args` at the back, or returns false without touching `args`.
     /// Thread: producer. Real-time: wait-free if the chosen constructor of T is.
@@ -103,6 +106,16 @@ public:
     }
 
 private:
+    static std::size_t checked(std::size_t capacity)
+    {
+        // moodycamel reserves up to twice the items (its blocks are powers of two): they must fit in memory.
+        const std::size_t most = static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T) / 2;
+        if (capacity == 0 || capacity > most)
+            throw std::invalid_argument("courier::rwq_storage: capacity must be from 1 to " + std::to_string(most) +
+                                        ", got " + std::to_string(capacity));
+        return capacity;
+    }
+
     moodycamel::ReaderWriterQueue<T> queue;
     const std::uint64_t max_items;
 

@@ -70,7 +70,7 @@ class port_registry
 {
 public:
     /// An empty registry; each reader may have up to `max_in_flight` snapshots published and not yet collected.
-    /// Throws std::invalid_argument when `max_in_flight` is 0.
+    /// Throws std::invalid_argument when `max_in_flight` is 0 or above 2^32 - 1.
     /// Thread: setup. Real-time: no (allocates).
     explicit port_registry(std::size_t max_in_flight = 4) : in_flight(checked(max_in_flight)) {}
 
@@ -131,8 +131,9 @@ public:
 private:
     static std::size_t checked(std::size_t max_in_flight)
     {
-        if (max_in_flight == 0)
-            throw std::invalid_argument("courier::port_registry: max_in_flight must be at least 1");
+        // Each reader's swap_and_retire is sized by it (made later, in add_reader): refuse an absurd one now.
+        if (max_in_flight == 0 || max_in_flight > UINT32_MAX)
+            throw std::invalid_argument("courier::port_registry: max_in_flight must be between 1 and 2^32 - 1");
         return max_in_flight;
     }
 

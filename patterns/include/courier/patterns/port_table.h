@@ -99,7 +99,8 @@ class port_table
 {
 public:
     /// Reserves `capacity` slots with room for `max_lanes` sender lanes per port. Throws
-    /// std::invalid_argument when either is 0 or `capacity` is 2^32 or more.
+    /// std::invalid_argument when either is 0, `capacity` is above 2^32 - 2 or `max_lanes` above 2^32 - 1, or
+    /// their product of lane gates does not fit in memory.
     /// Thread: setup. Real-time: no (allocates).
     port_table(std::size_t capacity, std::size_t max_lanes);
 
@@ -193,6 +194,9 @@ inline port_table::port_table(std::size_t capacity, std::size_t max_lanes) : lan
 {
     if (capacity == 0 || max_lanes == 0 || capacity > UINT32_MAX - 1 || max_lanes > UINT32_MAX)
         throw std::invalid_argument("courier::port_table: capacity and max_lanes must be between 1 and 2^32 - 2");
+    // One lane gate per slot and lane: the product must fit in memory (new[] would refuse it, but unclearly).
+    if (max_lanes > static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(lane_gate) / capacity)
+        throw std::invalid_argument("courier::port_table: capacity x max_lanes lane gates do not fit in memory");
     slots = std::vector<slot>(capacity);
     gates = std::make_unique<lane_gate[]>(capacity * max_lanes);
     free_slots.reserve(capacity);

@@ -78,7 +78,7 @@ class timed_events
 
 public:
     /// A lane of `lane_capacity` events and an audio-side buffer of `buffer_capacity`, both allocated now.
-    /// Throws std::invalid_argument when either is 0.
+    /// Throws std::invalid_argument when either is 0 or too large for memory.
     /// Thread: setup. Real-time: no (allocates).
     timed_events(std::size_t lane_capacity, std::size_t buffer_capacity)
         : incoming(lane_capacity), buffer(std::make_unique<timed_event<Event>[]>(checked(buffer_capacity))),
@@ -123,8 +123,8 @@ private:
 
     static std::size_t checked(std::size_t capacity)
     {
-        if (capacity == 0)
-            throw std::invalid_argument("courier::timed_events: buffer capacity must be at least 1");
+        if (capacity == 0 || capacity > static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(timed_event<Event>))
+            throw std::invalid_argument("courier::timed_events: buffer capacity must be at least 1 and fit in memory");
         return capacity;
     }
 

@@ -271,7 +271,7 @@ std::size_t transaction<T>::ring_bytes(std::size_t max_items, std::size_t queued
     // `queued` records fit in (queued + 1) records' worth of bytes: the one skip at the end of the buffer
     // wastes less than one record. That is also at least two records, so max_payload() covers max_items.
     const std::size_t record = 8 + (max_items * sizeof(T) + 7) / 8 * 8;
-    if (queued + 1 > limit / record)
+    if (queued > limit / record - 1)  // not queued + 1, which wraps to 0 for SIZE_MAX
         throw std::invalid_argument("courier::transaction: the ring would pass 2 GiB");
     return (queued + 1) * record;
 }

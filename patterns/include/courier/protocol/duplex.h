@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -192,13 +193,14 @@ template <class AtoB, class BtoA, class Kind>
 class duplex
 {
 public:
-    /// Opens two ports in `table` (which must have two free slots and outlive this). Throws as port does.
+    /// Opens two ports in `table` (which must have two free slots and outlive this). Throws as object_pool and
+    /// port do, and std::invalid_argument when `markers` is above 2^32 - 1.
     /// Thread: setup. Real-time: no (allocates).
     /// `b_queue`, when not 0, makes B's inbox that small instead (so A's sends can find it full).
     duplex(port_table& table, std::size_t credits_a, std::size_t credits_b, std::size_t markers,
            std::size_t b_queue = 0)
-        : pool_a(credits_a), pool_b(credits_b), inbox_a(table, 1, credits_b + markers + 1),
-          inbox_b(table, 1, b_queue != 0 ? b_queue : credits_a + markers + 1), side_a(pool_a, inbox_a),
+        : pool_a(credits_a), pool_b(credits_b), inbox_a(table, 1, inbox_room(credits_b, markers)),
+          inbox_b(table, 1, b_queue != 0 ? b_queue : inbox_room(credits_a, markers)), side_a(pool_a, inbox_a),
           side_b(pool_b, inbox_b)
     {
         side_a.peer = inbox_b.connect();
@@ -242,6 +244,15 @@ public:
     [[nodiscard]] endpoint<BtoA, AtoB, Kind>& b() noexcept COURIER_REALTIME { return side_b; }
 
 private:
+    // An inbox's room: every body the peer can have out, the markers and one more. The pools have refused
+    // credits above 2^32 - 1 by now (they are made first), so only `markers` can make the sum wrap.
+    static std::size_t inbox_room(std::size_t peer_credits, std::size_t markers)
+    {
+        if (markers > UINT32_MAX)
+            throw std::invalid_argument("courier::protocol::duplex: markers must be at most 2^32 - 1");
+        return peer_credits + markers + 1;
+    }
+
     object_pool<AtoB> pool_a;  // A is its source
     object_pool<BtoA> pool_b;  // B is its source
     port<envelope<BtoA, Kind, AtoB>> inbox_a;  // drained by A

@@ -5,6 +5,10 @@
 
 #include <courier/protocol/request_reply.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+
 namespace courier::protocol {
 
 enum class multi_kind : std::uint8_t
@@ -126,10 +130,12 @@ template <class Req, class Rep>
 class multi_reply
 {
 public:
-    /// Opens the link in `table` (two free slots).
+    /// Opens the link in `table` (two free slots). Throws std::invalid_argument when `credits` is 0 or either
+    /// count is above 2^32 - 1, and as duplex does.
     /// Thread: setup. Real-time: no (allocates).
     multi_reply(port_table& table, std::size_t credits, std::size_t progress_credits)
-        : link(table, credits, credits + progress_credits + 1, 0), c(link.a(), credits), s(link.b(), credits)
+        : link(table, credits, server_credits(credits, progress_credits), 0), c(link.a(), credits),
+          s(link.b(), credits)
     {
     }
 
@@ -142,6 +148,17 @@ public:
     [[nodiscard]] multi_server<Req, Rep>& server() noexcept COURIER_REALTIME { return s; }
 
 private:
+    // The server's pool: a final reply per operation, the progress replies, and one more (see try_progress).
+    // Checked here, before the sum could wrap to a small pool.
+    static std::size_t server_credits(std::size_t credits, std::size_t progress_credits)
+    {
+        if (credits == 0 || credits > UINT32_MAX || progress_credits > UINT32_MAX)
+            throw std::invalid_argument(
+                "courier::protocol::multi_reply: credits must be between 1 and 2^32 - 1, progress_credits at most "
+                "2^32 - 1");
+        return credits + progress_credits + 1;
+    }
+
     duplex<Req, Rep, multi_kind> link;
     multi_client<Req, Rep> c;
     multi_server<Req, Rep> s;
