@@ -116,6 +116,11 @@ void refuse_options_without_effect(const synth_options& o, const std::set<std::s
     refuse_unless(!osc, "--output", "with the OSC endpoint on (it writes no WAV file)");
     refuse_unless(!osc, "--pcm24", "with the OSC endpoint on (it writes no WAV file)");
     refuse_unless(!osc, "--tail", "with the OSC endpoint on (--duration or a signal ends the run)");
+    for (const char* option : {"--soak-swap-every", "--soak-pause-every", "--soak-pause-for", "--soak-stall-every",
+                               "--soak-stall-for", "--soak-watchdog"})
+        refuse_unless(o.soak.enabled(), option, "without --soak");
+    for (const char* option : {"--stream-stall-every", "--stream-stall"})
+        refuse_unless(o.soak.enabled() && !o.stream_path.empty(), option, "without --soak and --stream");
 }
 
 }  // namespace
