@@ -104,7 +104,9 @@ wait_exit() {  # wait_exit PID SECONDS: its exit status, or 124 after killing it
   wait "$pid"
 }
 
-sanitizer_build() { nm "$synth" 2>/dev/null | grep -q '__asan_init'; }
+# An AddressSanitizer build (LeakSanitizer runs at its exit). grep -c reads all of nm's output: with pipefail, an
+# early grep -q exit would make nm's SIGPIPE fail the pipeline.
+sanitizer_build() { [ "$(nm "$synth" 2>/dev/null | grep -c '__asan_')" -gt 0 ]; }
 
 # ----- phase main --------------------------------------------------------------------------------------------
 phase_main() {
@@ -185,9 +187,9 @@ phase_main() {
 
   echo
   echo "soak run: $seconds s on JACK (dummy backend, 48000 Hz, 256 frames), OSC flood at $rate datagrams/s"
-  printf '| %-40s | %12s |\n' "figure" "value"
-  printf '|%s|%s|\n' "$(printf -- '-%.0s' $(seq 42))" "$(printf -- '-%.0s' $(seq 14))"
-  row() { printf '| %-40s | %12s |\n' "$1" "$2"; }
+  printf '| %-50s | %24s |\n' "figure" "value"
+  printf '|%s|%s|\n' "$(printf -- '-%.0s' $(seq 52))" "$(printf -- '-%.0s' $(seq 26))"
+  row() { printf '| %-50s | %24s |\n' "$1" "$2"; }
   row "callbacks" "$cb"
   row "over-budget callbacks (max load)" "$ob ($load)"
   row "xruns reported by PortAudio" "$xr"
