@@ -155,6 +155,12 @@ bool engine_timed_sender::try_send(std::uint64_t frame, const engine_event& even
     return state->timed_out.try_send(frame, event);
 }
 
+void engine_timed_sender::reset_thread_role() noexcept
+{
+    COURIER_EXPECTS(state != nullptr);
+    state->timed_out.reset_thread_role();
+}
+
 engine::engine(std::unique_ptr<audio_graph> initial, const engine_config& config)
     : state(std::make_unique<detail::engine_state>(std::move(initial), config))
 {

@@ -97,6 +97,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     config.max_load_frames = static_cast<std::uint64_t>(actual.sample_rate) * 600U;
     config.read_meters = false;  // this loop reads them (the engine has one meter reader) and hands them over
     osc::endpoint endpoint(engine, engine.add_producer(), ports, config);
+    timed.reset_thread_role();  // the main thread queued the score; from here on the network thread sends bundles
     endpoint.set_timed_sender(std::move(timed));
     endpoint.register_in(registry, "/osc");
     endpoint.register_in(names, "/osc");

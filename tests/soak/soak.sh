@@ -63,7 +63,8 @@ check() {  # check DESCRIPTION COMMAND...: runs the test command, prints ok or F
 }
 
 # ----- figures: courier-synth's "soak: <name> <value>" lines, its OSC report, the clients' lines ---------------
-fig() { awk -v k="$2" '$1 == "soak:" && $2 == k { v = $3 } END { print (v == "" ? "?" : v) }' "$1"; }
+# A missing figure reads 0 (arithmetic stays valid); the "printed its figures" check catches a missing report.
+fig() { awk -v k="$2" '$1 == "soak:" && $2 == k { v = $3 } END { print (v == "" ? 0 : v) }' "$1"; }
 lane() {  # lane LOG NAME FIELD
   awk -v n="$2" -v f="$3" '$1 == "soak:" && $2 == "lane" && $3 == n { for (i = 4; i < NF; i += 2) if ($i == f) v = $(i + 1) }
                            END { print (v == "" ? 0 : v) }' "$1"
@@ -77,7 +78,7 @@ client_fig() {  # client_fig NAME FILES...: the sum of "client <mode>: NAME valu
       key = w[1]; for (i = 2; i < n; ++i) key = key " " w[i]; if (key == k) s += w[n] } END { print s + 0 }'
 }
 eq() { [ "$1" = "$2" ]; }
-gt0() { [ "$1" != "?" ] && [ "$1" -gt 0 ]; }
+gt0() { [ "$1" -gt 0 ]; }
 
 wait_for_port() {  # wait_for_port LOG PID: the OSC port courier-synth listens on, once it says so
   local port=""
@@ -228,6 +229,7 @@ phase_main() {
   done
   row "  /fail lane_full / timed_lane_full back" "$f_lane / $f_timed"
   row "subscriptions opened / closed" "$s_open / $s_close"
+  row "  requests resent (the kernel dropped one)" "$(client_fig resent "$work/subscribe.out")"
   row "notifications / after the final ack" "$s_notes / $s_after"
   row "clients vanished mid-subscription" "$vanished"
   row "subscribers kept at stop" "$subs"
@@ -244,6 +246,7 @@ phase_main() {
   echo
 
   echo "checks (phase main)"
+  check "courier-synth printed its figures" grep -q '^soak: graphs_destroyed_elsewhere' "$log"
   check "courier-synth exited 0 after draining (exit $status)" eq "$status" 0
   check "every lane drained before the stream stopped" eq "$(fig "$log" drained)" 1
   check "no sanitizer or contract report" eval "! grep -qE 'Sanitizer|contract violated|runtime error' '$log'"
@@ -341,10 +344,12 @@ phase_kill() {
 
 if [ -n "$phase" ]; then
   case "$phase" in
-    main) phase_main; exit $? ;;
-    kill) phase_kill; exit $? ;;
+    main) phase_main ;;
+    kill) phase_kill ;;
     *) echo "soak.sh: unknown phase '$phase'" >&2; exit 2 ;;
   esac
+  status=$?
+  exit "$status"
 fi
 
 # ----- the whole run -------------------------------------------------------------------------------------------

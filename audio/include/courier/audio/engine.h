@@ -116,6 +116,12 @@ public:
     /// Thread: control (the sequencer thread). Real-time: wait-free.
     [[nodiscard]] bool try_send(std::uint64_t frame, const engine_event& event) noexcept COURIER_REALTIME;
 
+    /// Lets another thread take this sender over: the next try_send() makes its thread the sender's owner (for
+    /// example, courier-synth queues its score on the main thread, then hands the sender to the OSC endpoint's
+    /// network thread). The old thread must send no more, and the new one must start after this call.
+    /// Thread: setup (between the two threads). Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME;
+
 private:
     friend class engine;
     explicit engine_timed_sender(detail::engine_state& s) noexcept : state(&s) {}
