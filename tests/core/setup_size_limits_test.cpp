@@ -90,7 +90,7 @@ TEST_CASE("setup size limits")
 {
     SUBCASE("every size-taking constructor refuses an absurd size with courier's own clear error")
     {
-        // One table per ring of tables: a port_table with free slots for the protocols below.
+        // Each row builds its own port_table where it needs one, so a refusal leaves no port open behind it.
         const std::vector<setup_case> cases = {
             {"ring_storage above 2^63", [] { ring_storage<int> r(above_2_63); }},
             {"ring_storage of SIZE_MAX", [] { ring_storage<int> r(most); }},
