@@ -188,7 +188,17 @@ TEST_CASE("lane")
         CHECK(rx.stats().sent == 5);
     }
 
-    SUBCASE("the high-water mark is the true depth, not a stale estimate")
+    SUBCASE("the high-water mark is capacity once a send was refused, even before the consumer looks")
+    {
+        lane<int> l(8);
+        auto tx = l.sender();
+        for (int i = 0; i < 9; ++i)
+            (void)tx.try_send(i);
+        CHECK(l.stats().refused == 1);
+        CHECK(l.stats().high_water == 8);
+    }
+
+    SUBCASE("the high-water mark is what the consumer saw queued whenever it ran out of messages it knew of")
     {
         lane<int> l(64);
         auto tx = l.sender();
@@ -199,8 +209,9 @@ TEST_CASE("lane")
             REQUIRE(tx.try_send(i));
             REQUIRE(rx.try_receive().has_value());
             REQUIRE(rx.try_receive().has_value());
+            REQUIRE_FALSE(rx.try_receive().has_value());
         }
-        CHECK(l.stats().high_water == 2);
+        CHECK(l.stats().high_water == 2);  // never a stale bound: the producer's cached view reached 64 often
     }
 
     SUBCASE("try_send, try_receive and drain neither allocate nor free")
@@ -313,6 +324,27 @@ struct on_ring
     using storage = courier::ring_storage<T>;
 };
 }  // namespace
+
+TEST_CASE_TEMPLATE("lane high-water mark on each storage", Policy, on_moodycamel, on_ring)
+{
+    SUBCASE("the mark is never above the true maximum, and at least half of it after the consumer's empty check")
+    {
+        lane<int, typename Policy::template storage<int>> l(64);
+        auto tx = l.sender();
+        auto rx = l.receiver();
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(tx.try_send(i));
+        REQUIRE(rx.try_receive().has_value());  // the consumer looks: 5 queued
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(tx.try_send(i));  // 9 queued: the true maximum
+        while (rx.try_receive().has_value())
+        {
+        }
+        const auto mark = l.stats().high_water;
+        CHECK(mark <= 9);
+        CHECK(2 * mark >= 9);
+    }
+}
 
 TEST_SUITE("stress")
 {

@@ -9,7 +9,9 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <memory>
+#include <span>
 
 using courier::ring_storage;
 using courier::test::tracked;
@@ -30,7 +32,7 @@ TEST_CASE("ring_storage")
                 ++accepted;
             CHECK(accepted == capacity);
             CHECK(ring.pushed() == capacity);
-            CHECK(ring.depth_bound() == capacity);
+            CHECK(ring.high_water() == capacity);  // the refused push saw the ring full
         }
     }
 
@@ -52,13 +54,43 @@ TEST_CASE("ring_storage")
         }
         CHECK(ring.pushed() == static_cast<std::uint64_t>(next_in));
         CHECK(ring.popped() == static_cast<std::uint64_t>(next_out));
-        CHECK(ring.refresh_depth() == ring.pushed() - ring.popped());
+        CHECK(ring.high_water() == 3);
     }
 
     SUBCASE("front returns nullptr when empty")
     {
         ring_storage<int> ring(2);
         CHECK(ring.front() == nullptr);
+        CHECK(ring.high_water() == 0);
+    }
+
+    SUBCASE("high_water is the depth the consumer saw when it ran out of known items, not a bound")
+    {
+        ring_storage<int> ring(64);
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(ring.try_emplace(i));
+        CHECK(ring.high_water() == 0);  // nobody has read the other side's position yet
+        REQUIRE(ring.front() != nullptr);  // the consumer looks: 5 stored
+        CHECK(ring.high_water() == 5);
+        ring.pop();
+        for (int i = 0; i < 5; ++i)
+            REQUIRE(ring.try_emplace(i));  // 9 stored; the producer's cached view has room, so it does not look
+        while (ring.front() != nullptr)
+            ring.pop();
+        CHECK(ring.high_water() == 5);  // the consumer's second look saw 5 new ones: the true 9 is at most twice it
+    }
+
+    SUBCASE("push_many and pop_many move a batch with one position store each, and sample the depth")
+    {
+        ring_storage<int> ring(4);
+        std::array<int, 6> in{1, 2, 3, 4, 5, 6};
+        CHECK(ring.push_many(std::span(in)) == 4);
+        CHECK(ring.high_water() == 4);  // wanting room for 6 made the producer look
+        std::array<int, 3> out{};
+        CHECK(ring.pop_many(std::span(out)) == 3);
+        CHECK(out == std::array<int, 3>{1, 2, 3});
+        CHECK(ring.pushed() == 4);
+        CHECK(ring.popped() == 3);
     }
 
     SUBCASE("a lane on ring_storage counts sent, received, refused and the true high-water mark")

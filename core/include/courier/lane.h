@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -33,11 +34,22 @@ class lane_receiver;
 /// The lane must outlive both ends. Messages still queued when the lane is destroyed die in its destructor,
 /// on the thread that destroys it (normally the control thread, after the audio stream has stopped).
 ///
+/// The counters (stats()) are exact for sent, received and refused. The high-water mark is measured, not
+/// tracked on every send: each side records how many messages it saw queued when it read the other side's
+/// position, which the producer does only when the lane looks full to it and the consumer only when it has
+/// used up the messages it knew of. So `high_water`
+///   - is never more than the most messages ever queued at once;
+///   - equals `capacity` once any send was refused;
+///   - bounds what a polling consumer has seen: the most queued at any moment up to the consumer's last empty
+///     check (a try_receive or drain that found nothing new, or a try_receive_many that wanted more than it
+///     knew of) is at most twice the mark.
+/// The producer never reads the consumer's cache line while the lane has room, which is what makes the plain
+/// send loop as fast as a bare ring (docs/performance.md).
+///
 /// `Storage` is the container underneath (the policy is described in rwq_storage.h). The default is courier's
 /// own ring_storage: its positions are the lane's counters, so each side writes one shared cache line per
-/// message. rwq_storage (moodycamel::ReaderWriterQueue plus counters) stays available as
-/// `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md: 35 against
-/// 22 instructions per message drained, and lower throughput).
+/// message. rwq_storage (moodycamel::ReaderWriterQueue plus counters, with an exact high-water mark) stays
+/// available as `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md).
 template <class T, class Storage = ring_storage<T>>
 class lane
 {
@@ -84,7 +96,7 @@ public:
         s.received = storage.popped();
         s.sent = storage.pushed();
         s.refused = producer.refused.load(std::memory_order_relaxed);
-        s.high_water = producer.high_water.load(std::memory_order_relaxed);
+        s.high_water = storage.high_water();
         return s;
     }
 
@@ -110,8 +122,10 @@ private:
     // the public functions calling them state the condition (docs/contracts.md, "Conditional guarantees").
     template <class... Args>
     bool try_emplace(Args&&... args) noexcept;
+    std::size_t push_many(std::span<T> messages) noexcept;
     T* front() noexcept COURIER_REALTIME;
     void pop_front() noexcept;
+    std::size_t pop_many(std::span<T> out) noexcept;
 
     Storage storage;
     const std::size_t max_depth;
@@ -120,8 +134,6 @@ private:
     struct alignas(cache_line_size) producer_state
     {
         std::atomic<std::uint64_t> refused{0};
-        std::atomic<std::uint64_t> high_water{0};
-        std::uint64_t known_high_water = 0;
         role_guard guard;
     } producer;
 
@@ -178,6 +190,17 @@ public:
         return target->try_emplace(std::forward<Args>(args)...);
     }
 
+    /// Moves as many of `messages` into the lane as it has room for, front first, and returns how many. The
+    /// rest stay in the span untouched, and each is counted as refused; the moved-from ones stay with the
+    /// caller. The whole batch is published with one index store, so the consumer's core sees one cache-line
+    /// transfer instead of one per message. An empty span sends nothing and refuses nothing.
+    /// Thread: producer. Real-time: wait-free.
+    [[nodiscard]] std::size_t try_send_many(std::span<T> messages) noexcept COURIER_REALTIME
+    {
+        COURIER_EXPECTS(target != nullptr);
+        return target->push_many(messages);
+    }
+
     /// Lets another thread become this end's producer; the previous one must have stopped using it.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_role() noexcept COURIER_REALTIME { target->producer.guard.reset(); }
@@ -225,6 +248,17 @@ public:
         std::optional<T> message(std::move(*oldest));
         source->pop_front();  // the moved-from shell dies here, on the consumer
         return message;
+    }
+
+    /// Move-assigns up to `out.size()` of the oldest messages to `out`, oldest first, and returns how many; the
+    /// rest of `out` is untouched. The moved-from shells die here, on the consumer, and their slots go back to
+    /// the sender with one index store.
+    /// Thread: consumer. Real-time: wait-free.
+    [[nodiscard]] std::size_t try_receive_many(std::span<T> out) noexcept COURIER_REALTIME
+        requires std::is_nothrow_move_assignable_v<T>
+    {
+        COURIER_EXPECTS(source != nullptr);
+        return source->pop_many(out);
     }
 
     /// Calls `handle(T&&)` for up to `max_count` messages, oldest first, and returns how many it handled.
@@ -310,21 +344,17 @@ bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
         count_up(producer.refused);
         return false;
     }
-    // The cached bound is free to read; the consumer's line is read only when it may show a new high-water
-    // mark, so a steady lane costs nothing here and the mark is the true depth, never a stale overestimate.
-    // That exactness has a price in one case: a consumer that keeps the lane nearly empty leaves the mark low,
-    // so the bound passes it every few sends and each pass reads the consumer's line (about half the peak
-    // one-way throughput of ring_storage; docs/performance.md, "Why the lane is not at the hand-written ring").
-    if (storage.depth_bound() > producer.known_high_water)
-    {
-        const std::uint64_t depth = storage.refresh_depth();
-        if (depth > producer.known_high_water)
-        {
-            producer.known_high_water = depth;
-            producer.high_water.store(depth, std::memory_order_relaxed);  // a counter; nothing read through it
-        }
-    }
     return true;
+}
+
+template <class T, class Storage>
+std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
+{
+    producer.guard.check();
+    const std::size_t sent = storage.push_many(messages);
+    if (sent < messages.size())
+        count_up(producer.refused, messages.size() - sent);
+    return sent;
 }
 
 template <class T, class Storage>
@@ -338,6 +368,13 @@ template <class T, class Storage>
 void lane<T, Storage>::pop_front() noexcept
 {
     storage.pop();
+}
+
+template <class T, class Storage>
+std::size_t lane<T, Storage>::pop_many(std::span<T> out) noexcept
+{
+    consumer.guard.check();
+    return storage.pop_many(out);
 }
 
 }  // namespace courier

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -18,20 +19,24 @@
 namespace courier {
 
 /// A lane's storage policy is an SPSC container of exactly `capacity` items that counts what crosses it. The
-/// lane adds the endpoints, role guards, refusal count and high-water mark on top. A policy provides:
+/// lane adds the endpoints, role guards and refusal count on top. A policy provides:
 ///   explicit Policy(std::size_t capacity)   setup; reserves room for exactly `capacity` items
 ///   bool try_emplace(Args&&...) noexcept    producer; constructs at the back, or returns false when
 ///                                           `capacity` items are stored and leaves the arguments untouched
+///   size_t push_many(span<T>) noexcept      producer; moves in as many as fit, front first, and says how many
 ///   T* front() noexcept                     consumer, wait-free; the oldest item, or nullptr
 ///   void pop() noexcept                     consumer; destroys the oldest item
+///   size_t pop_many(span<T>) noexcept       consumer; move-assigns the oldest items out, destroys them there
 ///   uint64_t pushed(), popped()             any thread, wait-free; counts since construction
-///   uint64_t depth_bound()                  producer, wait-free; an upper bound on the items stored, from
-///                                           the producer's cached view of the consumer
-///   uint64_t refresh_depth()                producer, wait-free; the items stored now
+///   uint64_t high_water()                   any thread, wait-free; a high-water mark that is never more than
+///                                           the most items ever stored at once, is `capacity` once a push was
+///                                           refused, and is at least the number stored whenever the consumer
+///                                           found its known items used up (so the true maximum up to then is
+///                                           at most twice the mark)
 /// The destructor destroys whatever is still stored, on the thread that destroys the lane. Two policies ship:
 /// ring_storage (courier's own ring, whose positions are the counters: the lane's default) and rwq_storage
 /// (this one, moodycamel plus counters; `lane<T, rwq_storage<T>>`). Both give the same guarantees; this one
-/// costs more per message on both sides (docs/performance.md).
+/// costs more per message on both sides (docs/performance.md) and its high-water mark is exact.
 template <class T>
 class rwq_storage
 {
@@ -49,7 +54,10 @@ public:
     {
         const std::uint64_t pushed_before = producer.pushed.load(std::memory_order_relaxed);  // only we store it
         if (pushed_before - producer.known_popped == max_items && refresh_depth() == max_items)
+        {
+            producer.high_water.store(max_items, std::memory_order_relaxed);  // a counter; the lane was full
             return false;
+        }
         // try_emplace, never emplace: the latter allocates a new block when the queue is full. It cannot fail
         // here, since moodycamel holds at least max_items; if it ever did, the caller still hears "full".
         if (!queue.try_emplace(std::forward<Args>(args)...))
@@ -58,7 +66,26 @@ public:
             return false;
         }
         producer.pushed.store(pushed_before + 1, std::memory_order_relaxed);  // a count; moodycamel publishes data
+        // An exact mark: the consumer's count is read whenever the cached depth passes the mark. This storage is
+        // not the fast one; ring_storage samples the depth instead and never pays this read.
+        if (pushed_before + 1 - producer.known_popped > producer.high_water.load(std::memory_order_relaxed))
+        {
+            const std::uint64_t depth = refresh_depth();
+            if (depth > producer.high_water.load(std::memory_order_relaxed))  // only we store it
+                producer.high_water.store(depth, std::memory_order_relaxed);  // a counter; nothing read through it
+        }
         return true;
+    }
+
+    /// Moves items from the front of `items` to the back, as many as fit, and returns how many; the rest are
+    /// untouched. moodycamel publishes each one on its own: this storage has no batch publication.
+    /// Thread: producer. Real-time: wait-free if T's move constructor is.
+    [[nodiscard]] std::size_t push_many(std::span<T> items) noexcept
+    {
+        std::size_t count = 0;
+        while (count < items.size() && try_emplace(std::move(items[count])))
+            ++count;
+        return count;
     }
 
     /// The oldest item, or nullptr when empty.
@@ -76,6 +103,23 @@ public:
         consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
 
+    /// Move-assigns the oldest items to `out`, as many as are stored and fit, oldest first, and returns how many.
+    /// The moved-from items die here, on the consumer thread.
+    /// Thread: consumer. Real-time: wait-free if T's move assignment and destructor are.
+    [[nodiscard]] std::size_t pop_many(std::span<T> out) noexcept
+    {
+        std::size_t count = 0;
+        for (; count < out.size(); ++count)
+        {
+            T* item = front();
+            if (item == nullptr)
+                break;
+            out[count] = std::move(*item);
+            pop();
+        }
+        return count;
+    }
+
     /// Items pushed since construction.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t pushed() const noexcept COURIER_REALTIME
@@ -90,22 +134,22 @@ public:
         return consumer.popped.load(std::memory_order_relaxed);  // a count; nothing is read through it
     }
 
-    /// An upper bound on the items stored, from the producer's cached view; no shared line is read.
-    /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] std::uint64_t depth_bound() const noexcept COURIER_REALTIME
+    /// The most items ever stored at once: exact, since try_emplace reads the consumer's count whenever the
+    /// cached depth passes the mark (the policy's contract above allows less).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t high_water() const noexcept COURIER_REALTIME
     {
-        return producer.pushed.load(std::memory_order_relaxed) - producer.known_popped;
+        return producer.high_water.load(std::memory_order_relaxed);  // a counter; nothing is read through it
     }
 
-    /// The items stored now, reading the consumer's count.
-    /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] std::uint64_t refresh_depth() noexcept COURIER_REALTIME
+private:
+    // The items stored now, reading the consumer's count (producer only).
+    std::uint64_t refresh_depth() noexcept
     {
         producer.known_popped = consumer.popped.load(std::memory_order_acquire);  // pairs with the store in pop
         return producer.pushed.load(std::memory_order_relaxed) - producer.known_popped;
     }
 
-private:
     static std::size_t checked(std::size_t capacity)
     {
         // moodycamel reserves up to twice the items (its blocks are powers of two): they must fit in memory.
@@ -124,6 +168,7 @@ private:
     {
         std::atomic<std::uint64_t> pushed{0};
         std::uint64_t known_popped = 0;  // a stale copy of consumer.popped: at most the true value
+        std::atomic<std::uint64_t> high_water{0};
     } producer;
 
     // Written by the consumer thread only.
