@@ -165,6 +165,42 @@ TEST_CASE("timed_events")
         CHECK(seen[3].id == 3);
     }
 
+    SUBCASE("a large batch sent newest first, with repeated times, merges behind held events in time and send order")
+    {
+        // 300 events for frames 299 down to 0, three per frame (ids tell the order sent), after 3 events already
+        // held for frames 150: the held ones were sent first, so they lead frame 150.
+        courier::timed_events<tagged> events(1024, 1024);
+        auto sequencer = events.sender();
+        auto audio = events.receiver();
+        for (int id = 0; id < 3; ++id)
+            REQUIRE(sequencer.try_send(1000 + 150, tagged{id}));
+        std::array<delivery, 1> none{};
+        CHECK(run_block(audio, 0, 64, none, 0) == 0);  // now held in the buffer, due later
+        int id = 3;
+        for (int frame = 99; frame >= 0; --frame)
+            for (int copy = 0; copy < 3; ++copy)
+                REQUIRE(sequencer.try_send(1000 + 100 + static_cast<std::uint64_t>(frame), tagged{id++}));
+
+        std::array<delivery, 400> seen{};
+        const std::size_t got = run_block(audio, 1000, 256, seen, 0);
+        REQUIRE(got == 303);
+        bool in_time_order = true;
+        bool equal_times_in_send_order = true;
+        for (std::size_t i = 1; i < got; ++i)
+        {
+            in_time_order = in_time_order && seen[i - 1].frame <= seen[i].frame;
+            if (seen[i - 1].frame == seen[i].frame)
+                equal_times_in_send_order = equal_times_in_send_order && seen[i - 1].id < seen[i].id;
+        }
+        CHECK(in_time_order);
+        CHECK(equal_times_in_send_order);
+        CHECK(seen[0].frame == 1100);
+        CHECK(seen[150].frame == 1150);
+        CHECK(seen[150].id == 0);  // the held events lead their frame
+        CHECK(seen[153].frame == 1150);
+        CHECK(seen[153].id > 3);
+    }
+
     SUBCASE("an event whose time has passed takes effect at frame 0 of the next block and is counted as late")
     {
         courier::timed_events<tagged> events(16, 16);

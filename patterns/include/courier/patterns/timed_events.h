@@ -82,7 +82,7 @@ public:
     /// Thread: setup. Real-time: no (allocates).
     timed_events(std::size_t lane_capacity, std::size_t buffer_capacity)
         : incoming(lane_capacity), buffer(std::make_unique<timed_event<Event>[]>(checked(buffer_capacity))),
-          buffer_size(buffer_capacity)
+          arrivals(std::make_unique<timed_event<Event>[]>(buffer_capacity)), buffer_size(buffer_capacity)
     {
     }
 
@@ -131,6 +131,7 @@ private:
     // Written at setup only.
     lane<timed_event<Event>> incoming;
     const std::unique_ptr<timed_event<Event>[]> buffer;  // entries [0, count) sorted by time; the audio thread's
+    const std::unique_ptr<timed_event<Event>[]> arrivals;  // one block's new events while they are sorted; the same
     const std::size_t buffer_size;
 
     // Written by the audio thread only, read anywhere.
@@ -188,8 +189,9 @@ public:
     /// sub-blocks. Call it once per callback, before rendering. It drops the events of the previous block
     /// (they die here, trivially), takes the new events from the lane into the buffer (clamping late ones to
     /// frame 0 and counting them), and finds the events due in this block. The returned range stays valid
-    /// until the next begin_block. Costs at most O(buffer capacity) per event taken, O(1) for events sent in
-    /// time order.
+    /// until the next begin_block. Costs O(n log n) for the n events taken from the lane (O(n) when they were
+    /// sent in time order, whatever their order relative to the events already held), plus O(events held): so
+    /// one block's work is bounded by the buffer's capacity, however the events arrive.
     /// Thread: audio. Real-time: wait-free.
     [[nodiscard]] timed_block<Event> begin_block(std::uint64_t block_start, std::uint32_t frames) noexcept
         COURIER_REALTIME;
@@ -210,7 +212,7 @@ private:
     {
     }
 
-    bool try_insert(timed_event<Event> e, std::uint64_t block_start, std::uint64_t& late) noexcept COURIER_REALTIME;
+    void merge_arrivals(std::size_t fresh) noexcept COURIER_REALTIME;
 
     lane_receiver<timed_event<Event>> from_control;
     timed_events<Event>* owner = nullptr;
@@ -324,27 +326,32 @@ timed_block<Event> timed_event_receiver<Event>::begin_block(std::uint64_t block_
         ++late;
     }
 
-    // The event that found the buffer full last time goes first, so the order of arrival is kept.
+    // New events go to `arrivals` in their order of arrival, at most as many as the buffer has room for; the
+    // event that found the buffer full last time goes first, so the order of arrival is kept.
+    timed_event<Event>* arrivals = owner->arrivals.get();
+    const std::size_t room = owner->buffer_size - count;
+    std::size_t fresh = 0;
     std::uint64_t full = 0;
+    if (waiting && room > 0)
+    {
+        arrivals[fresh++] = *waiting;
+        waiting.reset();
+    }
+    if (!waiting)
+    {
+        fresh += from_control.try_receive_many(std::span(arrivals + fresh, room - fresh));
+        if (fresh == room)
+            waiting = from_control.try_receive();  // the buffer is full: the next one waits for room, if any
+    }
     if (waiting)
-    {
-        if (try_insert(*waiting, block_start, late))
-            waiting.reset();
-        else
-            full = 1;
-    }
-    // At most one pass over the free slots (plus one event to hold back): bounded by the buffer's size.
-    while (!waiting)
-    {
-        auto e = from_control.try_receive();
-        if (!e)
-            break;
-        if (!try_insert(*e, block_start, late))
+        full = 1;
+    for (std::size_t i = 0; i < fresh; ++i)
+        if (arrivals[i].time < block_start)
         {
-            waiting = *e;
-            full = 1;
+            arrivals[i].time = block_start;  // late: takes effect at frame 0
+            ++late;
         }
-    }
+    merge_arrivals(fresh);
 
     const std::uint64_t block_end = block_start + frames;
     while (due < count && entries[due].time < block_end)
@@ -357,27 +364,45 @@ timed_block<Event> timed_event_receiver<Event>::begin_block(std::uint64_t block_
 }
 
 template <class Event>
-bool timed_event_receiver<Event>::try_insert(timed_event<Event> e, std::uint64_t block_start,
-                                              std::uint64_t& late) noexcept
+void timed_event_receiver<Event>::merge_arrivals(std::size_t fresh) noexcept
 {
-    if (count == owner->buffer_size)
-        return false;  // not counted as late yet: that is decided when it does go in
-    if (e.time < block_start)
+    timed_event<Event>* entries = owner->buffer.get();
+    timed_event<Event>* arrivals = owner->arrivals.get();
+    const auto earlier = [](const timed_event<Event>& a, const timed_event<Event>& b) { return a.time < b.time; };
+
+    // Sort the arrivals by time, stably (equal times keep their order of arrival): a bottom-up merge sort that
+    // uses the buffer's free slots, [count, count + fresh), as its second array. Arrivals in time order skip it.
+    if (!std::is_sorted(arrivals, arrivals + fresh, earlier))
     {
-        e.time = block_start;  // late: takes effect at frame 0
-        ++late;
+        timed_event<Event>* from = arrivals;
+        timed_event<Event>* to = entries + count;
+        for (std::size_t width = 1; width < fresh; width *= 2)
+        {
+            for (std::size_t low = 0; low < fresh; low += 2 * width)
+            {
+                const std::size_t middle = std::min(low + width, fresh);
+                const std::size_t high = std::min(low + 2 * width, fresh);
+                std::merge(from + low, from + middle, from + middle, from + high, to + low, earlier);  // stable
+            }
+            std::swap(from, to);
+        }
+        if (from != arrivals)
+            std::copy(from, from + fresh, arrivals);
     }
 
-    // After every entry with the same or an earlier time, so equal times keep their order of arrival. Searching
-    // from the back makes the usual case, events sent in time order, O(1).
-    timed_event<Event>* entries = owner->buffer.get();
-    std::size_t position = count;
-    while (position > 0 && entries[position - 1].time > e.time)
-        --position;
-    std::copy_backward(entries + position, entries + count, entries + count + 1);
-    entries[position] = e;
-    ++count;
-    return true;
+    // Merge them behind the events held, from the back; on equal times the held event stays first, since it
+    // arrived earlier. When the arrivals all come at or after the last one held, this is a plain append.
+    std::size_t held = count;
+    std::size_t taken = fresh;
+    std::size_t write = count + fresh;
+    while (taken > 0)
+    {
+        if (held > 0 && arrivals[taken - 1].time < entries[held - 1].time)
+            entries[--write] = entries[--held];
+        else
+            entries[--write] = arrivals[--taken];
+    }
+    count += fresh;
 }
 
 template <class Event>
