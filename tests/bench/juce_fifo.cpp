@@ -5,6 +5,7 @@
 
 #include <juce_core/juce_core.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace courier::bench {
@@ -40,6 +41,26 @@ bool juce_fifo::try_pop(std::uint64_t& out) noexcept
     out = self->buffer[static_cast<std::size_t>(size1 > 0 ? start1 : start2)];
     self->fifo.finishedRead(1);
     return true;
+}
+
+std::size_t juce_fifo::push_many(const std::uint64_t* values, std::size_t count) noexcept
+{
+    int start1 = 0, size1 = 0, start2 = 0, size2 = 0;
+    self->fifo.prepareToWrite(static_cast<int>(count), start1, size1, start2, size2);
+    std::copy_n(values, size1, self->buffer.begin() + start1);
+    std::copy_n(values + size1, size2, self->buffer.begin() + start2);
+    self->fifo.finishedWrite(size1 + size2);
+    return static_cast<std::size_t>(size1 + size2);
+}
+
+std::size_t juce_fifo::pop_many(std::uint64_t* out, std::size_t count) noexcept
+{
+    int start1 = 0, size1 = 0, start2 = 0, size2 = 0;
+    self->fifo.prepareToRead(static_cast<int>(count), start1, size1, start2, size2);
+    std::copy_n(self->buffer.begin() + start1, size1, out);
+    std::copy_n(self->buffer.begin() + start2, size2, out + size1);
+    self->fifo.finishedRead(size1 + size2);
+    return static_cast<std::size_t>(size1 + size2);
 }
 
 }  // namespace courier::bench

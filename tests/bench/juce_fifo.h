@@ -28,6 +28,13 @@ public:
     /// Reads one item, or returns false when the FIFO is empty.
     /// Thread: consumer. Real-time: wait-free (as try_push).
     bool try_pop(std::uint64_t& out) noexcept;
+    /// Writes as many of the `count` values as fit in one prepareToWrite/finishedWrite; returns how many.
+    /// (Pointer and count, not std::span: juce_core compiles this file as C++17.)
+    /// Thread: producer. Real-time: wait-free (as try_push).
+    std::size_t push_many(const std::uint64_t* values, std::size_t count) noexcept;
+    /// Reads up to `count` items into `out` in one prepareToRead/finishedRead; returns how many.
+    /// Thread: consumer. Real-time: wait-free (as try_push).
+    std::size_t pop_many(std::uint64_t* out, std::size_t count) noexcept;
 
 private:
     struct state;

@@ -18,9 +18,12 @@
 namespace courier::bench {
 namespace {
 
-/// Everything lane_bench compares, in table order.
+/// Everything lane_bench compares, in table order. A row without a parenthesis is the plain loop: one message per
+/// try_push and per try_pop on both sides, the way every queue's README shows it. Rows marked "(batch N)" move up
+/// to N messages per call with one index publication, "(drain)" receives with courier's drain().
 std::vector<contender> make_contenders(const std::string& courier_name)
 {
+    const std::string batch = " (batch " + std::to_string(batch_size) + ")";
     std::vector<contender> contenders;
     // The raw ping-pong comes first: the table's RTT ratios are taken against it.
     contenders.push_back(make_contender("raw_atomic_pingpong", raw_atomic_round_trips, {}, false));
@@ -30,13 +33,23 @@ std::vector<contender> make_contenders(const std::string& courier_name)
                                         queue_throughput<courier_lane_queue>, false));
     contenders.push_back(make_contender("courier::lane (drain)", queue_round_trips<courier_lane_drain_queue>,
                                         lane_drain_throughput, false));
+    contenders.push_back(make_batch_contender(courier_name + batch, batch_throughput<courier_lane_queue>, false));
     contenders.push_back(make_contender("courier::lane<rwq_storage>", queue_round_trips<courier_rwq_lane_queue>,
                                         queue_throughput<courier_rwq_lane_queue>, false));
     contenders.push_back(make_contender("moodycamel::ReaderWriterQueue", queue_round_trips<moodycamel_queue>,
                                         queue_throughput<moodycamel_queue>, true));
+#if COURIER_BENCH_HAVE_ATOMIC_QUEUE
+    contenders.push_back(make_contender("atomic_queue (SPSC)", queue_round_trips<atomic_queue_spsc>,
+                                        queue_throughput<atomic_queue_spsc>, true));
+#else
+    contenders.push_back(make_contender("atomic_queue (SPSC)", {}, {}, true,
+                                        "atomic_queue headers (libatomic-queue-dev) were not found at build time"));
+#endif
 #if COURIER_BENCH_HAVE_BOOST
     contenders.push_back(make_contender("boost::lockfree::spsc_queue", queue_round_trips<boost_spsc_queue>,
                                         queue_throughput<boost_spsc_queue>, true));
+    contenders.push_back(make_batch_contender("boost::lockfree::spsc_queue" + batch,
+                                              batch_throughput<boost_spsc_queue>, true));
 #else
     contenders.push_back(make_contender("boost::lockfree::spsc_queue", {}, {}, true,
                                         "Boost headers were not found when this benchmark was built"));
@@ -44,6 +57,8 @@ std::vector<contender> make_contenders(const std::string& courier_name)
 #if COURIER_BENCH_HAVE_JUCE
     contenders.push_back(make_contender("juce::AbstractFifo+buffer", queue_round_trips<juce_abstract_fifo>,
                                         queue_throughput<juce_abstract_fifo>, true));
+    contenders.push_back(make_batch_contender("juce::AbstractFifo+buffer" + batch,
+                                              batch_throughput<juce_abstract_fifo>, true));
 #else
     contenders.push_back(make_contender("juce::AbstractFifo+buffer", {}, {}, true,
                                         "JUCE (juce-modules-source) was not found when this benchmark was built"));
@@ -96,6 +111,7 @@ int run_bench(int argc, char** argv)
     std::printf("\n");
     print_legend(contenders);
     print_summary(contenders, courier_name, true);
+    print_summary(contenders, courier_name + " (batch " + std::to_string(batch_size) + ")", false);
 
     print_summary(contenders, "courier::lane<rwq_storage>", false);
 

@@ -42,6 +42,13 @@ contender make_contender(std::string name, latency_fn round_trips, throughput_fn
     return c;
 }
 
+contender make_batch_contender(std::string name, throughput_fn throughput, bool peer, std::string skipped)
+{
+    contender c = make_contender(std::move(name), {}, std::move(throughput), peer, std::move(skipped));
+    c.batch = true;
+    return c;
+}
+
 void run_once(contender& c, thread_pair& threads, const options& opts)
 {
     if (c.round_trips)

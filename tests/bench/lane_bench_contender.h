@@ -24,6 +24,7 @@ struct contender
     latency_fn round_trips;  // empty: not measured
     throughput_fn throughput;  // empty: not measured
     bool peer = false;  // a library courier is compared with in the summary line
+    bool batch = false;  // throughput moves batch_size messages per call (compared with batch rows only)
     std::string skipped;  // why it was not built, if it was not
 
     std::vector<latency_summary> latency_runs;
@@ -39,6 +40,10 @@ struct contender
 /// Thread: main. Real-time: no (allocates).
 contender make_contender(std::string name, latency_fn round_trips, throughput_fn throughput, bool peer,
                          std::string skipped = {});
+
+/// A contender measured only for throughput in batches (push_many/pop_many), with no runs yet.
+/// Thread: main. Real-time: no (allocates).
+contender make_batch_contender(std::string name, throughput_fn throughput, bool peer, std::string skipped = {});
 
 /// Runs every measurement of `c` once and appends the results to its runs.
 /// Thread: main. Real-time: no (starts threads).

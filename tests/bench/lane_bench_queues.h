@@ -13,6 +13,9 @@
 #if COURIER_BENCH_HAVE_BOOST
 #include <boost/lockfree/spsc_queue.hpp>
 #endif
+#if COURIER_BENCH_HAVE_ATOMIC_QUEUE
+#include <atomic_queue/atomic_queue.h>
+#endif
 #if COURIER_BENCH_HAVE_JUCE
 #include "tests/bench/juce_fifo.h"
 #endif
@@ -22,7 +25,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -49,6 +55,14 @@ public:
         }
         return false;
     }
+
+    /// Sends as many of `values` as fit with one index store; returns how many.
+    /// Thread: producer. Real-time: wait-free.
+    std::size_t push_many(std::span<std::uint64_t> values) noexcept { return tx.try_send_many(values); }
+
+    /// Receives up to `out.size()` values with one index store; returns how many.
+    /// Thread: consumer. Real-time: wait-free.
+    std::size_t pop_many(std::span<std::uint64_t> out) noexcept { return rx.try_receive_many(out); }
 
     /// The receiver itself, for the drain() variant.
     /// Thread: consumer. Real-time: wait-free.
@@ -107,14 +121,54 @@ public:
     bool try_push(std::uint64_t value) noexcept { return queue.push(value); }
     /// Thread: consumer. Real-time: wait-free.
     bool try_pop(std::uint64_t& out) noexcept { return queue.pop(out); }
+    /// boost's array push: as many as fit, one index store. Thread: producer. Real-time: wait-free.
+    std::size_t push_many(std::span<std::uint64_t> values) noexcept { return queue.push(values.data(), values.size()); }
+    /// boost's array pop: up to out.size(), one index store. Thread: consumer. Real-time: wait-free.
+    std::size_t pop_many(std::span<std::uint64_t> out) noexcept { return queue.pop(out.data(), out.size()); }
 
 private:
     boost::lockfree::spsc_queue<std::uint64_t> queue;
 };
 #endif
 
+#if COURIER_BENCH_HAVE_ATOMIC_QUEUE
+/// max0x7ba's atomic_queue in its SPSC mode: AtomicQueue (a fixed-size array of atomic elements, each slot its own
+/// full/empty flag through the NIL value), with the library's defaults for contention and throughput. Its
+/// capacity is a template argument, so this contender always holds queue_capacity (1024) items.
+class atomic_queue_spsc
+{
+public:
+    static constexpr std::uint64_t nil = std::numeric_limits<std::uint64_t>::max();  // never sent by the bench
+
+    /// Thread: setup. Real-time: no (allocates).
+    explicit atomic_queue_spsc(std::size_t) : queue(std::make_unique<queue_type>()) {}
+    /// Thread: producer. Real-time: wait-free.
+    bool try_push(std::uint64_t value) noexcept { return queue->try_push(value); }
+    /// Thread: consumer. Real-time: wait-free.
+    bool try_pop(std::uint64_t& out) noexcept { return queue->try_pop(out); }
+
+private:
+    //                                      T              SIZE  NIL  MINIMIZE_CONTENTION MAXIMIZE_THROUGHPUT
+    //                                      TOTAL_ORDER    SPSC
+    using queue_type = atomic_queue::AtomicQueue<std::uint64_t, 1024, nil, true, true, false, true>;
+    std::unique_ptr<queue_type> queue;
+};
+#endif
+
 #if COURIER_BENCH_HAVE_JUCE
-using juce_abstract_fifo = courier::bench::juce_fifo;
+/// juce::AbstractFifo with a buffer (tests/bench/juce_fifo.h), with the span interface the batch rows use.
+class juce_abstract_fifo : public courier::bench::juce_fifo
+{
+public:
+    using juce_fifo::juce_fifo;
+    /// Thread: producer. Real-time: wait-free.
+    std::size_t push_many(std::span<std::uint64_t> values) noexcept
+    {
+        return juce_fifo::push_many(values.data(), values.size());
+    }
+    /// Thread: consumer. Real-time: wait-free.
+    std::size_t pop_many(std::span<std::uint64_t> out) noexcept { return juce_fifo::pop_many(out.data(), out.size()); }
+};
 #endif
 
 /// The baseline every audio programmer is told not to use on the audio thread.

@@ -91,15 +91,18 @@ void print_legend(const std::vector<contender>& contenders)
 {
     std::printf("rtt_*: median over the runs of each run's statistic, in ns per round trip (two queues, one each "
                 "way)\n");
-    std::printf("throughput_mps: median run, million messages per second, one message per try_pop call except "
-                "'(drain)'; best_run_mps: the fastest run\n");
+    std::printf("throughput_mps: median run, million messages per second; best_run_mps: the fastest run. Rows "
+                "without a parenthesis are the plain loop: one message per try_push and per try_pop call. "
+                "'(drain)' receives with courier's drain(); '(batch N)' moves up to N messages per call on both "
+                "sides with one index publication (try_send_many/try_receive_many, boost's array push/pop, "
+                "AbstractFifo blocks)\n");
     std::printf("rtt_ratio_to_raw: rtt_p50 / raw_atomic_pingpong rtt_p50; throughput_ratio_to_best: "
                 "throughput / the best in the column\n");
     std::printf("raw_atomic_pingpong: two atomics on separate cache lines, no queue; it has no throughput "
                 "(n/a)\n");
     std::printf("ref:minimal_ring: a hand-written reference ring written for this benchmark, not a library\n");
-    std::printf("peers: the library rows (moodycamel, boost, JUCE, mutex+deque); courier::lane is the try_receive "
-                "row\n");
+    std::printf("peers: the library rows (moodycamel, atomic_queue, boost, JUCE, mutex+deque); courier::lane is "
+                "the plain-loop row, compared with the peers' plain-loop rows, and its batch row with theirs\n");
     for (const auto& c : contenders)
         if (!c.skipped.empty())
             std::printf("%s: skipped (%s)\n", c.name.c_str(), c.skipped.c_str());
@@ -124,8 +127,21 @@ void print_summary(const std::vector<contender>& contenders, const std::string& 
             continue;
         if (c.latency && (fastest_rtt == nullptr || c.latency->p50_ns < fastest_rtt->latency->p50_ns))
             fastest_rtt = &c;
-        if (c.mps && (fastest_mps == nullptr || *c.mps > *fastest_mps->mps))
+        if (c.mps && !c.batch && (fastest_mps == nullptr || *c.mps > *fastest_mps->mps))
             fastest_mps = &c;
+    }
+    if (courier != nullptr && courier->batch)
+    {
+        // A batch row: throughput only, against the peers' batch rows.
+        fastest_mps = nullptr;
+        for (const auto& c : contenders)
+            if (c.peer && c.batch && c.mps && (fastest_mps == nullptr || *c.mps > *fastest_mps->mps))
+                fastest_mps = &c;
+        if (courier->mps && fastest_mps != nullptr)
+            std::printf("%s vs best peer batch: throughput %.2fx of %s (%.1f vs %.1f M msg/s; below 1 = slower)\n",
+                        courier->name.c_str(), *courier->mps / *fastest_mps->mps, fastest_mps->name.c_str(),
+                        *courier->mps, *fastest_mps->mps);
+        return;
     }
     if (courier == nullptr || !courier->latency || !courier->mps || fastest_rtt == nullptr || fastest_mps == nullptr)
         return;

@@ -6,8 +6,12 @@
 #include "tests/bench/lane_bench_options.h"
 #include "tests/bench/lane_bench_threads.h"
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 namespace courier::bench {
 
@@ -65,6 +69,53 @@ double queue_throughput(thread_pair& threads, const options& opts)
             }
         },
         "throughput");
+}
+
+/// Messages per batch call in the batch rows, on both sides.
+inline constexpr std::size_t batch_size = 64;
+
+/// One-way throughput with both sides moving up to batch_size messages per call (`push_many(span)` and
+/// `pop_many(span)`, each returning how many it moved), one index publication per call.
+/// Thread: main. Real-time: no (starts threads).
+template <class Queue>
+double batch_throughput(thread_pair& threads, const options& opts)
+{
+    const auto queue = std::make_unique<Queue>(queue_capacity);
+    std::int64_t started = 0;   // written by the producer thread
+    std::int64_t finished = 0;  // written by the consumer thread
+    std::uint64_t wrong = 0;    // written by the consumer thread
+    threads.run(
+        [&] {
+            started = now_ns();
+            std::array<std::uint64_t, batch_size> batch{};
+            std::uint64_t next = 0;
+            std::size_t filled = 0;  // batch[0, filled) hold next, next + 1, ... still to send
+            while (next < opts.messages)
+            {
+                for (; filled < batch.size() && next + filled < opts.messages; ++filled)
+                    batch[filled] = next + filled;
+                const std::size_t sent = queue->push_many(std::span(batch).first(filled));
+                // Keep what was not taken at the front, as a caller would.
+                std::copy(batch.begin() + static_cast<std::ptrdiff_t>(sent),
+                          batch.begin() + static_cast<std::ptrdiff_t>(filled), batch.begin());
+                filled -= sent;
+                next += sent;
+            }
+        },
+        [&] {
+            std::array<std::uint64_t, batch_size> batch{};
+            std::uint64_t expected = 0;
+            while (expected < opts.messages)
+            {
+                const std::size_t got = queue->pop_many(std::span(batch));
+                for (std::size_t i = 0; i < got; ++i)
+                    if (batch[i] != expected++)
+                        ++wrong;
+            }
+            finished = now_ns();
+        });
+    require_in_order(wrong, "throughput (batch)");
+    return million_per_second(opts.messages, started, finished);
 }
 
 /// One-way throughput through courier::lane, the consumer taking whatever is there with drain().
