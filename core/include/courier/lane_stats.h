@@ -17,7 +17,8 @@ struct lane_stats
     std::uint64_t sent = 0;        ///< messages accepted by try_send/try_emplace
     std::uint64_t received = 0;    ///< messages taken out by the receiver
     std::uint64_t refused = 0;     ///< sends refused because the lane was full
-    std::uint64_t high_water = 0;  ///< the largest number of messages queued at once
+    std::uint64_t high_water = 0;  ///< the most seen queued at once: sampled, never above the true maximum,
+                                   ///< `capacity` once a send was refused (lane.h states the contract)
 
     /// Messages queued now, as far as this snapshot can tell.
     /// Thread: any. Real-time: wait-free.

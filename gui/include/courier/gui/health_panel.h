@@ -20,7 +20,7 @@ struct health_row
     juce::String channel;          ///< "params (cached_state)", "osc in", ...
     std::uint64_t depth = 0;       ///< messages queued now (or buffers / credits in flight)
     std::uint64_t capacity = 0;    ///< the most it can hold (0: not applicable)
-    std::uint64_t high_water = 0;  ///< the most queued at once
+    std::uint64_t high_water = 0;  ///< the most seen queued at once (a lane's is sampled: see lane_stats)
     std::uint64_t refused = 0;     ///< sends refused (full lane, no credit, starved)
     std::uint64_t sent = 0;        ///< messages sent so far
     juce::String note;             ///< anything else worth a glance
