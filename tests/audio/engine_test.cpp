@@ -7,8 +7,10 @@
 #include "demos/synth/synth_graph.h"
 
 #include "tests/support/allocation_counter.h"
+#include "tests/support/hopping_host.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tagged_event.h"
+#include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
 
@@ -16,6 +18,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -375,3 +378,96 @@ TEST_CASE("engine: control threads and a sequencer send while the audio thread r
     CHECK(s.max_messages_per_callback <= config.message_budget + config.timed_buffer);
     CHECK(s.callbacks > 0);
 }
+
+#if COURIER_CHECKS
+TEST_CASE("engine: destroyed on the control thread while the audio side holds a scope buffer, no role violation" *
+          doctest::test_suite("stress"))
+{
+    // The audio thread leaves a scope buffer half filled; a GUI thread has been reading the scope (its drops take
+    // the scope's return lane). Both stop; the control thread destroys the engine and with it the half-filled
+    // lease, which must go home without tripping any role guard.
+    const courier::test::violation_recorder violations;
+    {
+        engine_config config;
+        config.scope_frames = 100;
+        config.scope_buffers = 2;
+        engine e(std::make_unique<probe_graph>(0.5F), config);
+        e.prepare({48000.0, 64, 0, 2});
+        std::latch audio_done(1);
+        std::latch gui_done(1);
+        std::latch teardown_done(1);
+        std::thread audio([&] {
+            std::vector<float> left(64);
+            std::vector<float> right(64);
+            float* out[] = {left.data(), right.data()};
+            for (int block = 0; block < 3; ++block)  // 192 frames: one buffer sent, the next 92 frames in
+                e.process(nullptr, out, 64);
+            audio_done.count_down();
+            teardown_done.wait();  // stays alive: its id cannot pass to another thread
+        });
+        std::thread gui([&] {
+            audio_done.wait();
+            std::vector<float> view(100);
+            CHECK(e.try_read_scope(view) == 100);  // the lease is dropped here: back through the return lane
+            gui_done.count_down();
+            teardown_done.wait();
+        });
+        gui_done.wait();
+        CHECK(e.scope_stats().in_flight == 1);  // the audio side's half-filled buffer
+        // ✗ ~engine, here: the lease dies on this thread
+        teardown_done.count_down();
+        audio.join();
+        gui.join();
+    }
+    CHECK(violations.count() == 0);
+}
+
+TEST_CASE("engine: thread_hop: process runs on a different host thread each block while control and GUI work" *
+          doctest::test_suite("stress"))
+{
+    const courier::test::violation_recorder violations;
+    const std::size_t blocks = courier::test::stress_count(2000);
+    engine_config config;
+    config.scope_frames = 100;
+    config.scope_buffers = 3;
+    config.max_producers = 1;
+    engine e(std::make_unique<probe_graph>(), config);
+    e.prepare({48000.0, 64, 0, 2});
+    auto control = e.add_producer();
+    auto sequencer = e.timed_sender();
+    courier::test::hopping_host host(3);
+    std::atomic<bool> done{false};
+    std::uint64_t sent = 0;
+    std::uint64_t scope_reads = 0;
+    std::thread gui([&] {
+        std::vector<float> view(100);
+        for (;;)
+        {
+            const bool last = done.load(std::memory_order_acquire);  // pairs with the store after the run
+            while (e.try_read_scope(view) != 0)
+                ++scope_reads;
+            courier::audio::engine_meters m;
+            (void)e.try_read_meters(m);
+            if (control.try_send(tagged_event(static_cast<std::uint32_t>(sent))))
+                ++sent;
+            (void)sequencer.try_send(e.stats().frames + 64, tagged_event(0));
+            (void)e.collect_graphs();
+            if (last)
+                return;
+            std::this_thread::yield();
+        }
+    });
+    std::vector<float> left(64);
+    std::vector<float> right(64);
+    host.run(blocks, [&](std::size_t) {
+        float* out[] = {left.data(), right.data()};
+        e.process(nullptr, out, 64);
+    });
+    done.store(true, std::memory_order_release);
+    gui.join();
+    CHECK(host.threads_seen() == 3);
+    CHECK(e.stats().callbacks == blocks);
+    CHECK(scope_reads > 0);
+    CHECK(violations.count() == 0);
+}
+#endif

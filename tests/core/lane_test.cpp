@@ -5,6 +5,7 @@
 #include <courier/ring_storage.h>
 
 #include "tests/support/allocation_counter.h"
+#include "tests/support/overlapping_threads.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
 #include "tests/support/two_live_threads.h"
@@ -12,8 +13,10 @@
 
 #include <doctest/doctest.h>
 
+#include <latch>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -276,27 +279,64 @@ TEST_CASE("lane")
 }
 
 #if COURIER_CHECKS
-TEST_CASE("lane: the role guard catches a second producer thread" * doctest::test_suite("stress"))
+TEST_CASE("lane: the role guard catches a second producer thread inside the sender at the same time" *
+          doctest::test_suite("stress"))
 {
     const courier::test::violation_recorder violations;
     lane<int> l(16);
     auto tx = l.sender();
-    // The classic bug: two live threads sending through one sender.
-    courier::test::run_on_two_live_threads([&] { (void)tx.try_send(1); }, [&] { (void)tx.try_send(2); });
+    // The classic bug: two threads sending through one sender at once.
+    courier::test::run_overlapping([&] { (void)tx.try_send(1); }, [&] { (void)tx.try_send(2); });
     CHECK(violations.count() == 1);
 
-    tx.reset_thread_role();  // a deliberate handover: the new thread takes the role without a report
-    courier::test::run_on_two_live_threads([&] { tx.reset_thread_role(); }, [&] { (void)tx.try_send(3); });
+    // A hand-over between two live threads, one after the other, is what a host does: no report, no reset.
+    courier::test::run_on_two_live_threads([&] { (void)tx.try_send(3); }, [&] { (void)tx.try_send(4); });
     CHECK(violations.count() == 1);
 }
 
-TEST_CASE("lane: the role guard catches a second consumer thread" * doctest::test_suite("stress"))
+TEST_CASE("lane: the role guard catches a second consumer thread inside the receiver at the same time" *
+          doctest::test_suite("stress"))
 {
     const courier::test::violation_recorder violations;
     lane<int> l(16);
     auto rx = l.receiver();
+    courier::test::run_overlapping([&] { (void)rx.try_receive(); }, [&] { (void)rx.try_receive(); });
+    CHECK(violations.count() == 1);
     courier::test::run_on_two_live_threads([&] { (void)rx.try_receive(); }, [&] { (void)rx.try_receive(); });
     CHECK(violations.count() == 1);
+}
+
+TEST_CASE("lane: a drain handler blocked inside the receiver makes a second receiving thread a violation" *
+          doctest::test_suite("stress"))
+{
+    // No test hook: the first thread is held inside drain() by its own handler, as a slow handler would be.
+    const courier::test::violation_recorder violations;
+    lane<int> l(16, "meter feed");
+    auto tx = l.sender();
+    auto rx = l.receiver();
+    REQUIRE(tx.try_send(1));
+    std::latch in_handler(1);
+    std::latch intruder_done(1);
+    std::thread first([&] {
+        rx.drain(
+            [&](int) {
+                in_handler.count_down();
+                intruder_done.wait();
+            },
+            1);
+    });
+    std::thread second([&] {
+        in_handler.wait();
+        (void)rx.try_receive();  // the lane is empty by now: the handler's message left before the call
+        intruder_done.count_down();
+    });
+    second.join();
+    first.join();
+    CHECK(violations.count() == 1);
+    const std::string text = violations.last();
+    CHECK(text.find("courier::lane<int") != std::string::npos);
+    CHECK(text.find("receiver") != std::string::npos);
+    CHECK(text.find("\"meter feed\"") != std::string::npos);
 }
 
 TEST_CASE("lane: one producer thread and one consumer thread raise no role violation" *
@@ -306,7 +346,7 @@ TEST_CASE("lane: one producer thread and one consumer thread raise no role viola
     lane<int> l(16);
     auto tx = l.sender();
     auto rx = l.receiver();
-    courier::test::run_on_two_live_threads([&] { (void)tx.try_send(1); }, [&] { (void)rx.try_receive(); });
+    courier::test::run_overlapping([&] { (void)tx.try_send(1); }, [&] { (void)rx.try_receive(); });
     CHECK(violations.count() == 0);
 }
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for <courier/object_pool.h>: objects return to their source and die there, exactly once.
+#include <courier/lane.h>
 #include <courier/object_pool.h>
 
 #include "tests/support/allocation_counter.h"
@@ -10,7 +11,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <latch>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 using courier::object_pool;
@@ -186,4 +190,74 @@ TEST_CASE("object_pool: handles round-trip through a receiver thread and every o
     CHECK(log.live == 0);
     CHECK(log.destroyed == static_cast<int>(count));
     CHECK(log.destroyed_away_from_home == 0);
+}
+
+// Issue 17: drops are routed by thread id, and the system gives an exited thread's id to a new thread. The test
+// models the recycled id deterministically with one thread that is first the source and later, after
+// reset_thread_roles(), only a returner: the same id, another role. A pool that still took that id for the
+// source would destroy the object on the wrong thread, racing the real source's free list.
+TEST_CASE("object_pool: after reset_thread_roles an old source's id no longer passes for the source" *
+          doctest::test_suite("stress"))
+{
+    const courier::test::violation_recorder violations;
+    object_pool<tracked> pool(4);
+    tracking_log made_on_old_source;
+    pool_ptr<tracked> a;
+    pool_ptr<tracked> b;
+    std::latch made(1);
+    std::latch handed_over(1);
+    std::latch dropped(1);
+    std::thread old_source([&] {
+        made_on_old_source.home = std::this_thread::get_id();
+        a = pool.try_make(made_on_old_source, 1u);
+        b = pool.try_make(made_on_old_source, 2u);
+        made.count_down();
+        handed_over.wait();  // the source stops; setup hands the pool to a new source
+        a.reset();           // same id, now a returner: the object must travel back, not die here
+        dropped.count_down();
+    });
+    made.wait();
+    pool.reset_thread_roles();  // the old source has stopped using the pool (it only waits)
+    tracking_log unused;
+    pool_ptr<tracked> fresh = pool.try_make(unused, 3u);  // this thread is the source now
+    handed_over.count_down();
+    dropped.wait();
+    CHECK(made_on_old_source.destroyed == 0);  // not destroyed on the old source's thread
+    CHECK(pool.collect() == 1);                // it came back through the return lane
+    CHECK(made_on_old_source.destroyed == 1);
+    old_source.join();
+    b.reset();  // on the source: dies at once, here
+    fresh.reset();
+    CHECK(made_on_old_source.live == 0);
+    CHECK(violations.count() == 0);
+}
+
+TEST_CASE("object_pool: a thread that reuses a joined source's id does not destroy objects it drops" *
+          doctest::test_suite("stress"))
+{
+    // The real thing, where glibc recycles the id: the source thread makes an object and is joined, the pool is
+    // reset, and a new thread (often given the same id) drops the handle. It must take the return lane.
+    const courier::test::violation_recorder violations;
+    object_pool<tracked> pool(2);
+    tracking_log log;  // home: this thread, the only one that may destroy
+    pool_ptr<tracked> handle;
+    std::thread::id source_id;
+    std::thread source([&] {
+        source_id = std::this_thread::get_id();
+        handle = pool.try_make(log, 1u);
+    });
+    source.join();
+    pool.reset_thread_roles();  // the documented reset once the source thread has stopped for good
+    std::thread::id dropper_id;
+    std::thread dropper([&] {
+        dropper_id = std::this_thread::get_id();
+        handle.reset();
+    });
+    dropper.join();
+    const std::string reuse = dropper_id == source_id ? "reused" : "did not reuse";
+    MESSAGE("the dropping thread " << reuse << " the source's id");
+    CHECK(log.destroyed == 0);
+    CHECK(pool.collect() == 1);  // ✗ dies here, on the new source
+    CHECK(log.destroyed_away_from_home == 0);
+    CHECK(violations.count() == 0);
 }

@@ -27,18 +27,23 @@ int main()
         return 1;
     }
     // A guard built where checks are off, then checked where they are on: the check must find a guard it
-    // can read (owner: nobody yet), not stale bytes. The storage starts as garbage on purpose.
+    // can read (nobody inside), not stale bytes. The storage starts as garbage on purpose.
     courier::set_contract_violation_handler(&count_violation);
     alignas(courier::role_guard) unsigned char storage[sizeof(courier::role_guard) + 8];
     for (auto& byte : storage)
         byte = 0xAB;
     construct_guard_without_checks(storage);
     auto* guard = std::launder(reinterpret_cast<courier::role_guard*>(storage));
-    guard->check();
-    guard->check();
+    {
+        const courier::role_guard::scope first(*guard);
+    }
+    {
+        const courier::role_guard::scope second(*guard);
+    }
+    guard->expect_idle();
     if (violations != 0)
     {
-        std::printf("a guard constructed with checks off reads as owned by another thread\n");
+        std::printf("a guard constructed with checks off reads as held by another thread\n");
         return 1;
     }
 

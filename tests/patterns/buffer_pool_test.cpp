@@ -7,6 +7,7 @@
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
+#include "tests/support/overlapping_threads.h"
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"
 
@@ -18,10 +19,12 @@
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 using courier::buffer_lease;
+using courier::buffer_pool_stats;
 using courier::buffer_pool;
 using courier::test::tracking_log;
 
@@ -194,18 +197,37 @@ TEST_CASE("buffer_pool")
         CHECK(s.high_water == 2);
     }
 
-    SUBCASE("a drop on a third thread is reported")
+    SUBCASE("two threads dropping unsent leases at the same time are reported")
     {
         const courier::test::violation_recorder violations;
         buffer_pool<block> pool(2, make_prototype(8));
-        auto a = pool.try_acquire();  // this thread is the producer
+        auto a = pool.try_acquire();  // unsent: both belong to the producer's role
         auto b = pool.try_acquire();
-        courier::test::run_on_two_live_threads([&] { a.reset(); },   // the consumer
-                                               [&] { b.reset(); });  // a third thread
+        courier::test::run_overlapping([&] { a.reset(); }, [&] { b.reset(); });
         CHECK(violations.count() == 1);
+        CHECK(violations.last().find("producer") != std::string::npos);
     }
 
-    SUBCASE("reset_thread_roles lets new threads become the producer and the consumer")
+    SUBCASE("a lease returns the way it came, whichever thread drops it")
+    {
+        const courier::test::violation_recorder violations;
+        buffer_pool<block> pool(2, make_prototype(8));
+        auto unsent = pool.try_acquire();
+        pool.send(pool.try_acquire());
+        buffer_lease<block> received = pool.try_receive();
+        REQUIRE(received);
+        // Another thread drops both: the unsent one goes to the free list, the received one through the lane.
+        std::thread([&] {
+            unsent.reset();
+            received.reset();
+        }).join();
+        const buffer_pool_stats s = pool.stats();
+        CHECK(s.returned == 1);  // only the received lease took the return lane
+        CHECK(s.in_flight == 0);
+        CHECK(violations.count() == 0);
+    }
+
+    SUBCASE("new threads become the producer and the consumer, with or without reset_thread_roles")
     {
         const courier::test::violation_recorder violations;
         buffer_pool<block> pool(2, make_prototype(8));

@@ -6,6 +6,7 @@
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
+#include "tests/support/overlapping_threads.h"
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"
 
@@ -170,13 +171,13 @@ TEST_CASE("deferred_delete")
         CHECK(s.broken == 0);
     }
 
-    SUBCASE("try_reserve reports a second live control thread, and reset_thread_roles lets one take over")
+    SUBCASE("try_reserve reports a second control thread inside it at the same time, and a hand-over passes")
     {
         {
             const courier::test::violation_recorder violations;
             deferred_delete<int> graveyard(4);
-            courier::test::run_on_two_live_threads([&] { (void)graveyard.try_reserve(); },
-                                                   [&] { (void)graveyard.try_reserve(); });
+            courier::test::run_overlapping([&] { (void)graveyard.try_reserve(); },
+                                           [&] { (void)graveyard.try_reserve(); });
             CHECK(violations.count() == 1);
         }
         {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// reset_thread_role on the ends of cached_state, state_commands, state_observer, state_query and timed_events: a
-// second live thread on an end is a contract violation, unless the end was handed over with reset_thread_role
-// (what a host does when it restarts processing on a new thread).
+// The ends of cached_state, state_commands, state_observer, state_query and timed_events: two threads inside an end
+// at the same time are a contract violation; a hand-over from one thread to the next (what a host does between
+// blocks) is not, with or without reset_thread_role.
 #include <courier/patterns/cached_state.h>
 #include <courier/patterns/state_commands.h>
 #include <courier/patterns/state_observer.h>
 #include <courier/patterns/timed_events.h>
 
+#include "tests/support/overlapping_threads.h"
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"
 
@@ -28,26 +29,32 @@ struct set_level
     void apply(level& l) const noexcept { l.value = value; }
 };
 
-// Builds a fresh End (a struct owning a pattern, with use() on one of its ends and reset() handing that end over)
-// for each of two runs on two live threads: without reset() before the second thread's use, and with it. Returns
-// the violations seen each way.
+// Builds a fresh End (a struct owning a pattern, with use() on one of its ends and reset() marking a hand-over of
+// that end) for each of three runs: two threads inside use() at the same time; one after the other without
+// reset(); one after the other with it. Returns the violations of the first run, and of the other two together.
 template <class End>
-std::pair<int, int> violations_without_and_with_reset()
+std::pair<int, int> violations_overlapping_and_handed_over()
 {
     std::pair<int, int> seen;
     {
         const courier::test::violation_recorder violations;
         End end;
-        courier::test::run_on_two_live_threads([&] { end.use(); }, [&] { end.use(); });
+        courier::test::run_overlapping([&] { end.use(); }, [&] { end.use(); });
         seen.first = violations.count();
     }
     {
         const courier::test::violation_recorder violations;
-        End end;
-        courier::test::run_on_two_live_threads([&] { end.use(); }, [&] {
-            end.reset();
-            end.use();
-        });
+        {
+            End end;
+            courier::test::run_on_two_live_threads([&] { end.use(); }, [&] { end.use(); });
+        }
+        {
+            End end;
+            courier::test::run_on_two_live_threads([&] { end.use(); }, [&] {
+                end.reset();
+                end.use();
+            });
+        }
         seen.second = violations.count();
     }
     return seen;
@@ -148,50 +155,50 @@ struct answerer_end
 
 TEST_CASE("reset_thread_role")
 {
-    SUBCASE("cached_state_proxy and cached_state_target reset_thread_role let a new live thread take the end over")
+    SUBCASE("cached_state_proxy and cached_state_target report two threads inside at once and accept a hand-over")
     {
-        const auto proxy = violations_without_and_with_reset<cached_state_proxy_end>();
-        const auto target = violations_without_and_with_reset<cached_state_target_end>();
+        const auto proxy = violations_overlapping_and_handed_over<cached_state_proxy_end>();
+        const auto target = violations_overlapping_and_handed_over<cached_state_target_end>();
         CHECK(proxy.first > 0);
         CHECK(proxy.second == 0);
         CHECK(target.first > 0);
         CHECK(target.second == 0);
     }
 
-    SUBCASE("state_command_sender and state_command_receiver reset_thread_role let a new live thread take over")
+    SUBCASE("state_command_sender and state_command_receiver report two threads inside at once and accept a hand-over")
     {
-        const auto sender = violations_without_and_with_reset<command_sender_end>();
-        const auto receiver = violations_without_and_with_reset<command_receiver_end>();
+        const auto sender = violations_overlapping_and_handed_over<command_sender_end>();
+        const auto receiver = violations_overlapping_and_handed_over<command_receiver_end>();
         CHECK(sender.first > 0);
         CHECK(sender.second == 0);
         CHECK(receiver.first > 0);
         CHECK(receiver.second == 0);
     }
 
-    SUBCASE("state_publisher and state_reader reset_thread_role let a new live thread take the end over")
+    SUBCASE("state_publisher and state_reader report two threads inside at once and accept a hand-over")
     {
-        const auto publisher = violations_without_and_with_reset<publisher_end>();
-        const auto reader = violations_without_and_with_reset<reader_end>();
+        const auto publisher = violations_overlapping_and_handed_over<publisher_end>();
+        const auto reader = violations_overlapping_and_handed_over<reader_end>();
         CHECK(publisher.first > 0);
         CHECK(publisher.second == 0);
         CHECK(reader.first > 0);
         CHECK(reader.second == 0);
     }
 
-    SUBCASE("state_query_asker and state_query_answerer reset_thread_role let a new live thread take the end over")
+    SUBCASE("state_query_asker and state_query_answerer report two threads inside at once and accept a hand-over")
     {
-        const auto asker = violations_without_and_with_reset<asker_end>();
-        const auto answerer = violations_without_and_with_reset<answerer_end>();
+        const auto asker = violations_overlapping_and_handed_over<asker_end>();
+        const auto answerer = violations_overlapping_and_handed_over<answerer_end>();
         CHECK(asker.first > 0);
         CHECK(asker.second == 0);
         CHECK(answerer.first > 0);
         CHECK(answerer.second == 0);
     }
 
-    SUBCASE("timed_event_sender and timed_event_receiver reset_thread_role let a new live thread take over")
+    SUBCASE("timed_event_sender and timed_event_receiver report two threads inside at once and accept a hand-over")
     {
-        const auto sender = violations_without_and_with_reset<timed_sender_end>();
-        const auto receiver = violations_without_and_with_reset<timed_receiver_end>();
+        const auto sender = violations_overlapping_and_handed_over<timed_sender_end>();
+        const auto receiver = violations_overlapping_and_handed_over<timed_receiver_end>();
         CHECK(sender.first > 0);
         CHECK(sender.second == 0);
         CHECK(receiver.first > 0);

@@ -9,6 +9,7 @@
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 #include "tests/support/tracked.h"
+#include "tests/support/overlapping_threads.h"
 #include "tests/support/two_live_threads.h"
 #include "tests/support/violation_recorder.h"
 
@@ -148,7 +149,7 @@ TEST_CASE("shared_message")
         CHECK(samples.try_make(log, 3u));
     }
 
-    SUBCASE("a drop on a third thread is reported even when it is not the last reference")
+    SUBCASE("two holder threads dropping at the same time are reported even when neither drop is the last")
     {
         const courier::test::violation_recorder violations;
         tracking_log log;
@@ -156,25 +157,25 @@ TEST_CASE("shared_message")
         auto a = samples.try_make(log, 1u);  // this thread is the source
         auto b = a;
         auto c = a;
-        courier::test::run_on_two_live_threads([&] { b.reset(); },   // the holder thread
-                                               [&] { c.reset(); });  // a third thread: a violation
+        courier::test::run_overlapping([&] { b.reset(); },   // the holder thread
+                                       [&] { c.reset(); });  // a second one at the same time: a violation
         CHECK(violations.count() == 1);
         CHECK(a.use_count() == 1);
     }
 
-    SUBCASE("a copy on a third thread is reported")
+    SUBCASE("a copy by a second holder thread at the same time is reported")
     {
         const courier::test::violation_recorder violations;
         tracking_log log;
         shared_message_pool<sample> samples(2);
         auto a = samples.try_make(log, 1u);
-        courier::test::run_on_two_live_threads([&] { const shared_message<sample> copy = a; },
-                                               [&] { const shared_message<sample> copy = a; });
-        CHECK(violations.count() == 2);  // the third thread's copy, and its drop
+        courier::test::run_overlapping([&] { const shared_message<sample> copy = a; },
+                                       [&] { const shared_message<sample> copy = a; });
+        CHECK(violations.count() == 2);  // the second thread's copy, and its drop, both while the first is inside
         CHECK(a.use_count() == 1);
     }
 
-    SUBCASE("reset_thread_roles lets another thread become the holder")
+    SUBCASE("another thread becomes the holder after the first, with or without reset_thread_roles")
     {
         const courier::test::violation_recorder violations;
         tracking_log log;

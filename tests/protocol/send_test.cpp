@@ -4,11 +4,13 @@
 #include <courier/protocol/send.h>
 
 #include "tests/protocol/scenario.h"
+#include "tests/support/violation_recorder.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cstdint>
+#include <latch>
 #include <thread>
 #include <vector>
 
@@ -281,3 +283,40 @@ TEST_CASE("send_link: a sender and a receiver on two threads" * doctest::test_su
     CHECK(s.sent == received);
     CHECK(s.full + s.no_credit == refused);
 }
+
+#if COURIER_CHECKS
+TEST_CASE("duplex: close() on a control thread after the party stopped returns queued bodies without a violation" *
+          doctest::test_suite("stress"))
+{
+    // A's inbox holds two of B's bodies. A's thread handles one (its drop sends the body home through pool_b's
+    // return lane) and stops; then the control thread closes A's inbox, and the other body goes home the same
+    // way, from the control thread: a hand-over of the returning role, which the role guard must accept.
+    enum class kind : std::uint8_t { data };
+    using courier::protocol::envelope;
+    const courier::test::violation_recorder violations;
+    port_table table(2, 1);
+    courier::protocol::duplex<int, int, kind> link(table, 2, 2, 1);
+    auto& a = link.a();
+    auto& b = link.b();
+    std::latch b_sent(1);
+    std::latch closed(1);
+    std::size_t came_home = 0;
+    std::thread party_b([&] {
+        CHECK(b.try_post(1, kind::data, 10) == outcome::sent);
+        CHECK(b.try_post(2, kind::data, 20) == outcome::sent);
+        b_sent.count_down();
+        closed.wait();
+        came_home = b.collect();  // ✗ both bodies die here, on their source
+    });
+    std::thread party_a([&] {
+        b_sent.wait();
+        CHECK(a.drain([](envelope<int, kind, int>&&) {}, 1) == 1);
+    });
+    party_a.join();            // party A has stopped
+    CHECK(a.close() == 1);     // the queued message dies here; its body goes home from this thread
+    closed.count_down();
+    party_b.join();
+    CHECK(came_home == 2);
+    CHECK(violations.count() == 0);
+}
+#endif

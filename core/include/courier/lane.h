@@ -63,6 +63,14 @@ public:
     /// Thread: setup. Real-time: no (allocates).
     explicit lane(std::size_t capacity) : storage(checked(capacity)), max_depth(capacity) {}
 
+    /// As above, and names the lane in role-guard reports (docs/contracts.md); `name` must outlive the lane.
+    /// Thread: setup. Real-time: no (allocates).
+    lane(std::size_t capacity, const char* name) : lane(capacity)
+    {
+        producer.guard.set_name(name);
+        consumer.guard.set_name(name);
+    }
+
     lane(const lane&) = delete;
     lane& operator=(const lane&) = delete;
 
@@ -134,13 +142,13 @@ private:
     struct alignas(cache_line_size) producer_state
     {
         std::atomic<std::uint64_t> refused{0};
-        role_guard guard;
+        role_guard guard{detail::type_label<lane>::text, "sender"};
     } producer;
 
     // Written by the consumer thread only.
     struct alignas(cache_line_size) consumer_state
     {
-        role_guard guard;
+        role_guard guard{detail::type_label<lane>::text, "receiver"};
     } consumer;
 
     // Written at setup only.
@@ -148,7 +156,8 @@ private:
     bool receiver_taken = false;
 };
 
-/// The producer's end of a lane. Move-only; one thread sends through it at a time (a debug role guard checks).
+/// The producer's end of a lane. Move-only; one thread sends through it at a time, which may be a different
+/// thread from one call to the next (a debug role guard reports two threads inside at once).
 template <class T, class Storage = ring_storage<T>>
 class lane_sender
 {
@@ -201,9 +210,10 @@ public:
         return target->push_many(messages);
     }
 
-    /// Lets another thread become this end's producer; the previous one must have stopped using it.
+    /// Marks a hand-over to another thread. Not needed (any thread may take the end between calls); kept so
+    /// setup code can state it, and checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { target->producer.guard.reset(); }
+    void reset_thread_role() noexcept COURIER_REALTIME { target->producer.guard.expect_idle(); }
 
     /// The lane's counters (see lane::stats).
     /// Thread: any. Real-time: wait-free.
@@ -220,7 +230,8 @@ private:
     lane<T, Storage>* target = nullptr;
 };
 
-/// The consumer's end of a lane. Move-only; one thread receives through it at a time (a debug role guard checks).
+/// The consumer's end of a lane. Move-only; one thread receives through it at a time, which may be a different
+/// thread from one call to the next (a debug role guard reports two threads inside at once).
 template <class T, class Storage = ring_storage<T>>
 class lane_receiver
 {
@@ -242,6 +253,7 @@ public:
     [[nodiscard]] std::optional<T> try_receive() noexcept COURIER_REALTIME
     {
         COURIER_EXPECTS(source != nullptr);
+        const role_guard::scope held(source->consumer.guard);
         T* oldest = source->front();
         if (oldest == nullptr)
             return std::nullopt;
@@ -295,9 +307,10 @@ public:
             max_count);
     }
 
-    /// Lets another thread become this end's consumer; the previous one must have stopped using it.
+    /// Marks a hand-over to another thread. Not needed (any thread may take the end between calls); kept so
+    /// setup code can state it, and checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { source->consumer.guard.reset(); }
+    void reset_thread_role() noexcept COURIER_REALTIME { source->consumer.guard.expect_idle(); }
 
     /// The lane's counters (see lane::stats).
     /// Thread: any. Real-time: wait-free.
@@ -316,6 +329,7 @@ private:
     std::size_t visit_oldest(Visit&& visit, std::size_t max_count) noexcept
     {
         COURIER_EXPECTS(source != nullptr);
+        const role_guard::scope held(source->consumer.guard);  // handlers run inside the role
         std::size_t handled = 0;
         while (handled < max_count)
         {
@@ -338,7 +352,7 @@ template <class T, class Storage>
 template <class... Args>
 bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
 {
-    producer.guard.check();
+    const role_guard::scope held(producer.guard);
     if (!storage.try_emplace(std::forward<Args>(args)...))
     {
         count_up(producer.refused);
@@ -350,7 +364,7 @@ bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
 template <class T, class Storage>
 std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
 {
-    producer.guard.check();
+    const role_guard::scope held(producer.guard);
     const std::size_t sent = storage.push_many(messages);
     if (sent < messages.size())
         count_up(producer.refused, messages.size() - sent);
@@ -360,8 +374,7 @@ std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
 template <class T, class Storage>
 T* lane<T, Storage>::front() noexcept
 {
-    consumer.guard.check();
-    return storage.front();
+    return storage.front();  // the callers hold the consumer's role
 }
 
 template <class T, class Storage>
@@ -373,7 +386,7 @@ void lane<T, Storage>::pop_front() noexcept
 template <class T, class Storage>
 std::size_t lane<T, Storage>::pop_many(std::span<T> out) noexcept
 {
-    consumer.guard.check();
+    const role_guard::scope held(consumer.guard);
     return storage.pop_many(out);
 }
 

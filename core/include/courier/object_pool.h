@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/role_guard.h>
 
 #include <atomic>
 #include <cstddef>
@@ -29,10 +30,19 @@ class pool_ptr;
 /// in collect() or try_make(). So the receiving side never allocates, frees or runs a destructor it did
 /// not expect: each object is made and destroyed in its source context, exactly once.
 ///
-/// Handles may be dropped on the source thread (the object dies at once) or on one other thread (its return
-/// lane is single-producer; a debug role guard catches a third thread). The source thread is the first one
-/// to call try_make(). The pool must outlive every handle; its destructor collects what has come back and
-/// reports a contract violation if any object is still out.
+/// Handles may be dropped on the source thread (the object dies at once) or by one other role, the returner
+/// (its return lane is single-producer; a debug role guard reports two returners at once).
+///
+/// **Which thread is the source:** the thread that made the most recent try_make() or collect() call. So the
+/// source role may move between threads, as a host moves the audio callback between worker threads, one block
+/// at a time: in each callback, call collect() (or try_make()) before dropping handles there, so that the drop
+/// finds the source on its own thread. A drop on any other thread takes the return lane.
+/// **Thread ids are recycled:** once a thread has exited, the system may give its id to a new thread, which
+/// would then pass for the source. reset_thread_roles() forgets the source, so call it (setup) when the source
+/// thread stops for good; the destructor does the same. The audio engine does it when a stream starts.
+///
+/// The pool must outlive every handle; its destructor collects what has come back and reports a contract
+/// violation if any object is still out.
 template <class T>
 class object_pool
 {
@@ -66,22 +76,26 @@ public:
     /// Thread: source. Real-time: wait-free.
     [[nodiscard]] std::size_t in_use() const noexcept COURIER_REALTIME { return slots.size() - free_slots.size(); }
 
-    /// Lets new threads take over the returning role and the source's end of the return lane, for example at
-    /// shutdown, when the main thread destroys lanes that still hold handles after a GUI thread has been
-    /// returning them. The threads that had these roles must have stopped using the pool.
+    /// Forgets which thread is the source, so that until the next try_make() or collect() every drop takes the
+    /// return lane: a thread that later receives the old source's id can no longer pass for it. Call it when the
+    /// source thread stops (a stream stops, a worker exits). The threads that had the pool's roles must have
+    /// stopped using it.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
+        source_guard.expect_idle();
+        source_thread.store(std::thread::id{}, std::memory_order_relaxed);  // see on_source_thread
         to_source.reset_thread_role();
         from_returners.reset_thread_role();
     }
 
-    /// True on the pool's source thread (the first thread that called try_make).
+    /// True on the pool's source thread: the thread of the latest try_make() or collect() since construction
+    /// or reset_thread_roles().
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] bool on_source_thread() const noexcept COURIER_REALTIME
     {
-        // Set once by the source before any handle exists; a handle reaches another thread through a
-        // synchronising queue, so the relaxed load there sees it.
+        // Relaxed: written by the source's own calls; a handle reaches another thread through a synchronising
+        // queue, and a role moves between threads with a happens-before, so the load there sees the latest.
         return source_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
     }
 
@@ -115,15 +129,22 @@ private:
     // Called by pool_ptr when a handle lets go of slot `index`.
     void give_back(std::uint32_t index) noexcept;
     void destroy_and_free(std::uint32_t index) noexcept;
+    void claim_source() noexcept COURIER_REALTIME
+    {
+        if (!on_source_thread())
+            source_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);  // see on_source_thread
+    }
+
     // Written at setup only.
     std::vector<slot> slots;
-    lane<std::uint32_t> returns;
+    lane<std::uint32_t> returns{slots.size(), "object_pool return lane"};
     lane_sender<std::uint32_t> to_source;  // used by the one returning thread
     lane_receiver<std::uint32_t> from_returners;
 
-    // Written by the source thread only.
+    // Written by the source thread only (its calls hold source_guard).
     std::vector<std::uint32_t> free_slots;  // a stack; reserved to capacity at setup, never reallocates
     std::atomic<std::thread::id> source_thread{};
+    role_guard source_guard{detail::type_label<object_pool>::text, "source"};
     std::atomic<std::uint64_t> exhausted_count{0};
 };
 
@@ -187,7 +208,7 @@ private:
 
 template <class T>
 object_pool<T>::object_pool(std::size_t capacity)
-    : slots(checked(capacity)), returns(capacity), to_source(returns.sender()), from_returners(returns.receiver())
+    : slots(checked(capacity)), to_source(returns.sender()), from_returners(returns.receiver())
 {
     free_slots.reserve(capacity);
     for (std::size_t i = capacity; i-- > 0;)
@@ -198,8 +219,8 @@ template <class T>
 object_pool<T>::~object_pool()
 {
     // Destruction is setup: the source thread (often the audio thread) has stopped, and this thread takes over
-    // its end of the return lane.
-    from_returners.reset_thread_role();
+    // its role.
+    reset_thread_roles();
     collect();  // objects returned from elsewhere die here, on the thread destroying the pool
     COURIER_EXPECTS(in_use() == 0);
 }
@@ -209,10 +230,8 @@ template <class... Args>
 pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
     requires std::is_nothrow_constructible_v<T, Args&&...>
 {
-    if (source_thread.load(std::memory_order_relaxed) == std::thread::id{})
-        source_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);  // see on_source_thread
-    COURIER_EXPECTS(on_source_thread());
-
+    const role_guard::scope held(source_guard);
+    claim_source();
     if (free_slots.empty() && collect() == 0)
     {
         count_up(exhausted_count);
@@ -227,6 +246,8 @@ pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
 template <class T>
 std::size_t object_pool<T>::collect() noexcept
 {
+    const role_guard::scope held(source_guard);
+    claim_source();
     return from_returners.drain([this](std::uint32_t index) { destroy_and_free(index); }, slots.size());
 }
 
@@ -235,6 +256,9 @@ void object_pool<T>::give_back(std::uint32_t index) noexcept
 {
     if (on_source_thread())
     {
+        // Holds the source's role: a thread that passes for the source by a recycled id while the real source
+        // is busy is reported.
+        const role_guard::scope held(source_guard);
         destroy_and_free(index);
         return;
     }

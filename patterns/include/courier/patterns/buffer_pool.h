@@ -6,12 +6,12 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/role_guard.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -47,7 +47,8 @@ public:
     /// Takes `other`'s buffer over; `other` is left empty. A lease may move to any thread.
     /// Thread: the lease's holder. Real-time: wait-free.
     buffer_lease(buffer_lease&& other) noexcept COURIER_REALTIME
-        : pool(std::exchange(other.pool, nullptr)), buffer(std::exchange(other.buffer, nullptr)), slot(other.slot)
+        : pool(std::exchange(other.pool, nullptr)), buffer(std::exchange(other.buffer, nullptr)), slot(other.slot),
+          received(other.received)
     {
     }
 
@@ -61,6 +62,7 @@ public:
             pool = std::exchange(other.pool, nullptr);
             buffer = std::exchange(other.buffer, nullptr);
             slot = other.slot;
+            received = other.received;
         }
         return *this;
     }
@@ -69,9 +71,10 @@ public:
     /// Thread: the producer or the consumer of the pool. Real-time: wait-free.
     ~buffer_lease() { reset(); }
 
-    /// Gives the buffer back and leaves the lease empty: on the producer thread it goes straight to the
-    /// producer's free list; on the consumer thread it goes back through the return lane. Never fails.
-    /// Thread: the producer or the consumer of the pool. Real-time: wait-free.
+    /// Gives the buffer back and leaves the lease empty. A lease the producer acquired and never sent goes
+    /// straight to the producer's free list; a lease the consumer received goes back through the return lane.
+    /// Never fails.
+    /// Thread: the producer for a lease it has not sent, the consumer for one it received. Real-time: wait-free.
     void reset() noexcept COURIER_REALTIME;
 
     /// The buffer, or nullptr for an empty lease.
@@ -92,6 +95,7 @@ private:
     buffer_pool<Buffer>* pool = nullptr;
     Buffer* buffer = nullptr;
     std::uint32_t slot = 0;
+    bool received = false;  // set by try_receive: the consumer's role holds it, and it returns by the lane
 };
 
 /// A closed loop of `count` buffers between two threads, all made at setup: the producer takes a free buffer
@@ -103,11 +107,14 @@ private:
 ///   producer's try_acquire returns an empty lease (counted in `starved`): it learns "no free buffer" as a
 ///   value, at once, and never waits.
 /// - **Sending and returning cannot fail:** both lanes hold `count` entries and only `count` buffers exist.
-/// - **Context-local pool:** the free list belongs to the producer thread (the first to call
-///   try_acquire) and is refilled only by returns; a lease dropped on the producer goes straight back to it.
+/// - **Context-local pool:** the free list belongs to the producer and is refilled only by returns; a
+///   lease the producer drops without sending goes straight back to it.
 ///
-/// Leases may be dropped on the producer or on the consumer thread, no other (the return lane has one
-/// producer; its role guard catches a third thread in debug builds). The pool must outlive every lease. Its
+/// **Roles, not threads:** a lease returns the way it came. One the producer acquired and has not sent is
+/// dropped by the producer's role and goes to the free list; one the consumer received is dropped by the
+/// consumer's role and goes through the return lane. Which OS thread runs each role does not matter, and may
+/// change between calls (a host moving the audio callback between worker threads), but each role's calls never
+/// overlap (debug role guards report two threads in one role at once). The pool must outlive every lease. Its
 /// destructor takes back the buffers still queued for the consumer, reports a contract violation if a lease
 /// is still held, and destroys the buffers on the destroying thread.
 template <class Buffer>
@@ -159,12 +166,12 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] buffer_pool_stats stats() const noexcept COURIER_REALTIME;
 
-    /// Lets new threads become the producer and the consumer (say the audio device restarted its callback on
-    /// a new thread). The old threads must have stopped using the pool.
+    /// Marks a hand-over of both roles to new threads (say the audio device restarted its callback on a new
+    /// thread). Not needed: the pool routes by role, not thread; it checks that no thread is inside a role now.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
-        producer_thread.store(std::thread::id{}, std::memory_order_relaxed);  // the next try_acquire claims it
+        producer_guard.expect_idle();
         to_consumer.reset_thread_role();
         from_producer.reset_thread_role();
         to_producer.reset_thread_role();
@@ -181,28 +188,21 @@ private:
         return count;
     }
 
-    bool on_producer_thread() const noexcept COURIER_REALTIME
-    {
-        // Set by the producer before any lease exists; a lease reaches another thread through a synchronising
-        // queue, so the relaxed load sees it.
-        return producer_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
-    }
-
-    // Called by a lease that lets go of buffer `slot`.
-    void give_back(std::uint32_t slot) noexcept COURIER_REALTIME;
+    // Called by a lease that lets go of buffer `slot`; `received` says whether the consumer had it.
+    void give_back(std::uint32_t slot, bool received) noexcept COURIER_REALTIME;
 
     // Written at setup only.
     std::vector<Buffer> buffers;  // ✗ the buffers die with it, in ~buffer_pool, on the destroying thread
-    lane<buffer_lease<Buffer>> filled;
+    lane<buffer_lease<Buffer>> filled{buffers.size(), "buffer_pool filled lane"};
     lane_sender<buffer_lease<Buffer>> to_consumer;      // used by the producer
     lane_receiver<buffer_lease<Buffer>> from_producer;  // used by the consumer
-    lane<std::uint32_t> returns;
+    lane<std::uint32_t> returns{buffers.size(), "buffer_pool return lane"};
     lane_sender<std::uint32_t> to_producer;      // used by the consumer (its dropped leases)
     lane_receiver<std::uint32_t> from_consumer;  // used by the producer
 
-    // Written by the producer thread only.
+    // Written by the producer's role only (its calls hold producer_guard).
     std::vector<std::uint32_t> free_here;  // a stack; reserved to `count` at setup, never reallocates
-    std::atomic<std::thread::id> producer_thread{};
+    role_guard producer_guard{detail::type_label<buffer_pool>::text, "producer"};
     std::atomic<std::uint64_t> acquired{0};
     std::atomic<std::uint64_t> starved_count{0};
     std::atomic<std::uint64_t> high_water{0};
@@ -220,15 +220,14 @@ void buffer_lease<Buffer>::reset() noexcept
     if (pool != nullptr)
     {
         buffer = nullptr;
-        std::exchange(pool, nullptr)->give_back(slot);  // nothing is destroyed: the buffer stays in the loop
+        std::exchange(pool, nullptr)->give_back(slot, received);  // nothing is destroyed: the buffer stays
     }
 }
 
 template <class Buffer>
 buffer_pool<Buffer>::buffer_pool(std::size_t count, const Buffer& prototype)
-    : buffers(checked(count), prototype), filled(count), to_consumer(filled.sender()),
-      from_producer(filled.receiver()), returns(count), to_producer(returns.sender()),
-      from_consumer(returns.receiver())
+    : buffers(checked(count), prototype), to_consumer(filled.sender()), from_producer(filled.receiver()),
+      to_producer(returns.sender()), from_consumer(returns.receiver())
 {
     free_here.reserve(count);
     for (std::size_t i = count; i-- > 0;)
@@ -240,7 +239,7 @@ buffer_pool<Buffer>::~buffer_pool()
 {
     // Setup: the producer and consumer have stopped, so this thread takes their roles over.
     reset_thread_roles();
-    // Leases still queued for the consumer are dropped here and come home; no buffer dies yet.
+    // Leases still queued for the consumer were never received: they go straight to the free list, from here.
     from_producer.drain([](buffer_lease<Buffer>&&) noexcept {}, buffers.size());
     COURIER_EXPECTS(out.load(std::memory_order_relaxed) == 0);  // no lease is still held
     // Then the members: ✗ the buffers die in `buffers`' destructor, on this thread.
@@ -249,10 +248,7 @@ buffer_pool<Buffer>::~buffer_pool()
 template <class Buffer>
 buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
 {
-    if (producer_thread.load(std::memory_order_relaxed) == std::thread::id{})
-        producer_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);  // see on_producer_thread
-    COURIER_EXPECTS(on_producer_thread());
-
+    const role_guard::scope held(producer_guard);
     std::uint32_t slot = 0;
     if (!free_here.empty())
     {
@@ -291,16 +287,21 @@ template <class Buffer>
 buffer_lease<Buffer> buffer_pool<Buffer>::try_receive() noexcept
 {
     if (auto lease = from_producer.try_receive())
+    {
+        lease->received = true;  // from now on it returns through the lane, whichever thread drops it
         return std::move(*lease);
+    }
     return {};
 }
 
 template <class Buffer>
-void buffer_pool<Buffer>::give_back(std::uint32_t slot) noexcept
+void buffer_pool<Buffer>::give_back(std::uint32_t slot, bool received) noexcept
 {
     out.fetch_sub(1, std::memory_order_relaxed);  // before the index travels: see try_acquire
-    if (on_producer_thread())
+    if (!received)
     {
+        // Never sent, or sent and never received (the destructor's drain): the producer's role drops it.
+        const role_guard::scope held(producer_guard);
         free_here.push_back(slot);  // within the reserved capacity: no allocation
         return;
     }

@@ -50,7 +50,7 @@ struct port_state
 ///
 /// **One lane, one thread.** A channel is *one producer lane*, and lanes are single-producer: copies of a
 /// channel may exist anywhere, but only one thread may send through them at a time (the lane's debug role
-/// guard reports a second live thread). Give every sending thread its own channel, from port::connect(). For
+/// guard reports two senders at once). Give every sending thread its own channel, from port::connect(). For
 /// replies, the requester connects one lane of its own port per thread that will answer, and puts *that
 /// thread's* channel in the requests it sends there.
 template <class Message>

@@ -112,7 +112,7 @@ public:
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
-        control_guard.reset();
+        control_guard.expect_idle();
         to_control.reset_thread_role();
         from_audio.reset_thread_role();
     }
@@ -131,7 +131,7 @@ private:
     lane_receiver<std::unique_ptr<T>> from_audio;    // used by the control thread
 
     // Written by the control thread only (relaxed single-writer counters, readable anywhere).
-    role_guard control_guard;
+    role_guard control_guard{detail::type_label<deferred_delete>::text, "control side"};
     std::atomic<std::uint64_t> reserved{0};
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> destroyed{0};
@@ -146,7 +146,7 @@ private:
 template <class T>
 bool deferred_delete<T>::try_reserve() noexcept
 {
-    control_guard.check();
+    const role_guard::scope held(control_guard);
     const std::uint64_t out = reserved.load(std::memory_order_relaxed);  // only this thread stores it
     if (out == returns.capacity())
     {
@@ -160,7 +160,7 @@ bool deferred_delete<T>::try_reserve() noexcept
 template <class T>
 void deferred_delete<T>::cancel_reservation() noexcept
 {
-    control_guard.check();
+    const role_guard::scope held(control_guard);
     const std::uint64_t out = reserved.load(std::memory_order_relaxed);
     COURIER_EXPECTS(out > 0);
     if (out > 0)
@@ -171,7 +171,7 @@ template <class T>
 template <class F>
 std::size_t deferred_delete<T>::collect(F&& before_destroy) noexcept
 {
-    control_guard.check();
+    const role_guard::scope held(control_guard);
     // Bounded by the lane's capacity: at most `capacity` objects can be waiting.
     const std::size_t count = from_audio.drain(
         [&](std::unique_ptr<T>&& object) {

@@ -60,7 +60,7 @@ template <class Question, class Answer>
 /// port, and only one thread may send through a lane. So at setup, reserve one reply channel per thread that
 /// will *answer* (reply_channel()), and put the channel of the thread that owns the target port into each
 /// request sent there. Two responder threads sharing one reply channel corrupt the lane (the role guard reports
-/// the second live thread).
+/// two senders inside the lane at once).
 ///
 /// A request dies unanswered if its target port closes while the request is queued: it is destroyed on the
 /// closing thread, with its reply channel. outstanding() still counts it; the requester sees that the target is

@@ -47,11 +47,12 @@ struct shared_box
 /// the pool's source thread it dies at once; on the other thread it travels back through the pool's return
 /// lane and dies in the source's next collect() or try_make().
 ///
-/// **Which threads may copy and drop references:** the pool's source thread, and *one* other thread, the
-/// holder (typically the audio thread). Any reference may turn out to be the last, and the last one dropped
-/// away from the source pushes into the pool's single-producer return lane, so every copy and drop away
-/// from the source must happen on that one holder thread. In debug builds a role guard checks each copy and
-/// drop and reports a third thread as a contract violation, even when its drop is not the last.
+/// **Which threads may copy and drop references:** the pool's source thread, and *one* other role, the holder
+/// (typically the audio thread; a host may run it on a different thread each block, one at a time). Any
+/// reference may turn out to be the last, and the last one dropped away from the source pushes into the
+/// pool's single-producer return lane, so copies and drops away from the source must never overlap. In debug
+/// builds a role guard holds the holder role for each copy and drop and reports two threads doing so at once
+/// as a contract violation, even when neither drop is the last.
 /// Moving a reference (through a lane, say) is free and checks nothing.
 template <class T>
 class shared_message
@@ -178,22 +179,24 @@ public:
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
-        holder.reset();
+        holder.expect_idle();
         boxes.reset_thread_roles();
     }
 
 private:
     friend class shared_message<T>;
 
-    // Every copy and drop calls this: a thread other than the source must be the one holder thread.
-    void check_thread() noexcept COURIER_REALTIME
+    // Every copy and drop holds this for its duration: away from the source, only one thread at a time may be
+    // the holder.
+    role_guard::scope enter_role() noexcept COURIER_REALTIME
     {
-        if (!boxes.on_source_thread())
-            holder.check();
+        if (boxes.on_source_thread())
+            return role_guard::scope();
+        return role_guard::scope(holder);
     }
 
     object_pool<detail::shared_box<T>> boxes;  // its first try_make names the source thread
-    role_guard holder;                         // the one thread other than the source
+    role_guard holder{detail::type_label<shared_message_pool>::text, "holder"};  // the one thread other than the source
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -204,7 +207,7 @@ shared_message<T>::shared_message(const shared_message& other) noexcept : pool(o
 {
     if (target == nullptr)
         return;
-    pool->check_thread();
+    const role_guard::scope held = pool->enter_role();
     // Relaxed: the new reference is made from a live one, so the count cannot reach zero meanwhile; the
     // acq_rel decrements in reset order every holder's use of the message before its destruction.
     target->references.fetch_add(1, std::memory_order_relaxed);
@@ -217,7 +220,7 @@ void shared_message<T>::reset() noexcept
     shared_message_pool<T>* owner = std::exchange(pool, nullptr);
     if (box == nullptr)
         return;
-    owner->check_thread();
+    const role_guard::scope held = owner->enter_role();
     // Release: this holder's reads of the message happen before whoever destroys it. Acquire (for the last
     // drop): every other holder's reads happen before the box is given back. Pairs with the fetch_sub of every
     // other reference.

@@ -157,8 +157,8 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
 
@@ -193,8 +193,8 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_role() noexcept COURIER_REALTIME { from_control.reset_thread_role(); }
 

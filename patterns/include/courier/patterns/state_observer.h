@@ -95,7 +95,7 @@ private:
     {
         unsigned back = 0;  // the slot the next publish writes
         std::uint64_t sequence = 0;
-        role_guard guard;
+        role_guard guard{detail::type_label<state_observer>::text, "publisher"};
     } writer;
     std::atomic<std::uint64_t> published_count{0};
 
@@ -103,7 +103,7 @@ private:
     struct alignas(cache_line_size) reader_state
     {
         unsigned front = 2;  // the slot value() reads
-        role_guard guard;
+        role_guard guard{detail::type_label<state_observer>::text, "reader"};
     } reading;
 };
 
@@ -124,10 +124,10 @@ public:
         cell->publish(value);
     }
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { cell->writer.guard.reset(); }
+    void reset_thread_role() noexcept COURIER_REALTIME { cell->writer.guard.expect_idle(); }
 
 private:
     friend class state_observer<T>;
@@ -165,10 +165,10 @@ public:
         return cell->slots[cell->reading.front].sequence;
     }
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { cell->reading.guard.reset(); }
+    void reset_thread_role() noexcept COURIER_REALTIME { cell->reading.guard.expect_idle(); }
 
 private:
     friend class state_observer<T>;
@@ -295,8 +295,8 @@ public:
     /// Thread: control (the asking thread). Real-time: wait-free.
     [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return outstanding; }
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_role() noexcept COURIER_REALTIME
     {
@@ -336,8 +336,8 @@ public:
     template <class Answer>
     std::size_t answer_pending(Answer&& answer) noexcept;
 
-    /// Lets a new thread take over this end (say the host restarted processing on a new thread); the old thread
-    /// must have stopped using it.
+    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
+    /// change threads between calls; checks that no thread is inside the end now.
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_role() noexcept COURIER_REALTIME
     {
@@ -388,7 +388,7 @@ state_reader<T> state_observer<T>::reader()
 template <class T>
 void state_observer<T>::publish(const T& value) noexcept
 {
-    writer.guard.check();
+    const role_guard::scope held(writer.guard);
     slot& back = slots[writer.back];  // ours alone: neither the middle nor the reader's slot
     back.value = value;
     back.sequence = ++writer.sequence;
@@ -405,7 +405,7 @@ void state_observer<T>::publish(const T& value) noexcept
 template <class T>
 bool state_observer<T>::update() noexcept
 {
-    reading.guard.check();
+    const role_guard::scope held(reading.guard);
     // A hint only: the fresh bit is set by publish and cleared only by us, so if it is clear nothing new has
     // come, and if it is set the exchange below is what synchronises.
     if ((middle.load(std::memory_order_relaxed) & fresh) == 0)
