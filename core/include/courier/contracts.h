@@ -33,7 +33,30 @@
 #endif
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(realtime_sanitizer)
+#include <sanitizer/rtsan_interface.h>
+#define COURIER_DETAIL_HAS_RTSAN 1
+#endif
+#endif
+
 namespace courier {
+
+namespace detail {
+
+// Turns RealtimeSanitizer's checks off for its lifetime, in a RealtimeSanitizer build (a no-op elsewhere): for
+// the report of a check that has already failed, where the real-time rules no longer apply, and for test hooks.
+struct realtime_checks_off
+{
+#ifdef COURIER_DETAIL_HAS_RTSAN
+    realtime_checks_off() noexcept { __rtsan_disable(); }
+    ~realtime_checks_off() { __rtsan_enable(); }
+    realtime_checks_off(const realtime_checks_off&) = delete;
+    realtime_checks_off& operator=(const realtime_checks_off&) = delete;
+#endif
+};
+
+}  // namespace detail
 
 /// What a failed check reports: the condition's text and where it was written.
 struct contract_violation
@@ -74,6 +97,7 @@ inline contract_violation_handler set_contract_violation_handler(contract_violat
 /// Thread: any. Real-time: no (a failed check is a bug; the default handler aborts).
 inline void report_contract_violation(const char* condition, const char* file, int line) noexcept
 {
+    [[maybe_unused]] const detail::realtime_checks_off unchecked;  // a handler may print, lock or allocate: the check failed
     const contract_violation v{condition, file, line};
     if (detail::violation_handler != nullptr)
         detail::violation_handler(v);

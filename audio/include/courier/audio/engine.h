@@ -141,8 +141,10 @@ private:
 /// patterns' state lives behind a pointer, in engine.cpp; this header still includes the pattern headers whose
 /// types appear in its interface (scope buffers, ports, graph publication, timed events).
 ///
-/// Threads: one audio thread (process); one control thread for graphs, meters, scope and stats; up to
-/// max_producers threads with an engine_sender each; one sequencer thread with the engine_timed_sender.
+/// Threads: one audio thread (process), which a plugin host may move to a different worker thread each block,
+/// one block at a time; one control thread for graphs, meters, scope and stats; up to max_producers threads
+/// with an engine_sender each; one sequencer thread with the engine_timed_sender. These are roles
+/// (docs/contracts.md): each is one thread at a time, not necessarily the same one.
 class engine final : public audio_callback
 {
 public:
