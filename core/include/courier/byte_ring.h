@@ -159,7 +159,6 @@ private:
         std::atomic<std::uint64_t> refused_oversize{0};
         std::atomic<std::uint64_t> high_water{0};
         bool grant_open = false;
-        role_guard guard{"courier::byte_ring", "writer"};
     } writer_side;
 
     // Written by the reader thread only.
@@ -168,8 +167,12 @@ private:
         std::atomic<std::uint64_t> read_position{0};
         std::uint64_t known_write_position = 0;  // a stale copy of writer_side.write_position
         std::uint64_t peeked_end = 0;            // where the message returned by peek() ends; 0 when none
-        role_guard guard{"courier::byte_ring", "reader"};
     } reader_side;
+
+    // The ends' role guards, each on a line of its own: every call writes its end's guard, and the other side
+    // polls the positions above, which must not share a line with it.
+    alignas(cache_line_size) role_guard writer_guard{"courier::byte_ring", "writer"};
+    alignas(cache_line_size) role_guard reader_guard{"courier::byte_ring", "reader"};
 
     // Written at setup only.
     bool writer_taken = false;
@@ -303,7 +306,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
 {
     COURIER_EXPECTS(ring != nullptr);
     auto& w = ring->writer_side;
-    const role_guard::scope held(w.guard);
+    const role_guard::scope held(ring->writer_guard);
     COURIER_EXPECTS(!w.grant_open);
 
     write_grant grant;
@@ -352,7 +355,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
 inline void byte_ring_writer::commit(const write_grant& grant, std::size_t used_size) noexcept
 {
     auto& w = ring->writer_side;
-    const role_guard::scope held(w.guard);
+    const role_guard::scope held(ring->writer_guard);
     COURIER_EXPECTS(w.grant_open && grant.status == ring_status::ok && used_size <= grant.payload.size());
     if (used_size != grant.payload.size())
     {
@@ -380,7 +383,7 @@ inline std::optional<ring_message> byte_ring_reader::peek() noexcept
 {
     COURIER_EXPECTS(ring != nullptr);
     auto& r = ring->reader_side;
-    const role_guard::scope held(r.guard);
+    const role_guard::scope held(ring->reader_guard);
 
     std::uint64_t position = r.read_position.load(std::memory_order_relaxed);  // only we store it
     if (position == r.known_write_position)
@@ -406,7 +409,7 @@ inline std::optional<ring_message> byte_ring_reader::peek() noexcept
 inline void byte_ring_reader::release() noexcept
 {
     auto& r = ring->reader_side;
-    const role_guard::scope held(r.guard);
+    const role_guard::scope held(ring->reader_guard);
     COURIER_EXPECTS(r.peeked_end != 0);
     // Pairs with the acquire loads in try_begin and commit: the writer may now reuse these bytes.
     r.read_position.store(r.peeked_end, std::memory_order_release);

@@ -3,6 +3,7 @@
 // (docs/patterns/object_pool.md).
 #pragma once
 
+#include <courier/cache_line.h>
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
@@ -144,7 +145,8 @@ private:
     // Written by the source thread only (its calls hold source_guard).
     std::vector<std::uint32_t> free_slots;  // a stack; reserved to capacity at setup, never reallocates
     std::atomic<std::thread::id> source_thread{};
-    role_guard source_guard{detail::type_label<object_pool>::text, "source"};
+    // On a line of its own: every source call writes it, and returners read source_thread on every drop.
+    alignas(cache_line_size) role_guard source_guard{detail::type_label<object_pool>::text, "source"};
     std::atomic<std::uint64_t> exhausted_count{0};
 };
 
