@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The OSC endpoint's pure conversions of osc_endpoint.h: a /synth/ message to an engine_event, and the clock to an
+// The OSC endpoint's pure conversions of osc_endpoint.h: a mapped message to an engine_event, and the clock to an
 // OSC time tag to an engine frame (docs/osc.md, "Time tags").
 #include <courier/osc/osc_endpoint.h>
 
@@ -11,21 +11,14 @@ namespace courier::osc {
 
 std::optional<audio::engine_event> to_engine_event(const parsed_message& m) noexcept COURIER_REALTIME
 {
+    if (!is_event(m.what))
+        return std::nullopt;
     audio::engine_event e;
-    switch (m.what)
-    {
-    case command::gain: e.type = event_gain; e.value = m.value; break;
-    case command::cutoff: e.type = event_cutoff; e.value = m.value; break;
-    case command::waveform: e.type = event_waveform; e.key = static_cast<std::uint32_t>(m.key); break;
-    case command::note_on:
-        e.type = event_note_on;
-        e.key = static_cast<std::uint32_t>(m.key);
-        e.value = m.value;
-        break;
-    case command::note_off: e.type = event_note_off; e.key = static_cast<std::uint32_t>(m.key); break;
-    case command::all_notes_off: e.type = event_all_notes_off; break;
-    default: return std::nullopt;
-    }
+    e.type = m.event_type;
+    e.channel = m.channel;
+    e.key = m.key;
+    e.value = m.value;
+    e.tag = m.tag;
     return e;
 }
 

@@ -72,7 +72,7 @@ void endpoint::state::handle_datagram(const peer& from, std::span<const std::byt
     if (!packet)
         return;  // cannot happen: one packet at a time, and it returns before the next
     parsed_packet& p = *packet;
-    if (parse_packet(bytes, p) != reject_reason::none)
+    if (parse_packet(bytes, config.addresses, p) != reject_reason::none)
     {
         reject(from, p);
         return;

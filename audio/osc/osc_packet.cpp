@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The pure OSC packet-to-command conversion of osc_packet.h: a strict reader of OSC 1.0 messages and bundles for
-// the endpoint's address space (docs/osc.md).
+// the endpoint's verbs and the application's address map (docs/osc.md).
 #include <courier/osc/osc_packet.h>
 
 #include <algorithm>
@@ -70,50 +70,21 @@ struct reader
     }
 };
 
-struct signature
+// The endpoint's own verbs and the argument lists each accepts (type tags without the comma).
+struct verb
 {
     std::string_view address;
     command what;
-};
-
-constexpr std::array<signature, 10> address_space{{
-    {"/synth/gain", command::gain},
-    {"/synth/cutoff", command::cutoff},
-    {"/synth/waveform", command::waveform},
-    {"/synth/note_on", command::note_on},
-    {"/synth/note_off", command::note_off},
-    {"/synth/all_notes_off", command::all_notes_off},
-    {"/status", command::status},
-    {"/subscribe", command::subscribe},
-    {"/unsubscribe", command::unsubscribe},
-    {"/load", command::load},
-}};
-
-// The argument lists each command accepts (type tags without the comma); several for optional arguments.
-struct accepted
-{
     std::array<std::string_view, 3> tags;
-    std::size_t min_args;
-    std::size_t max_args;
 };
 
-accepted accepted_tags(command c) noexcept
-{
-    switch (c)
-    {
-    case command::gain:
-    case command::cutoff: return {{"f", "", ""}, 1, 1};
-    case command::waveform:
-    case command::note_off: return {{"i", "", ""}, 1, 1};
-    case command::note_on: return {{"ii", "if", ""}, 2, 2};
-    case command::all_notes_off: return {{"", "", ""}, 0, 0};
-    case command::status: return {{"", "i", ""}, 0, 1};
-    case command::subscribe: return {{"s", "sf", "sfi"}, 1, 3};
-    case command::unsubscribe:
-    case command::load: return {{"s", "si", ""}, 1, 2};
-    }
-    return {{"", "", ""}, 0, 0};
-}
+constexpr std::array<verb, 5> verbs{{
+    {"/status", command::status, {"", "i", ""}},
+    {"/subscribe", command::subscribe, {"s", "sf", "sfi"}},
+    {"/unsubscribe", command::unsubscribe, {"s", "si", ""}},
+    {"/load", command::load, {"s", "si", ""}},
+    {"/auth", command::auth, {"s", "", ""}},
+}};
 
 bool is_pattern_char(char c) noexcept
 {
@@ -140,37 +111,13 @@ bool in_range(float v, float low, float high) noexcept
     return std::isfinite(v) && v >= low && v <= high;
 }
 
-// Converts one message starting at the reader's position and ending at `bytes.size()`.
-reject_reason parse_message(std::span<const std::byte> bytes, bool in_bundle, parsed_message& m,
-                            parsed_packet& out) noexcept
+// Reads the type-tag string at the reader's position (after the address).
+reject_reason read_tags(reader& r, std::string_view& tags) noexcept
 {
-    reader r{bytes};
-    std::string_view address;
-    switch (r.read_string(address))
-    {
-    case reader::string_status::truncated: return reject_reason::truncated;
-    case reader::string_status::bad: return reject_reason::bad_address;
-    case reader::string_status::ok: break;
-    }
-    if (address.empty() || address.front() != '/')
-        return reject_reason::bad_address;
-    note_address(out, address);
-    if (std::any_of(address.begin(), address.end(), is_pattern_char))
-        return reject_reason::pattern_unsupported;
-    const auto* found = std::find_if(address_space.begin(), address_space.end(),
-                                     [&](const signature& s) { return s.address == address; });
-    if (found == address_space.end())
-        return reject_reason::unknown_address;
-    m = parsed_message{};
-    m.what = found->what;
-    if (in_bundle && !is_synth_command(m.what))
-        return reject_reason::verb_in_bundle;
-
     if (r.left() == 0)
         return reject_reason::bad_type_tags;  // OSC 1.0 allows no tag string; this endpoint does not
     if (r.bytes[r.at] != std::byte{','})
         return reject_reason::bad_type_tags;
-    std::string_view tags;
     switch (r.read_string(tags))
     {
     case reader::string_status::truncated: return reject_reason::truncated;
@@ -178,18 +125,65 @@ reject_reason parse_message(std::span<const std::byte> bytes, bool in_bundle, pa
     case reader::string_status::ok: break;
     }
     tags.remove_prefix(1);  // the ','
-    const accepted ok = accepted_tags(m.what);
-    if (tags.size() < ok.min_args || tags.size() > ok.max_args)
-        return reject_reason::wrong_arg_count;
-    if (std::find(ok.tags.begin(), ok.tags.end(), tags) == ok.tags.end() ||
-        (tags.empty() && ok.min_args > 0))
-        return reject_reason::wrong_arg_type;
+    return reject_reason::none;
+}
 
-    // Read the arguments in order; their meaning depends on the command and position.
+// The arguments of a mapped address, checked against the entry's signature for `tags`.
+reject_reason read_event(reader& r, const address_map::entry& e, std::string_view tags, parsed_message& m) noexcept
+{
+    const address_map::signature* s = e.find(tags);
+    if (s == nullptr)
+    {
+        const bool count_fits = std::any_of(e.signatures.begin(), e.signatures.begin() + static_cast<std::ptrdiff_t>(e.signature_count),
+                                            [&](const address_map::signature& x) { return x.count == tags.size(); });
+        return count_fits ? reject_reason::wrong_arg_type : reject_reason::wrong_arg_count;
+    }
+    m.what = command::event;
+    m.event_type = e.event_type;
+    bool in_range_all = true;
+    for (std::size_t i = 0; i < s->count; ++i)
+    {
+        const arg_spec& a = s->args[i];
+        std::uint32_t raw = 0;
+        if (!r.read_u32(raw))
+            return reject_reason::truncated;
+        const double v = a.type == 'i' ? static_cast<double>(std::bit_cast<std::int32_t>(raw))
+                                       : static_cast<double>(std::bit_cast<float>(raw));
+        if (!(std::isfinite(v) && v >= a.low && v <= a.high))
+        {
+            in_range_all = false;  // read on: a short packet is `truncated` before it is out of range
+            continue;
+        }
+        switch (a.to)
+        {
+        case arg_target::key: m.key = static_cast<std::uint32_t>(v); break;
+        case arg_target::channel: m.channel = static_cast<std::uint16_t>(v); break;
+        case arg_target::tag: m.tag = static_cast<std::uint32_t>(v); break;
+        case arg_target::value: m.value = static_cast<float>(v * a.scale); break;
+        }
+    }
+    if (r.left() != 0)
+        return reject_reason::trailing_bytes;
+    return in_range_all ? reject_reason::none : reject_reason::out_of_range;
+}
+
+// The arguments of an endpoint verb.
+reject_reason read_verb(reader& r, const verb& v, std::string_view tags, parsed_message& m) noexcept
+{
+    m.what = v.what;
+    const bool known = std::find(v.tags.begin(), v.tags.end(), tags) != v.tags.end() &&
+                       (!tags.empty() || v.tags[0].empty());
+    if (!known)
+    {
+        const bool count_fits = std::any_of(v.tags.begin(), v.tags.end(), [&](std::string_view t) {
+            return t.size() == tags.size() && (!t.empty() || v.tags[0].empty());
+        });
+        return count_fits ? reject_reason::wrong_arg_type : reject_reason::wrong_arg_count;
+    }
     std::size_t ints = 0;
     std::size_t floats = 0;
-    std::int32_t int_args[3]{};
-    float float_args[3]{};
+    std::int32_t int_value = 0;
+    float float_value = 0.0F;
     for (const char t : tags)
     {
         if (t == 'i' || t == 'f')
@@ -198,11 +192,17 @@ reject_reason parse_message(std::span<const std::byte> bytes, bool in_bundle, pa
             if (!r.read_u32(raw))
                 return reject_reason::truncated;
             if (t == 'i')
-                int_args[ints++] = std::bit_cast<std::int32_t>(raw);
+            {
+                int_value = std::bit_cast<std::int32_t>(raw);
+                ++ints;
+            }
             else
-                float_args[floats++] = std::bit_cast<float>(raw);
+            {
+                float_value = std::bit_cast<float>(raw);
+                ++floats;
+            }
         }
-        else  // 's': the only other tag any signature holds
+        else  // 's': the only other tag any verb takes
         {
             std::string_view text;
             switch (r.read_string(text))
@@ -220,48 +220,47 @@ reject_reason parse_message(std::span<const std::byte> bytes, bool in_bundle, pa
     }
     if (r.left() != 0)
         return reject_reason::trailing_bytes;
-
-    switch (m.what)
+    m.reply_port = ints == 1 ? int_value : 0;
+    if (m.reply_port < 0 || m.reply_port > 65535)
+        return reject_reason::out_of_range;
+    if (floats == 1)
     {
-    case command::gain:
-        m.value = float_args[0];
-        return in_range(m.value, 0.0F, 4.0F) ? reject_reason::none : reject_reason::out_of_range;
-    case command::cutoff:
-        m.value = float_args[0];
-        return in_range(m.value, 10.0F, 20000.0F) ? reject_reason::none : reject_reason::out_of_range;
-    case command::waveform:
-        m.key = int_args[0];
-        return m.key >= 0 && m.key <= 2 ? reject_reason::none : reject_reason::out_of_range;
-    case command::note_off:
-        m.key = int_args[0];
-        return m.key >= 0 && m.key <= 127 ? reject_reason::none : reject_reason::out_of_range;
-    case command::note_on:
-        m.key = int_args[0];
-        if (m.key < 0 || m.key > 127)
+        m.rate = float_value;
+        if (!in_range(m.rate, 0.5F, 100.0F))
             return reject_reason::out_of_range;
-        if (ints == 2)
-        {
-            if (int_args[1] < 0 || int_args[1] > 127)
-                return reject_reason::out_of_range;
-            m.value = static_cast<float>(int_args[1]) / 127.0F;
-            return reject_reason::none;
-        }
-        m.value = float_args[0];
-        return in_range(m.value, 0.0F, 1.0F) ? reject_reason::none : reject_reason::out_of_range;
-    case command::all_notes_off: return reject_reason::none;
-    case command::status:
-    case command::unsubscribe:
-    case command::load:
-        m.reply_port = ints == 1 ? int_args[0] : 0;
-        return m.reply_port >= 0 && m.reply_port <= 65535 ? reject_reason::none : reject_reason::out_of_range;
-    case command::subscribe:
-        m.rate = floats == 1 ? float_args[0] : 0.0F;
-        m.reply_port = ints == 1 ? int_args[0] : 0;
-        if (floats == 1 && !in_range(m.rate, 0.5F, 100.0F))
-            return reject_reason::out_of_range;
-        return m.reply_port >= 0 && m.reply_port <= 65535 ? reject_reason::none : reject_reason::out_of_range;
     }
-    return reject_reason::unknown_address;
+    return reject_reason::none;
+}
+
+// Converts one message starting at the reader's position and ending at `bytes.size()`.
+reject_reason parse_message(std::span<const std::byte> bytes, const address_map& addresses, bool in_bundle,
+                            parsed_message& m, parsed_packet& out) noexcept
+{
+    reader r{bytes};
+    std::string_view address;
+    switch (r.read_string(address))
+    {
+    case reader::string_status::truncated: return reject_reason::truncated;
+    case reader::string_status::bad: return reject_reason::bad_address;
+    case reader::string_status::ok: break;
+    }
+    if (address.empty() || address.front() != '/')
+        return reject_reason::bad_address;
+    note_address(out, address);
+    if (std::any_of(address.begin(), address.end(), is_pattern_char))
+        return reject_reason::pattern_unsupported;
+    const auto* found_verb =
+        std::find_if(verbs.begin(), verbs.end(), [&](const verb& v) { return v.address == address; });
+    const address_map::entry* found_event = found_verb == verbs.end() ? addresses.find(address) : nullptr;
+    if (found_verb == verbs.end() && found_event == nullptr)
+        return reject_reason::unknown_address;
+    if (in_bundle && found_event == nullptr)
+        return reject_reason::verb_in_bundle;
+    m = parsed_message{};
+    std::string_view tags;
+    if (const reject_reason why = read_tags(r, tags); why != reject_reason::none)
+        return why;
+    return found_event != nullptr ? read_event(r, *found_event, tags, m) : read_verb(r, *found_verb, tags, m);
 }
 
 constexpr std::string_view bundle_marker{"#bundle\0", 8};
@@ -274,7 +273,7 @@ std::string_view reason_name(reject_reason reason) noexcept COURIER_REALTIME
     return i < reason_names.size() ? reason_names[i] : std::string_view("?");
 }
 
-reject_reason parse_packet(std::span<const std::byte> bytes, parsed_packet& out) noexcept
+reject_reason parse_packet(std::span<const std::byte> bytes, const address_map& addresses, parsed_packet& out) noexcept
 {
     out.bundle = false;
     out.time_tag = immediately;
@@ -292,7 +291,7 @@ reject_reason parse_packet(std::span<const std::byte> bytes, parsed_packet& out)
                            std::memcmp(bytes.data(), bundle_marker.data(), bundle_marker.size()) == 0;
     if (!is_bundle)
     {
-        const reject_reason why = parse_message(bytes, false, out.messages[0], out);
+        const reject_reason why = parse_message(bytes, addresses, false, out.messages[0], out);
         if (why != reject_reason::none)
             return reject(out, why);
         out.count = 1;
@@ -320,7 +319,7 @@ reject_reason parse_packet(std::span<const std::byte> bytes, parsed_packet& out)
             return reject(out, reject_reason::nested_bundle);
         if (count == max_bundle_messages)
             return reject(out, reject_reason::bundle_too_large);
-        const reject_reason why = parse_message(element, true, out.messages[count], out);
+        const reject_reason why = parse_message(element, addresses, true, out.messages[count], out);
         if (why != reject_reason::none)
             return reject(out, why);
         ++count;

@@ -101,6 +101,9 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             load_name = std::string(m.text_view());
             return;
         }
+        case command::auth:
+            replies.fail(to, "/auth", "tcp_only");  // a shared secret guards TCP connections only
+            return;
         default: return;
         }
     }

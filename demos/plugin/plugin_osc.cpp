@@ -2,6 +2,8 @@
 // The courier plugin's OSC endpoint (demos/plugin/plugin_osc.h, demos/plugin/README.md "OSC").
 #include "demos/plugin/plugin_osc.h"
 
+#include "demos/synth/synth_osc_map.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
@@ -54,6 +56,7 @@ namespace {
 osc::endpoint_config plugin_config(int udp_port)
 {
     osc::endpoint_config c;
+    c.addresses = synth::osc_address_map();  // the same /synth/* vocabulary as courier-synth
     c.udp_port = udp_port;
     c.bind_address = "127.0.0.1";  // loopback only; the plugin offers no wider bind
     c.read_meters = false;         // the editor is the meter reader; it publishes to the endpoint

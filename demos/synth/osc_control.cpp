@@ -8,6 +8,7 @@
 #include <courier/patterns/port_table.h>
 #if COURIER_SYNTH_OSC
 #include <courier/osc/osc_endpoint.h>
+#include "demos/synth/synth_osc_map.h"
 #endif
 
 #include <atomic>
@@ -20,14 +21,6 @@
 #include <vector>
 
 namespace courier::synth {
-
-#if COURIER_SYNTH_OSC
-// The endpoint's /synth/ commands must mean what the synth's event types mean.
-constexpr bool same(std::uint16_t a, std::uint16_t b) noexcept { return a == b; }
-static_assert(same(osc::event_note_on, note_on) && same(osc::event_note_off, note_off) &&
-              same(osc::event_gain, set_gain) && same(osc::event_cutoff, set_cutoff) &&
-              same(osc::event_waveform, set_waveform) && same(osc::event_all_notes_off, all_notes_off));
-#endif
 
 namespace {
 
@@ -89,6 +82,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     registry_reader<audio::engine_event> main_reader = registry.add_reader();
 
     osc::endpoint_config config;
+    config.addresses = osc_address_map();  // /synth/*: the synth's vocabulary
     config.udp_port = options.udp_port;
     config.unix_path = options.unix_path;
     config.bind_address = options.bind_address;

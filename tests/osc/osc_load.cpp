@@ -8,6 +8,7 @@
 #include <courier/audio/offline_driver.h>
 #include <courier/osc/osc_endpoint.h>
 #include <courier/patterns/port_table.h>
+#include "demos/synth/synth_osc_map.h"
 #include "tests/osc/osc_test_support.h"
 
 #include <atomic>
@@ -51,6 +52,7 @@ int main(int argc, char** argv)
 
     port_table table(4, 4);  // the endpoint: its port and its /load link (three slots)
     osc::endpoint_config e;
+    e.addresses = synth::osc_address_map();
     e.udp_port = 0;
     e.receive_buffer_bytes = receive_buffer;
     osc::endpoint endpoint(engine, engine.add_producer(), table, e);

@@ -8,6 +8,7 @@
 #include <courier/osc/osc_packet.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/port_table.h>
+#include "demos/synth/synth_osc_map.h"
 #include "tests/osc/osc_test_support.h"
 #include "tests/support/allocation_counter.h"
 
@@ -136,6 +137,13 @@ std::vector<malformed> malformed_packets()
 
 std::span<const std::byte> view(const bytes& b) { return {b.data(), b.size()}; }
 
+// The synth's vocabulary (demos/synth/synth_osc_map.h), which these tests drive the endpoint with.
+const address_map& synth_map()
+{
+    static const address_map map = synth::osc_address_map();
+    return map;
+}
+
 // An engine that is never run (a rejected packet must not reach it) or is rendered by the test thread.
 struct rig
 {
@@ -149,6 +157,7 @@ struct rig
         engine = std::make_unique<audio::engine>(std::move(g), c);
         engine->prepare(audio::stream_config{});
         endpoint_config e;
+        e.addresses = synth_map();
         e.udp_port = 0;
         e.margin_frames = 1024;
         e.read_meters = read_meters;
@@ -180,30 +189,30 @@ TEST_CASE("osc parse_packet")
     SUBCASE("parse_packet converts /synth/gain f to a gain command")
     {
         const bytes b = msg("/synth/gain", "f", {f32(0.25F)});
-        REQUIRE(parse_packet(view(b), p) == reject_reason::none);
+        REQUIRE(parse_packet(view(b), synth_map(), p) == reject_reason::none);
         REQUIRE(p.count == 1);
         CHECK_FALSE(p.bundle);
-        CHECK(p.messages[0].what == command::gain);
+        CHECK(p.messages[0].what == command::event);
         const auto e = to_engine_event(p.messages[0]);
         REQUIRE(e.has_value());
-        CHECK(e->type == event_gain);
+        CHECK(e->type == synth::set_gain);
         CHECK(e->value == 0.25F);
     }
     SUBCASE("parse_packet scales an ii velocity to 0..1 and keeps an if velocity")
     {
         const bytes ii = msg("/synth/note_on", "ii", {i32(60), i32(127)});
-        REQUIRE(parse_packet(view(ii), p) == reject_reason::none);
+        REQUIRE(parse_packet(view(ii), synth_map(), p) == reject_reason::none);
         CHECK(p.messages[0].key == 60);
         CHECK(p.messages[0].value == 1.0F);
         const bytes fi = msg("/synth/note_on", "if", {i32(61), f32(0.5F)});
-        REQUIRE(parse_packet(view(fi), p) == reject_reason::none);
+        REQUIRE(parse_packet(view(fi), synth_map(), p) == reject_reason::none);
         CHECK(to_engine_event(p.messages[0])->key == 61U);
         CHECK(to_engine_event(p.messages[0])->value == 0.5F);
     }
     SUBCASE("parse_packet reads the verbs' optional arguments")
     {
         const bytes s = msg("/subscribe", "sfi", {str("/meters"), f32(20.0F), i32(9000)});
-        REQUIRE(parse_packet(view(s), p) == reject_reason::none);
+        REQUIRE(parse_packet(view(s), synth_map(), p) == reject_reason::none);
         CHECK(p.messages[0].what == command::subscribe);
         CHECK(p.messages[0].text_view() == "/meters");
         CHECK(p.messages[0].rate == 20.0F);
@@ -214,11 +223,12 @@ TEST_CASE("osc parse_packet")
     {
         const bytes b = bundle(0x0123456789ABCDEFULL, {msg("/synth/note_on", "ii", {i32(60), i32(100)}),
                                                        msg("/synth/cutoff", "f", {f32(800.0F)})});
-        REQUIRE(parse_packet(view(b), p) == reject_reason::none);
+        REQUIRE(parse_packet(view(b), synth_map(), p) == reject_reason::none);
         CHECK(p.bundle);
         CHECK(p.time_tag == 0x0123456789ABCDEFULL);
         REQUIRE(p.count == 2);
-        CHECK(p.messages[1].what == command::cutoff);
+        CHECK(p.messages[1].what == command::event);
+        CHECK(p.messages[1].event_type == synth::set_cutoff);
     }
     SUBCASE("parse_packet rejects every malformed packet of the table with its reason")
     {
@@ -227,7 +237,7 @@ TEST_CASE("osc parse_packet")
         for (const malformed& m : table)
         {
             INFO(m.name);
-            CHECK(parse_packet(view(m.packet), p) == m.expected);
+            CHECK(parse_packet(view(m.packet), synth_map(), p) == m.expected);
             CHECK(p.reason == m.expected);
             CHECK(p.count == 0);
         }
@@ -433,8 +443,8 @@ TEST_CASE("osc endpoint: bundles")
         REQUIRE(r.graph->logged == 3);
         for (std::size_t i = 0; i < 3; ++i)
             CHECK(r.graph->log[i].frame == 1024);
-        CHECK(r.graph->log[0].event.type == event_note_on);
-        CHECK(r.graph->log[2].event.type == event_cutoff);
+        CHECK(r.graph->log[0].event.type == synth::note_on);
+        CHECK(r.graph->log[2].event.type == synth::set_cutoff);
         CHECK(r.engine->stats().late_events == 0);
     }
     SUBCASE("a bundle is refused whole with /fail no_timed_lane when the endpoint has no timed sender")
@@ -499,6 +509,7 @@ struct link_rig
     explicit link_rig(bool with_timed) : link(with_timed)
     {
         endpoint_config e;
+        e.addresses = synth_map();
         e.udp_port = 0;
         osc = std::make_unique<endpoint>(link, table, e);
     }
@@ -527,7 +538,7 @@ TEST_CASE("osc endpoint: on an engine_link")
         CHECK(status_value(*reply, "immediate_applied") == 7.0);
         CHECK(status_value(*reply, "osc_applied") == 1.0);
         REQUIRE(r.link.sent.size() == 1);
-        CHECK(r.link.sent[0].type == event_note_on);
+        CHECK(r.link.sent[0].type == synth::note_on);
         CHECK(r.link.sent[0].key == 60);
         CHECK(r.osc->stats().applied == 1);
     }
@@ -557,7 +568,7 @@ TEST_CASE("osc endpoint: on an engine_link")
         REQUIRE(r.link.sent_at.size() == 2);
         CHECK(r.link.sent_at[0].first == 4800 + 1024);
         CHECK(r.link.sent_at[1].first == 4800 + 1024);
-        CHECK(r.link.sent_at[1].second.type == event_cutoff);
+        CHECK(r.link.sent_at[1].second.type == synth::set_cutoff);
         CHECK(r.link.sent.empty());
         CHECK(r.osc->stats().scheduled == 2);
         CHECK(r.osc->stats().last_bundle_frame == 4800 + 1024);

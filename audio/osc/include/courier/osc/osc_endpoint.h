@@ -21,19 +21,8 @@
 
 namespace courier::osc {
 
-/// The engine_event types the endpoint sends for the /synth/ commands (the same numbers as the synth demo's
-/// courier::synth::event_type, which demos/synth/osc_control.cpp checks at compile time).
-enum engine_event_type : std::uint16_t
-{
-    event_note_on = 1,
-    event_note_off = 2,
-    event_gain = 3,
-    event_cutoff = 4,
-    event_waveform = 5,
-    event_all_notes_off = 6,
-};
-
-/// The engine_event of a /synth/ command (key, value as in parsed_message); std::nullopt for a protocol verb.
+/// The engine_event of an application message (command::event: type, channel, key, value and tag as parsed from
+/// the address map); std::nullopt for a protocol verb.
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] std::optional<audio::engine_event> to_engine_event(const parsed_message& message) noexcept
     COURIER_REALTIME;
@@ -62,6 +51,7 @@ enum engine_event_type : std::uint16_t
 /// reads only regular files under `load_root`, by relative paths without "..".
 struct endpoint_config
 {
+    address_map addresses;                    ///< the application's vocabulary (empty: only the endpoint's verbs)
     int udp_port = -1;                        ///< -1: no UDP socket; 0: any free port (see endpoint::udp_port())
     std::string bind_address = "127.0.0.1";   ///< IPv4 address to bind the UDP socket to
     std::string unix_path;                    ///< empty: no Unix datagram socket
@@ -88,8 +78,8 @@ struct endpoint_stats
     std::uint64_t kernel_dropped = 0;   ///< datagrams the kernel dropped because the receive buffer was full (UDP)
     std::uint64_t messages = 0;         ///< messages in accepted packets
     std::uint64_t bundles = 0;          ///< accepted bundles
-    std::uint64_t applied = 0;          ///< /synth/ messages queued in the engine's mailbox lane
-    std::uint64_t scheduled = 0;        ///< /synth/ messages of bundles queued in the engine's timed lane
+    std::uint64_t applied = 0;          ///< mapped messages queued in the engine's mailbox lane
+    std::uint64_t scheduled = 0;        ///< mapped messages of bundles queued in the engine's timed lane
     std::uint64_t late_bundles = 0;     ///< bundles whose time tag had passed (scheduled at the earliest frame)
     std::uint64_t refused = 0;          ///< messages refused by a full lane or missing room (replied /fail)
     std::uint64_t verbs = 0;            ///< protocol verbs handled (/status, /subscribe, /unsubscribe, /load)

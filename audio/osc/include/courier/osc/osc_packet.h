@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The OSC packet-to-command conversion: a pure function from the bytes of one datagram to typed commands or a
-// rejection reason, with no socket, no allocation and no liblo, so it can be fuzzed and table-tested (docs/osc.md).
+// The OSC packet-to-command conversion: a pure function from the bytes of one packet (a datagram or a stream
+// frame) and the application's address map to typed commands or a rejection reason, with no socket, no allocation
+// and no liblo, so it can be fuzzed and table-tested (docs/osc.md).
 #pragma once
 
 #include <courier/contracts.h>
+#include <courier/osc/address_map.h>
 
 #include <array>
 #include <cstddef>
@@ -24,17 +26,17 @@ enum class reject_reason : std::uint8_t
     truncated,           ///< ends before the string, argument or bundle element it announces
     bad_address,         ///< the address does not start with '/', is not terminated, or has non-zero padding
     pattern_unsupported, ///< the address holds an OSC pattern character (* ? [ ] { } ,): only exact names
-    unknown_address,     ///< no such address (docs/osc.md lists them)
+    unknown_address,     ///< neither an endpoint verb nor an address of the application's address_map
     bad_type_tags,       ///< no type-tag string, or one that is not terminated/padded
     wrong_arg_count,     ///< the address takes another number of arguments
-    wrong_arg_type,      ///< an argument of the wrong type (the address's signature is in docs/osc.md)
+    wrong_arg_type,      ///< type tags that match none of the address's signatures
     out_of_range,        ///< a value outside its range, or not finite
     bad_string,          ///< a string argument not terminated, badly padded, empty or too long
     trailing_bytes,      ///< bytes left over after the last argument
     bad_bundle,          ///< a bundle element whose size is not a positive multiple of 4
     nested_bundle,       ///< a bundle inside a bundle
     bundle_too_large,    ///< more than max_bundle_messages messages in one bundle
-    verb_in_bundle,      ///< a protocol verb (/status, /subscribe, ...) inside a bundle: only /synth/ commands
+    verb_in_bundle,      ///< a protocol verb (/status, /subscribe, ...) inside a bundle: only mapped addresses
     count_               ///< the number of reasons (not a reason)
 };
 
@@ -45,27 +47,23 @@ inline constexpr std::size_t reject_reason_count = static_cast<std::size_t>(reje
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] std::string_view reason_name(reject_reason reason) noexcept COURIER_REALTIME;
 
-/// What a message asks for. The first six are synth commands (they go to the engine); the rest are protocol
-/// verbs handled by the endpoint.
+/// What a message asks for: an application event (an address of the address_map; it goes to the engine), or one
+/// of the protocol verbs the endpoint answers itself.
 enum class command : std::uint8_t
 {
-    gain,           ///< /synth/gain f            value = linear gain [0, 4]
-    cutoff,         ///< /synth/cutoff f          value = Hz [10, 20000]
-    waveform,       ///< /synth/waveform i        key = 0 sine, 1 saw, 2 square
-    note_on,        ///< /synth/note_on ii | if   key = note [0, 127], value = velocity (0, 1] (ii: /127)
-    note_off,       ///< /synth/note_off i        key = note [0, 127]
-    all_notes_off,  ///< /synth/all_notes_off
-    status,         ///< /status [i reply_port]
-    subscribe,      ///< /subscribe s [f rate_hz] [i reply_port]    text = topic (/meters or /events)
-    unsubscribe,    ///< /unsubscribe s [i reply_port]              text = topic
-    load,           ///< /load s [i reply_port]                     text = path
+    event,        ///< an address of the address_map: event_type, channel, key, value, tag filled from its arguments
+    status,       ///< /status [i reply_port]
+    subscribe,    ///< /subscribe s [f rate_hz] [i reply_port]    text = topic (/meters or /events)
+    unsubscribe,  ///< /unsubscribe s [i reply_port]              text = topic
+    load,         ///< /load s [i reply_port]                     text = path
+    auth,         ///< /auth s                                    text = the shared secret (TCP connections)
 };
 
-/// True for the commands that go to the engine (the /synth/ ones).
+/// True for the commands that go to the engine (the mapped addresses).
 /// Thread: any. Real-time: wait-free.
-[[nodiscard]] constexpr bool is_synth_command(command c) noexcept COURIER_REALTIME
+[[nodiscard]] constexpr bool is_event(command c) noexcept COURIER_REALTIME
 {
-    return c <= command::all_notes_off;
+    return c == command::event;
 }
 
 /// The longest string argument accepted (a /load path or a topic), in bytes without the terminator.
@@ -74,15 +72,18 @@ inline constexpr std::size_t max_text_bytes = 255;
 /// The most messages one bundle may hold.
 inline constexpr std::size_t max_bundle_messages = 16;
 
-/// The largest datagram accepted, in bytes.
+/// The largest packet (datagram or stream frame) accepted, in bytes.
 inline constexpr std::size_t max_packet_bytes = 4096;
 
 /// One message, converted and range-checked. Plain data: it lives in the network thread's pool.
 struct parsed_message
 {
     command what = command::status;
-    std::int32_t key = 0;        ///< note or waveform
-    float value = 0.0F;          ///< gain, cutoff or velocity
+    std::uint16_t event_type = 0; ///< command::event: the address_map entry's event type
+    std::uint16_t channel = 0;    ///< command::event: from an argument mapped to arg_target::channel, else 0
+    std::uint32_t key = 0;        ///< command::event: from an argument mapped to arg_target::key, else 0
+    float value = 0.0F;           ///< command::event: from an argument mapped to arg_target::value, else 0
+    std::uint32_t tag = 0;        ///< command::event: from an argument mapped to arg_target::tag, else 0
     float rate = 0.0F;           ///< /subscribe: notifications per second (0 = not given)
     std::int32_t reply_port = 0; ///< 0 = reply to the sender's port; else the sender's host at this UDP port
     std::uint32_t text_size = 0; ///< bytes used in `text`
@@ -93,7 +94,7 @@ struct parsed_message
     [[nodiscard]] std::string_view text_view() const noexcept { return {text.data(), text_size}; }
 };
 
-/// What one datagram holds: a single message, or a bundle of up to max_bundle_messages messages with a time
+/// What one packet holds: a single message, or a bundle of up to max_bundle_messages messages with a time
 /// tag; or, when rejected, why and at which address.
 struct parsed_packet
 {
@@ -106,12 +107,15 @@ struct parsed_packet
     std::array<char, 64> failed_address{};  ///< the address of the rejected message if it could be read, else "?"
 };
 
-/// Converts the bytes of one datagram into `out`. Returns reject_reason::none and fills `out.messages`, or
-/// returns why the packet was rejected (also stored in `out.reason`, with `out.failed_address`). A bundle is
-/// converted all or nothing: one bad element rejects the whole bundle. Never reads outside `bytes`, never
-/// allocates, never throws; costs O(bytes.size()).
-/// Thread: any. Real-time: wait-free (bounded by the packet size; not marked, it runs on the network thread).
-[[nodiscard]] reject_reason parse_packet(std::span<const std::byte> bytes, parsed_packet& out) noexcept;
+/// Converts the bytes of one packet into `out`, looking application addresses up in `addresses` (the endpoint's
+/// verbs are always known). Returns reject_reason::none and fills `out.messages`, or returns why the packet was
+/// rejected (also stored in `out.reason`, with `out.failed_address`). A bundle is converted all or nothing: one
+/// bad element rejects the whole bundle. Never reads outside `bytes`, never allocates, never throws; costs
+/// O(bytes.size() + addresses.size()).
+/// Thread: any (not concurrently with addresses.add). Real-time: wait-free (bounded by the packet and map sizes;
+/// not marked, it runs on the network thread).
+[[nodiscard]] reject_reason parse_packet(std::span<const std::byte> bytes, const address_map& addresses,
+                                         parsed_packet& out) noexcept;
 
 /// The OSC time tag for "immediately".
 inline constexpr std::uint64_t immediately = 1;
