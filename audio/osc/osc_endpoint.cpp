@@ -30,38 +30,53 @@ endpoint::endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, p
     impl = std::make_unique<state>(std::move(adapter), used, table, config);
     if (config.udp_port < -1 || config.udp_port > 65535)
         throw std::invalid_argument("OSC: the UDP port must be from 0 to 65535");
-    if (config.udp_port < 0 && config.unix_path.empty())
-        throw std::invalid_argument("OSC: neither a UDP port nor a Unix socket path was given");
+    if (config.udp_port < 0 && config.unix_path.empty() && config.tcp.empty())
+        throw std::invalid_argument("OSC: neither a UDP port, a Unix socket path nor a TCP listener was given");
+    for (const tcp_listener& l : config.tcp)
+        if (l.port < 0 || l.port > 65535)
+            throw std::invalid_argument("OSC: a TCP port must be from 0 to 65535");
     if (config.udp_port >= 0)
     {
         impl->udp_fd = open_udp(config.bind_address, config.udp_port, config.receive_buffer_bytes);
-        impl->bound_port = bound_udp_port(impl->udp_fd);
+        impl->bound_port = bound_port(impl->udp_fd);
     }
-    if (!config.unix_path.empty())
+    try
     {
-        try
-        {
+        if (!config.unix_path.empty())
             impl->unix_fd = open_unix(config.unix_path, config.receive_buffer_bytes);
-        }
-        catch (...)
+        for (const tcp_listener& l : config.tcp)
         {
-            if (impl->udp_fd >= 0)
-                ::close(impl->udp_fd);
-            throw;
+            const int fd = open_tcp(config.bind_address, l.port);
+            impl->listeners.push_back(listener_socket{fd, bound_port(fd), l.kind});
         }
+    }
+    catch (...)
+    {
+        close_sockets();
+        throw;
     }
 }
 
-endpoint::~endpoint()
+void endpoint::close_sockets() noexcept
 {
-    stop();
     if (impl->udp_fd >= 0)
         ::close(impl->udp_fd);
+    impl->udp_fd = -1;
     if (impl->unix_fd >= 0)
     {
         ::close(impl->unix_fd);
         ::unlink(impl->config.unix_path.c_str());
     }
+    impl->unix_fd = -1;
+    for (const listener_socket& l : impl->listeners)
+        ::close(l.fd);
+    impl->listeners.clear();
+}
+
+endpoint::~endpoint()
+{
+    stop();
+    close_sockets();  // the connections close with the state's connection table
     // The /load link dies with the state: both inboxes close, then the pools (every body dies here at the latest).
 }
 
@@ -130,12 +145,26 @@ endpoint_stats endpoint::stats() const noexcept
     s.loads_failed = get(c.loads_failed);
     s.events_forwarded = get(c.events_forwarded);
     s.last_bundle_frame = get(c.last_bundle_frame);
+    s.connections = get(c.connections);
+    s.connections_open = get(c.connections_open);
+    s.connections_refused = get(c.connections_refused);
+    s.connections_cut = get(c.connections_cut);
+    s.auth_failed = get(c.auth_failed);
+    s.frames = get(c.frames);
+    s.frame_errors = get(c.frame_errors);
+    s.backpressure = get(c.backpressure);
+    s.stream_replies_dropped = get(c.stream_replies_dropped);
     return s;
 }
 
 std::uint16_t endpoint::udp_port() const noexcept
 {
     return impl->bound_port;
+}
+
+std::uint16_t endpoint::tcp_port(std::size_t index) const noexcept
+{
+    return index < impl->listeners.size() ? impl->listeners[index].port : 0;
 }
 
 }  // namespace courier::osc

@@ -3,6 +3,7 @@
 // (docs/osc.md). Private to courier_osc: only its .cpp files include it (no liblo or socket headers in the API).
 #pragma once
 
+#include "osc_connections.h"
 #include "osc_counters.h"
 #include <courier/osc/osc_endpoint.h>
 #include "osc_load_worker.h"
@@ -19,12 +20,21 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <poll.h>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace courier::osc {
+
+/// A TCP listening socket and the framing of the connections it accepts.
+struct listener_socket
+{
+    int fd = -1;
+    std::uint16_t port = 0;
+    framing kind = framing::size_prefix;
+};
 
 /// Everything behind endpoint: made and destroyed on the setup thread; between start() and stop() each group
 /// below belongs to the thread its comment names. The network thread's functions are in osc_network.cpp and
@@ -34,9 +44,13 @@ struct endpoint::state
     state(std::unique_ptr<engine_adapter> adapter, engine_link& l, port_table& table, const endpoint_config& c)
         : owned_adapter(std::move(adapter)), link(&l), config(c),
           own(table, std::max<std::size_t>(c.port_lanes, 1), c.port_capacity), loads(table, 1, 4),
-          meters_out(meter_cell.publisher()), meters_in(meter_cell.reader()), replies(count),
+          meters_out(meter_cell.publisher()), meters_in(meter_cell.reader()),
+          streams(c.max_connections, c.connection_buffer_bytes, max_packet_bytes), replies(count, streams),
           receive_buffer(65536), subscribers(c.max_subscribers), loader(loads.server(), stop_requested)
     {
+        const std::size_t most_fds = 2 + c.tcp.size() + c.max_connections;
+        poll_fds.reserve(most_fds);
+        poll_owner.reserve(most_fds);
     }
 
     // --- set at setup
@@ -46,6 +60,7 @@ struct endpoint::state
     int udp_fd = -1;
     int unix_fd = -1;
     std::uint16_t bound_port = 0;
+    std::vector<listener_socket> listeners;  // TCP; ✗ closed in ~endpoint, on setup
     port<audio::engine_event> own;               // ✗ closed in ~state (after the threads stopped), on setup
     // /load: the network thread is the client, the disk worker the server; one load at a time, four progress
     // replies out at most. ✗ Requests and replies die in ~state at the latest (after both threads stopped).
@@ -57,6 +72,9 @@ struct endpoint::state
     state_reader<audio::engine_meters> meters_in;      // the network thread
 
     // --- the network thread's own
+    connection_table streams;                    // TCP connections; ✗ closed with the state, on setup
+    std::vector<pollfd> poll_fds;                // rebuilt each round; reserved for every socket
+    std::vector<connection*> poll_owner;         // the connection of each poll_fds entry (nullptr: not one)
     object_pool<parsed_packet> packets{1};       // the parse target, one at a time
     reply_sender replies;                        // its reply buffer
     std::vector<std::byte> receive_buffer;
@@ -78,7 +96,14 @@ struct endpoint::state
     // Thread: the network thread. Real-time: no (syscalls, allocates).
     void network_loop() noexcept;
     void receive_from(int fd) noexcept;
-    void handle_datagram(const peer& from, std::span<const std::byte> bytes) noexcept;
+    // False only for a connection whose message found the audio side's lane full: nothing was counted, and the
+    // same packet is offered again later (backpressure); a datagram is refused instead.
+    [[nodiscard]] bool handle_packet(const peer& from, std::span<const std::byte> bytes) noexcept;
+    void accept_from(const listener_socket& l) noexcept;
+    void serve(connection& c, bool readable) noexcept;
+    [[nodiscard]] bool handle_frame(connection& c) noexcept;
+    [[nodiscard]] bool check_secret(connection& c) noexcept;
+    void forget_closed() noexcept;
     void handle_verb(const peer& from, const parsed_message& m) noexcept;
     void handle_bundle(const peer& from, const parsed_packet& p) noexcept;
     void drain_port() noexcept;

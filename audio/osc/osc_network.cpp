@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The OSC endpoint's network thread: its loop, datagrams in, messages and bundles to the engine, and the
-// notifications it sends out (/event, /meters, /load replies) (docs/osc.md, "Threads and path of a message").
+// The OSC endpoint's network thread: its loop over every socket, datagrams in, messages and bundles to the
+// engine, and the notifications it sends out (/event, /meters, /load replies); TCP connections are served in
+// osc_streams.cpp (docs/osc.md, "Threads and path of a message").
 #include "osc_endpoint_state.h"
 
 #include <courier/counter.h>
@@ -22,17 +23,57 @@ void endpoint::state::reject(const peer& to, const parsed_packet& p) noexcept
 
 void endpoint::state::network_loop() noexcept
 {
-    std::array<pollfd, 2> fds{};
-    nfds_t n = 0;
-    for (const int fd : {udp_fd, unix_fd})
-        if (fd >= 0)
-            fds[n++] = pollfd{fd, POLLIN, 0};
     while (!stop_requested.load(std::memory_order_relaxed))  // a flag; stop() joins after setting it
     {
-        if (::poll(fds.data(), n, 2) > 0)
-            for (nfds_t i = 0; i < n; ++i)
-                if ((fds[i].revents & POLLIN) != 0)
-                    receive_from(fds[i].fd);
+        // Every socket, every round: the datagram sockets, the listeners, and each connection for reading unless
+        // it waits for room on the audio side, and for writing while replies wait for it.
+        poll_fds.clear();
+        poll_owner.clear();
+        for (const int fd : {udp_fd, unix_fd})
+            if (fd >= 0)
+            {
+                poll_fds.push_back(pollfd{fd, POLLIN, 0});
+                poll_owner.push_back(nullptr);
+            }
+        for (const listener_socket& l : listeners)
+        {
+            poll_fds.push_back(pollfd{l.fd, POLLIN, 0});
+            poll_owner.push_back(nullptr);
+        }
+        for (connection& c : streams.slots())
+            if (c.open())
+            {
+                const short events = static_cast<short>((c.paused ? 0 : POLLIN) | (c.out_end > 0 ? POLLOUT : 0));
+                poll_fds.push_back(pollfd{c.fd, events, 0});
+                poll_owner.push_back(&c);
+            }
+        if (::poll(poll_fds.data(), static_cast<nfds_t>(poll_fds.size()), 2) > 0)
+            for (std::size_t i = 0; i < poll_fds.size(); ++i)
+            {
+                const pollfd& p = poll_fds[i];
+                if (p.revents == 0)
+                    continue;
+                if (connection* c = poll_owner[i])
+                {
+                    if (!c->open() || c->fd != p.fd)
+                        continue;  // closed (and maybe reopened) earlier in this round
+                    if ((p.revents & POLLOUT) != 0 && !streams.flush(*c))
+                        continue;
+                    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+                        serve(*c, true);
+                    continue;
+                }
+                const auto l = std::find_if(listeners.begin(), listeners.end(),
+                                            [&](const listener_socket& x) { return x.fd == p.fd; });
+                if (l != listeners.end())
+                    accept_from(*l);
+                else if ((p.revents & POLLIN) != 0)
+                    receive_from(p.fd);
+            }
+        for (connection& c : streams.slots())
+            if (c.open() && c.paused)
+                serve(c, false);  // offer the waiting packet again: the audio side may have made room
+        forget_closed();
         audio::engine_meters fresh;
         if (config.read_meters && link->try_read_meters(fresh))
             meters = fresh;
@@ -62,42 +103,57 @@ void endpoint::state::receive_from(int fd) noexcept
             reject(d->from, too_big);
             continue;
         }
-        handle_datagram(d->from, std::span<const std::byte>(receive_buffer.data(), d->size));
+        (void)handle_packet(d->from, std::span<const std::byte>(receive_buffer.data(), d->size));  // always true
     }
 }
 
-void endpoint::state::handle_datagram(const peer& from, std::span<const std::byte> bytes) noexcept
+bool endpoint::state::handle_packet(const peer& from, std::span<const std::byte> bytes) noexcept
 {
     pool_ptr<parsed_packet> packet = packets.try_make();  // the typed message, in the network thread's pool
     if (!packet)
-        return;  // cannot happen: one packet at a time, and it returns before the next
+        return true;  // cannot happen: one packet at a time, and it returns before the next
     parsed_packet& p = *packet;
     if (parse_packet(bytes, config.addresses, p) != reject_reason::none)
     {
         reject(from, p);
-        return;
+        return true;
     }
-    count_up(count.messages, p.count);
+    const bool stream = from.stream != 0;
     if (p.bundle)
     {
+        if (stream && p.count > 0)
+        {
+            // A connection waits for room instead of being refused: its bytes stay in the kernel, and TCP's
+            // flow control slows the client down.
+            const std::optional<std::uint64_t> in_flight = link->timed_in_flight();
+            if (in_flight && *in_flight + p.count > config.timed_room && p.count <= config.timed_room)
+                return false;
+        }
+        count_up(count.messages, p.count);
         count_up(count.bundles);
         handle_bundle(from, p);
-        return;
+        return true;
     }
     const parsed_message& m = p.messages[0];
     if (const auto event = to_engine_event(m))
     {
         if (link->try_send(*event))
-            count_up(count.applied);
-        else
         {
-            count_up(count.refused);
-            replies.fail(from, p.failed_address.data(), "lane_full");
+            count_up(count.messages);
+            count_up(count.applied);
+            return true;
         }
-        return;
+        if (stream)
+            return false;  // backpressure: offered again once the audio side has taken some
+        count_up(count.messages);
+        count_up(count.refused);
+        replies.fail(from, p.failed_address.data(), "lane_full");
+        return true;
     }
+    count_up(count.messages);
     count_up(count.verbs);
     handle_verb(from, m);
+    return true;
 }  // ✗ the packet goes back to its slot here, on the network thread
 
 void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) noexcept

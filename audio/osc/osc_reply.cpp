@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's replies of osc_reply.h, built and serialised with liblo (the only file that includes it) and
-// sent with sendto (docs/osc.md).
+// sent with sendto, or framed onto a TCP connection (docs/osc.md).
 #include "osc_reply.h"
 
 #include <courier/counter.h>
@@ -57,13 +57,27 @@ std::size_t reply_builder::serialise(const char* path, std::vector<char>& buffer
     return written;
 }
 
-reply_sender::reply_sender(counters& c) : count(&c), buffer(2048) {}
+reply_sender::reply_sender(counters& c, connection_table& s) : count(&c), streams(&s), buffer(2048) {}
 
 void reply_sender::send(const peer& to, const char* path, reply_builder& b) noexcept
 {
     try
     {
         const std::size_t size = b.serialise(path, buffer);
+        if (size != 0 && to.stream != 0)
+        {
+            connection* c = streams->find(to.stream);
+            const auto bytes = std::as_bytes(std::span<const char>(buffer.data(), size));
+            if (c == nullptr || !streams->queue(*c, bytes))
+            {
+                if (c != nullptr)
+                    count_up(count->stream_replies_dropped);  // the client does not read: drop, never wait
+                count_up(count->replies_failed);
+                return;
+            }
+            count_up(count->replies);
+            return;
+        }
         if (!to.answerable() || size == 0 || !send_to(to, std::span<const char>(buffer.data(), size)))
         {
             count_up(count->replies_failed);

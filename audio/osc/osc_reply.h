@@ -3,6 +3,7 @@
 // (docs/osc.md). Private to courier_osc: no public header includes it, and liblo stays in osc_reply.cpp.
 #pragma once
 
+#include "osc_connections.h"
 #include "osc_counters.h"
 #include "osc_sockets.h"
 
@@ -46,12 +47,14 @@ private:
 class reply_sender
 {
 public:
-    /// A sender counting into `count` (replies, replies_failed).
+    /// A sender counting into `count` (replies, replies_failed), answering TCP peers over their connection in
+    /// `streams`.
     /// Thread: setup. Real-time: no (allocates).
-    explicit reply_sender(counters& count);
+    reply_sender(counters& count, connection_table& streams);
 
-    /// Serialises `b` for `path` and sends it to `to`; a reply that cannot be built or sent, or a peer with no
-    /// address, is counted in replies_failed.
+    /// Serialises `b` for `path` and sends it to `to` (a datagram, or framed onto its connection); a reply that
+    /// cannot be built or sent, a peer with no address, a closed connection or one whose reply buffer is full
+    /// (also counted in stream_replies_dropped) is counted in replies_failed.
     /// Thread: the network thread. Real-time: no (allocates, syscall).
     void send(const peer& to, const char* path, reply_builder& b) noexcept;
 
@@ -61,6 +64,7 @@ public:
 
 private:
     counters* count;
+    connection_table* streams;
     std::vector<char> buffer;  // the network thread's own
 };
 

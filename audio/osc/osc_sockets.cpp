@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The OSC endpoint's sockets of osc_sockets.h: UDP and Unix datagram sockets opened, read and answered with the
-// plain socket calls (docs/osc.md).
+// The OSC endpoint's sockets of osc_sockets.h: UDP, Unix datagram and TCP listening sockets opened, read and
+// answered with the plain socket calls (docs/osc.md).
 #include "osc_sockets.h"
 
 #include <arpa/inet.h>
@@ -41,13 +41,35 @@ int open_udp(const std::string& bind_address, int port, std::size_t buffer_bytes
     return fd;
 }
 
-std::uint16_t bound_udp_port(int fd) noexcept
+std::uint16_t bound_port(int fd) noexcept
 {
     sockaddr_in bound{};
     socklen_t length = sizeof bound;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0)
         return ntohs(bound.sin_port);
     return 0;
+}
+
+int open_tcp(const std::string& bind_address, int port)
+{
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (inet_pton(AF_INET, bind_address.c_str(), &a.sin_addr) != 1)
+        throw std::runtime_error("OSC: '" + bind_address + "' is not an IPv4 address");
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        throw std::runtime_error(std::string("OSC: socket: ") + std::strerror(errno));
+    const int on = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // a restart finds the port free
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0)
+    {
+        const int e = errno;
+        ::close(fd);
+        throw std::runtime_error("OSC: cannot listen on TCP " + bind_address + ":" + std::to_string(port) + ": " +
+                                 std::strerror(e));
+    }
+    return fd;
 }
 
 int open_unix(const std::string& path, std::size_t buffer_bytes)
@@ -122,7 +144,7 @@ bool send_to(const peer& to, std::span<const char> bytes) noexcept
 peer reply_peer(const peer& from, std::int32_t reply_port) noexcept COURIER_REALTIME
 {
     peer to = from;
-    if (reply_port != 0 && from.address.ss_family == AF_INET)
+    if (reply_port != 0 && from.stream == 0 && from.address.ss_family == AF_INET)
         reinterpret_cast<sockaddr_in*>(&to.address)->sin_port = htons(static_cast<std::uint16_t>(reply_port));
     return to;
 }

@@ -29,3 +29,12 @@ bool subscription_list::unsubscribe(const peer& to, bool meters) noexcept COURIE
 }
 
 }  // namespace courier::osc
+
+namespace courier::osc {
+
+std::size_t subscription_list::forget_stream(std::uint32_t stream) noexcept COURIER_REALTIME
+{
+    return std::erase_if(list, [&](const subscription& s) { return s.to.stream == stream; });
+}
+
+}  // namespace courier::osc

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace courier::osc {
@@ -38,6 +39,10 @@ public:
     /// Ends the subscription of `to` to /meters (`meters`) or /events; false when there was none.
     /// Thread: the network thread. Real-time: wait-free.
     [[nodiscard]] bool unsubscribe(const peer& to, bool meters) noexcept COURIER_REALTIME;
+
+    /// Ends every subscription of the TCP connection `stream` (it closed); returns how many.
+    /// Thread: the network thread. Real-time: wait-free.
+    std::size_t forget_stream(std::uint32_t stream) noexcept COURIER_REALTIME;
 
     /// The subscriptions now.
     /// Thread: the network thread. Real-time: wait-free.

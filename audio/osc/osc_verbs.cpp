@@ -102,8 +102,17 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             return;
         }
         case command::auth:
-            replies.fail(to, "/auth", "tcp_only");  // a shared secret guards TCP connections only
+        {
+            if (to.stream == 0)
+            {
+                replies.fail(to, "/auth", "tcp_only");  // a shared secret guards TCP connections only
+                return;
+            }
+            reply_builder b;  // a connection that passed the check, or needs none
+            b.s("/auth");
+            replies.send(to, "/done", b);
             return;
+        }
         default: return;
         }
     }

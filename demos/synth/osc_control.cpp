@@ -46,6 +46,12 @@ bool parse_osc_option(const std::string& arg, const std::function<std::string()>
         o.unix_path = value();
     else if (arg == "--osc-bind")
         o.bind_address = value();
+    else if (arg == "--osc-tcp")
+        o.tcp_port = static_cast<int>(number(arg, value(), 0.0, 65535.0));
+    else if (arg == "--osc-tcp-slip")
+        o.tcp_slip_port = static_cast<int>(number(arg, value(), 0.0, 65535.0));
+    else if (arg == "--osc-secret")
+        o.tcp_secret = value();
     else if (arg == "--osc-load-root")
         o.load_root = value();
     else if (arg == "--duration")
@@ -87,6 +93,11 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     config.unix_path = options.unix_path;
     config.bind_address = options.bind_address;
     config.load_root = options.load_root;
+    if (options.tcp_port >= 0)
+        config.tcp.push_back(osc::tcp_listener{options.tcp_port, osc::framing::size_prefix});
+    if (options.tcp_slip_port >= 0)
+        config.tcp.push_back(osc::tcp_listener{options.tcp_slip_port, osc::framing::slip});
+    config.tcp_secret = options.tcp_secret;
     config.timed_room = 1024;
     config.max_load_frames = static_cast<std::uint64_t>(actual.sample_rate) * 600U;
     config.read_meters = false;  // this loop reads them (the engine has one meter reader) and hands them over
@@ -122,6 +133,9 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
         std::printf(" udp %s:%u", options.bind_address.c_str(), static_cast<unsigned>(endpoint.udp_port()));
     if (!options.unix_path.empty())
         std::printf(" unix %s", options.unix_path.c_str());
+    for (std::size_t i = 0; i < config.tcp.size(); ++i)
+        std::printf(" tcp %s:%u (%s)", options.bind_address.c_str(), static_cast<unsigned>(endpoint.tcp_port(i)),
+                    std::string(osc::framing_name(config.tcp[i].kind)).c_str());
     if (options.duration > 0.0)
         std::printf(" (%s, for %.1f s)\n", device != nullptr ? "device" : "offline driver paced in real time",
                     options.duration);
@@ -189,6 +203,14 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
         if (s.rejected_by[i] != 0)
             std::printf("    rejected %-20s %llu\n", std::string(osc::reason_name(static_cast<osc::reject_reason>(i))).c_str(),
                         static_cast<unsigned long long>(s.rejected_by[i]));
+    if (!config.tcp.empty())
+        std::printf("  tcp: connections %llu (refused %llu, cut %llu, auth failed %llu), packets %llu, framing errors "
+                    "%llu, backpressure pauses %llu, replies dropped %llu\n",
+                    static_cast<unsigned long long>(s.connections), static_cast<unsigned long long>(s.connections_refused),
+                    static_cast<unsigned long long>(s.connections_cut), static_cast<unsigned long long>(s.auth_failed),
+                    static_cast<unsigned long long>(s.frames), static_cast<unsigned long long>(s.frame_errors),
+                    static_cast<unsigned long long>(s.backpressure),
+                    static_cast<unsigned long long>(s.stream_replies_dropped));
     std::printf("  replies %llu (failed %llu), notifications %llu, subscribers at stop %llu, loads done %llu, "
                 "failed %llu, events forwarded %llu, clock ticks refused %llu\n",
                 static_cast<unsigned long long>(s.replies), static_cast<unsigned long long>(s.replies_failed),

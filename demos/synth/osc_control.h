@@ -20,18 +20,24 @@ struct osc_options
     std::string bind_address = "127.0.0.1"; ///< --osc-bind ADDR (the explicit wider bind)
     double duration = 0.0;                  ///< --duration S; 0: until SIGINT or SIGTERM
     std::string load_root = ".";            ///< --osc-load-root DIR: /load paths are relative to it
+    int tcp_port = -1;                      ///< --osc-tcp N: TCP, int32 size-prefix framing (-1: none)
+    int tcp_slip_port = -1;                 ///< --osc-tcp-slip N: TCP, SLIP framing (-1: none)
+    std::string tcp_secret;                 ///< --osc-secret TEXT: TCP connections must send /auth TEXT first
     /// Test hook (courier-synth --soak, soak.h): called on the main thread at every turn of the run loop
     /// (every 10 ms); returning false ends the run. Empty: none.
     std::function<bool()> each_wake;
 
-    /// True when --osc-port or --osc-socket was given.
+    /// True when --osc-port, --osc-socket, --osc-tcp or --osc-tcp-slip was given.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] bool enabled() const noexcept { return udp_port >= 0 || !unix_path.empty(); }
+    [[nodiscard]] bool enabled() const noexcept
+    {
+        return udp_port >= 0 || !unix_path.empty() || tcp_port >= 0 || tcp_slip_port >= 0;
+    }
 };
 
 /// Consumes `arg` when it is one of the OSC options (--osc-port N, --osc-socket PATH, --osc-bind ADDR,
-/// --osc-load-root DIR, --duration S), reading its value with `value()` and checking numbers with
-/// `number(name, text, low, high)`, which throws for a bad one; returns false for any other argument.
+/// --osc-load-root DIR, --osc-tcp N, --osc-tcp-slip N, --osc-secret TEXT, --duration S), reading its value with
+/// `value()` and checking numbers with `number(name, text, low, high)`, which throws for a bad one; returns false for any other argument.
 /// Thread: setup. Real-time: no.
 bool parse_osc_option(const std::string& arg, const std::function<std::string()>& value,
                       const std::function<double(const std::string&, const std::string&, double, double)>& number,

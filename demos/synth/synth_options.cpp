@@ -55,7 +55,10 @@ Options:
                        until --duration has passed or SIGINT/SIGTERM (offline: paced in real time, no WAV
                        file), and prints the OSC counters at the end
   --osc-socket PATH    enable the OSC endpoint on a Unix datagram socket at PATH (mode 0600)
-  --osc-bind ADDR      bind the OSC UDP port to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
+  --osc-tcp N          enable OSC over TCP on port N, int32 size-prefix framing (scsynth, SuperCollider NetAddr)
+  --osc-tcp-slip N     enable OSC over TCP on port N, SLIP framing (OSC 1.1)
+  --osc-secret TEXT    TCP connections must send /auth TEXT first (else /fail and closed)
+  --osc-bind ADDR      bind the OSC UDP and TCP ports to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
   --osc-load-root DIR  OSC /load reads sound files under DIR only (default: the current directory)
   --duration S         with the OSC endpoint on: stop after S seconds (default: run until a signal)
   --soak S             test hook (tests/soak/soak.sh; needs the OSC endpoint): run S seconds while injecting

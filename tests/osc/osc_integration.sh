@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The OSC endpoint end to end (docs/osc.md, "Testing"): courier-synth runs with the endpoint on a loopback UDP
-# port and a Unix socket (offline driver paced in real time); liblo-tools' oscsend drives it and oscdump receives
+# port, a Unix socket and a TCP port (offline driver paced in real time); liblo-tools' oscsend drives it (also over
+# TCP) and oscdump receives
 # the replies (sent to oscdump's port with the reply-port argument). Checks: parameter changes heard in the audio
 # (the /status reply's peak meter and voices), the /status reply, a /meters subscription ending with its final
 # acknowledgement, /load with progress replies, rejected input counted, a bundle applied at its time tag
@@ -35,12 +36,14 @@ fail() {
 printf '0 gain 0.5\n0.1 end\n' > quiet.score
 
 "$synth" --offline --score quiet.score --osc-port 0 --osc-socket "$work/synth.sock" --osc-load-root "$work" \
-         --duration 60 > synth.log 2>&1 &
+         --osc-tcp 0 --duration 60 > synth.log 2>&1 &
 synth_pid=$!
 for _ in $(seq 1 400); do grep -q "listening on" synth.log && break; sleep 0.05; done
 port=$(grep -o "udp 127.0.0.1:[0-9]*" synth.log | cut -d: -f2)
 [ -n "$port" ] || fail "courier-synth did not report its OSC port"
-echo "courier-synth listens on UDP port $port"
+tcp_port=$(grep -o "tcp 127.0.0.1:[0-9]* (size_prefix)" synth.log | cut -d: -f2 | cut -d' ' -f1)
+[ -n "$tcp_port" ] || fail "courier-synth did not report its OSC TCP port"
+echo "courier-synth listens on UDP port $port and TCP port $tcp_port"
 
 start_oscdump dump.txt || fail "could not start oscdump"
 echo "oscdump listens on UDP port $reply"
@@ -99,6 +102,10 @@ n=$(lines); oscsend localhost "$port" /load si ../tone.wav "$reply"
 refused=$(wait_for '/fail ss "/load"' "$n") || fail "no /fail for a path outside the root"
 echo "$refused" | grep -q path_not_allowed || fail "../tone.wav was not refused as path_not_allowed"
 
+# Over TCP from liblo (osc.tcp URLs: int32 size-prefix framing), one connection per oscsend.
+oscsend "osc.tcp://localhost:$tcp_port" /synth/cutoff f 900 || fail "oscsend over TCP failed"
+oscsend "osc.tcp://localhost:$tcp_port" /synth/note_off i 61 || fail "oscsend over TCP failed"
+
 # A bundle with a time tag 1 s ahead, from liblo's lo_send_bundle_from.
 "$client" bundle "$port" 1.0 || fail "the bundle was not applied at its time tag"
 
@@ -118,5 +125,7 @@ grep -q "stopped after .* (signal)" synth.log || fail "courier-synth did not sto
 grep -Eq "rejected out_of_range +1$" synth.log || fail "the out-of-range gain was not counted"
 grep -Eq "rejected unknown_address +1$" synth.log || fail "the unknown address was not counted"
 grep -Eq "rejected wrong_arg_count +1$" synth.log || fail "note_on with one argument was not counted"
+grep -Eq "tcp: connections 2 \(refused 0, cut 0, auth failed 0\), packets 2, framing errors 0" synth.log ||
+    fail "the two TCP messages from oscsend were not counted"
 [ ! -e "$work/synth.sock" ] || fail "the Unix socket file was not removed"
 echo "osc_integration: PASS"

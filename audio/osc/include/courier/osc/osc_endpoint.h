@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The OSC endpoint: a network thread that receives OSC over UDP and a Unix datagram socket, converts each
-// message to a typed command and sends it to the engine through a lane of its own (docs/osc.md).
+// The OSC endpoint: a network thread that receives OSC over UDP, a Unix datagram socket and TCP, converts each
+// message through the application's address map and sends it to the engine through a lane of its own
+// (docs/osc.md).
 #pragma once
 
 #include <courier/audio/audio_graph.h>
 #include <courier/audio/engine.h>
 #include <courier/osc/osc_packet.h>
+#include <courier/osc/stream_deframer.h>
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/port_table.h>
@@ -18,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace courier::osc {
 
@@ -46,14 +49,22 @@ namespace courier::osc {
                                                             std::uint64_t margin_frames, double max_ahead_seconds,
                                                             bool& late) noexcept COURIER_REALTIME;
 
-/// How an endpoint listens and what it allows. Security defaults: UDP binds to 127.0.0.1 only; a wider bind
-/// needs `bind_address` set explicitly (courier-synth: --osc-bind); the Unix socket is made mode 0600; /load
-/// reads only regular files under `load_root`, by relative paths without "..".
+/// One TCP listener of an endpoint: its port and how packets are framed on the connections it accepts.
+struct tcp_listener
+{
+    int port = 0;                         ///< 0: any free port (see endpoint::tcp_port())
+    framing kind = framing::size_prefix;  ///< size_prefix (scsynth, SuperCollider NetAddr) or slip (OSC 1.1)
+};
+
+/// How an endpoint listens and what it allows. Security defaults: UDP and TCP bind to 127.0.0.1 only; a wider
+/// bind needs `bind_address` set explicitly (courier-synth: --osc-bind); the Unix socket is made mode 0600; /load
+/// reads only regular files under `load_root`, by relative paths without ".."; TCP connections are bounded in
+/// number and buffer size, and can be asked for a shared secret.
 struct endpoint_config
 {
     address_map addresses;                    ///< the application's vocabulary (empty: only the endpoint's verbs)
     int udp_port = -1;                        ///< -1: no UDP socket; 0: any free port (see endpoint::udp_port())
-    std::string bind_address = "127.0.0.1";   ///< IPv4 address to bind the UDP socket to
+    std::string bind_address = "127.0.0.1";   ///< IPv4 address to bind the UDP socket and the TCP listeners to
     std::string unix_path;                    ///< empty: no Unix datagram socket
     std::size_t receive_buffer_bytes = 4U << 20U;  ///< SO_RCVBUF asked for (the kernel may give less)
     std::size_t max_subscribers = 8;          ///< subscriptions at once, over all topics
@@ -67,11 +78,20 @@ struct endpoint_config
     bool read_meters = true;                  ///< the network thread reads the engine's meters itself (it is then
                                               ///< the engine's one meter reader); false: call publish_meters()
     std::size_t port_capacity = 256;          ///< messages per lane of that port
+    std::vector<tcp_listener> tcp;            ///< TCP listeners (none by default), each with its framing
+    std::size_t max_connections = 8;          ///< TCP connections at once over all listeners (1..255); more are
+                                              ///< closed at once (connections_refused)
+    std::size_t connection_buffer_bytes = 64U << 10U;  ///< per connection: bytes read ahead, and replies waiting
+                                                       ///< for the client (full: replies dropped and counted)
+    int connection_socket_buffer_bytes = 0;   ///< SO_SNDBUF and SO_RCVBUF of each connection (0: the kernel's)
+    std::string tcp_secret;                   ///< non-empty: a TCP connection's first message must be
+                                              ///< `/auth s <secret>`, else it is answered /fail and closed
 };
 
 /// The endpoint's counters, read from any thread without locks; each field is exact for some moment during the
-/// call. Every datagram read is counted once in `datagrams`; each message in it ends in exactly one of
-/// `applied`, `scheduled`, `refused`, `verbs` or (a whole packet) `rejected`.
+/// call. Every datagram read is counted once in `datagrams`, every TCP packet once in `frames`; each message in
+/// either ends in exactly one of `applied`, `scheduled`, `refused`, `verbs` or (a whole packet) `rejected`, except
+/// packets of a connection refused by the shared-secret check (`auth_failed`).
 struct endpoint_stats
 {
     std::uint64_t datagrams = 0;        ///< datagrams read from the sockets
@@ -93,6 +113,16 @@ struct endpoint_stats
     std::uint64_t loads_failed = 0;     ///< /load requests that ended in /fail (refused, unreadable, ...)
     std::uint64_t events_forwarded = 0; ///< events sent to the endpoint's port and forwarded to /events subscribers
     std::uint64_t last_bundle_frame = 0;///< the engine frame the last bundle was scheduled at
+    std::uint64_t connections = 0;      ///< TCP connections accepted
+    std::uint64_t connections_open = 0; ///< TCP connections open now
+    std::uint64_t connections_refused = 0; ///< TCP connections closed at once: max_connections were open
+    std::uint64_t connections_cut = 0;  ///< TCP connections closed for an oversize packet (or endless bytes)
+    std::uint64_t auth_failed = 0;      ///< TCP connections closed for a missing or wrong shared secret
+    std::uint64_t frames = 0;           ///< packets read from TCP connections
+    std::uint64_t frame_errors = 0;     ///< TCP framing errors that kept the connection (size 0, bad SLIP escape)
+    std::uint64_t backpressure = 0;     ///< times a connection stopped being read: the audio side's lane was full
+    std::uint64_t stream_replies_dropped = 0; ///< replies a connection's buffer had no room for (also in
+                                              ///< replies_failed): the client does not read
 };
 
 /// What the endpoint reads of the audio side for /status and for scheduling bundles; each field is exact for
@@ -253,12 +283,18 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint16_t udp_port() const noexcept;
 
+    /// The TCP port listener `index` of endpoint_config::tcp is bound to, or 0 when there is no such listener.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint16_t tcp_port(std::size_t index = 0) const noexcept;
+
     struct state;  // defined in osc_endpoint_state.h, which is private (no liblo or socket headers here)
 
 private:
     // Both public constructors: the endpoint owns `adapter` when given one, else drives `link`.
     endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, port_table& table,
              const endpoint_config& config);
+
+    void close_sockets() noexcept;  // the datagram sockets and the listeners (setup thread)
 
     std::unique_ptr<state> impl;  // ✗ dies in ~endpoint, on the setup thread
 };

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's TCP connections: a fixed table of slots, each with its deframer, its read-ahead buffer and
+// its bounded buffer of replies waiting to be sent (docs/osc.md, "TCP"). Private to courier_osc: no public header
+// includes it.
+#pragma once
+
+#include "osc_sockets.h"
+#include <courier/osc/stream_deframer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace courier::osc {
+
+/// One TCP connection slot. The network thread's own.
+struct connection
+{
+    connection(std::size_t buffer_bytes, std::size_t max_packet);
+
+    int fd = -1;                 // -1: a free slot
+    peer self;                   // the way back: stream = this connection's id
+    bool authenticated = false;  // the shared secret was given (or none is asked for)
+    bool paused = false;         // deframer.frame() waits for room on the audio side (backpressure)
+    stream_deframer deframer;
+    std::vector<std::byte> in;   // bytes read and not yet deframed: [in_at, in_end)
+    std::size_t in_at = 0;
+    std::size_t in_end = 0;
+    std::vector<std::byte> out;  // framed replies not yet taken by the kernel: [0, out_end)
+    std::size_t out_end = 0;
+    std::uint32_t generation = 0;
+
+    /// Whether the slot holds a connection.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] bool open() const noexcept COURIER_REALTIME { return fd >= 0; }
+};
+
+/// At most `max_connections` (1 to 255) connections, each with buffers of a fixed size allocated at setup: memory
+/// per connection is bounded whatever a client sends. Ids carry a generation, so a reply for a connection that has
+/// closed (and whose slot was reused) goes nowhere instead of to the wrong client.
+class connection_table
+{
+public:
+    /// Allocates every slot. Throws std::invalid_argument for a bad size.
+    /// Thread: setup. Real-time: no (allocates).
+    connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet);
+
+    /// Closes every open connection.
+    /// Thread: setup. Real-time: no (syscalls).
+    ~connection_table();
+    connection_table(const connection_table&) = delete;
+    connection_table& operator=(const connection_table&) = delete;
+
+    /// A free slot, or nullptr when max_connections are open.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] connection* free_slot() noexcept COURIER_REALTIME;
+
+    /// Makes `slot` (from free_slot) the connection `fd` from `address`, reading `kind` packets.
+    /// Thread: the network thread. Real-time: wait-free.
+    void open(connection& slot, int fd, framing kind, const sockaddr_storage& address, socklen_t length,
+              bool authenticated) noexcept COURIER_REALTIME;
+
+    /// The open connection with id `id`, or nullptr (closed, or its slot reused since).
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] connection* find(std::uint32_t id) noexcept COURIER_REALTIME;
+
+    /// Frames `packet` and appends it to the connection's reply buffer, then sends what the kernel takes now;
+    /// false (nothing queued) when the buffer has no room: the client is not reading (backpressure).
+    /// Thread: the network thread. Real-time: no (syscall).
+    [[nodiscard]] bool queue(connection& c, std::span<const std::byte> packet) noexcept;
+
+    /// Sends what the kernel takes of the reply buffer now; false when the connection broke (it is then closed).
+    /// Thread: the network thread. Real-time: no (syscall).
+    bool flush(connection& c) noexcept;
+
+    /// Closes the connection and frees its slot; its id goes to closed_ids().
+    /// Thread: the network thread. Real-time: no (syscall).
+    void close(connection& c) noexcept;
+
+    /// Ids of connections closed since the last clear_closed() (their subscriptions must go).
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] std::span<const std::uint32_t> closed_ids() const noexcept COURIER_REALTIME { return closed; }
+    void clear_closed() noexcept COURIER_REALTIME { closed.clear(); }
+
+    /// The slots, open or not.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] std::span<connection> slots() noexcept COURIER_REALTIME { return table; }
+
+    /// Connections open now.
+    /// Thread: the network thread. Real-time: wait-free.
+    [[nodiscard]] std::size_t open_count() const noexcept COURIER_REALTIME { return opened; }
+
+private:
+    std::vector<connection> table;       // ✗ the slots die with the table, on the setup thread
+    std::vector<std::uint32_t> closed;   // reserved for every slot twice: no allocation in close()
+    std::size_t opened = 0;
+};
+
+}  // namespace courier::osc

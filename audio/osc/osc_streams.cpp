@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// The OSC endpoint's TCP side on the network thread: accepting connections within the limit, reading and
+// deframing each, backpressure when the audio side's lane is full, the shared-secret check, and cutting off a
+// client that sends an oversize packet (docs/osc.md, "TCP").
+#include "osc_endpoint_state.h"
+
+#include <courier/counter.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace courier::osc {
+
+namespace {
+
+// Compares without stopping at the first difference, so the time taken says nothing about the secret.
+bool same_secret(std::string_view given, std::string_view secret) noexcept
+{
+    if (secret.empty())
+        return given.empty();
+    unsigned char differ = given.size() == secret.size() ? 0 : 1;
+    for (std::size_t i = 0; i < given.size(); ++i)
+        differ |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+    return differ == 0;
+}
+
+}  // namespace
+
+void endpoint::state::accept_from(const listener_socket& l) noexcept
+{
+    for (;;)
+    {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        const int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;  // EAGAIN: no more waiting (or the client gave up already)
+        connection* slot = streams.free_slot();
+        if (slot == nullptr)
+        {
+            ::close(fd);  // the limit: the client sees the connection closed
+            count_up(count.connections_refused);
+            continue;
+        }
+        const int on = 1;
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // replies are small: send each now
+        if (config.connection_socket_buffer_bytes > 0)
+        {
+            const int size = config.connection_socket_buffer_bytes;
+            (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+            (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        }
+        streams.open(*slot, fd, l.kind, address, length, config.tcp_secret.empty());
+        count_up(count.connections);
+        set(count.connections_open, streams.open_count());
+    }
+}
+
+void endpoint::state::serve(connection& c, bool readable) noexcept
+{
+    if (c.paused)
+    {
+        if (!handle_frame(c))
+            return;  // still no room: the connection stays unread, the others go on
+        c.paused = false;
+        if (!c.open())
+            return;
+    }
+    for (int round = 0; round < 2 && c.open(); ++round)
+    {
+        // Deframe what was read before reading more, so the read-ahead buffer bounds what one client holds.
+        while (c.in_at < c.in_end)
+        {
+            std::span<const std::byte> in(c.in.data() + c.in_at, c.in_end - c.in_at);
+            const deframe_status s = c.deframer.next(in);
+            c.in_at = c.in_end - in.size();
+            if (s == deframe_status::need_more)
+                break;
+            if (s == deframe_status::oversize)
+            {
+                count_up(count.connections_cut);  // a packet over the limit, or bytes with no frame end
+                streams.close(c);
+                return;
+            }
+            if (s != deframe_status::frame)
+            {
+                count_up(count.frame_errors);  // the stream is still in step: go on with the next packet
+                continue;
+            }
+            count_up(count.frames);
+            if (!handle_frame(c))
+            {
+                c.paused = true;  // the frame stays in the deframer, the rest in `in`, the rest of the rest in
+                count_up(count.backpressure);  // the kernel: TCP flow control reaches the client
+                return;
+            }
+            if (!c.open())
+                return;
+        }
+        if (!readable || round == 1)
+            return;
+        const ssize_t got = ::recv(c.fd, c.in.data(), c.in.size(), MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        {
+            streams.close(c);  // the client closed (or reset) the connection
+            return;
+        }
+        if (got < 0)
+            return;
+        c.in_at = 0;
+        c.in_end = static_cast<std::size_t>(got);
+    }
+}
+
+bool endpoint::state::handle_frame(connection& c) noexcept
+{
+    if (!c.authenticated)
+        return check_secret(c);
+    return handle_packet(c.self, c.deframer.frame());
+}
+
+bool endpoint::state::check_secret(connection& c) noexcept
+{
+    pool_ptr<parsed_packet> packet = packets.try_make();
+    if (!packet)
+        return true;  // cannot happen: one packet at a time
+    const bool parsed = parse_packet(c.deframer.frame(), config.addresses, *packet) == reject_reason::none;
+    const parsed_message& m = packet->messages[0];
+    const bool is_auth = parsed && !packet->bundle && m.what == command::auth;
+    if (is_auth && same_secret(m.text_view(), config.tcp_secret))
+    {
+        c.authenticated = true;
+        count_up(count.messages);
+        count_up(count.verbs);
+        try
+        {
+            reply_builder b;
+            b.s("/auth");
+            replies.send(c.self, "/done", b);
+        }
+        catch (...)
+        {
+            count_up(count.replies_failed);
+        }
+        return true;
+    }
+    count_up(count.auth_failed);
+    replies.fail(c.self, "/auth", is_auth ? "bad_secret" : "auth_required");
+    streams.close(c);  // the reply went to the kernel first (a new connection's buffer has room)
+    return true;
+}
+
+void endpoint::state::forget_closed() noexcept
+{
+    if (streams.closed_ids().empty())
+        return;
+    for (const std::uint32_t id : streams.closed_ids())
+        (void)subscribers.forget_stream(id);
+    streams.clear_closed();
+    set(count.subscribers, subscribers.size());
+    set(count.connections_open, streams.open_count());
+}
+
+}  // namespace courier::osc
