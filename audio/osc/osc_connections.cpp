@@ -16,7 +16,9 @@ connection::connection(std::size_t buffer_bytes, std::size_t max_packet)
 {
 }
 
-connection_table::connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet)
+connection_table::connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet,
+                                   std::atomic<std::uint64_t>& open_gauge)
+    : gauge(&open_gauge)
 {
     if (max_connections == 0 || max_connections > 255)
         throw std::invalid_argument("OSC: max_connections must be from 1 to 255");
@@ -62,6 +64,7 @@ void connection_table::open(connection& c, int fd, framing kind, const sockaddr_
     c.in_end = 0;
     c.out_end = 0;
     ++opened;
+    gauge->store(opened, std::memory_order_relaxed);  // a gauge; nothing is read through it
 }
 
 connection* connection_table::find(std::uint32_t id) noexcept COURIER_REALTIME
@@ -110,13 +113,14 @@ void connection_table::close(connection& c) noexcept
 {
     if (!c.open())
         return;
+    --opened;
+    gauge->store(opened, std::memory_order_relaxed);  // before the close: a client seeing it sees the count
     ::close(c.fd);
     c.fd = -1;
     c.out_end = 0;
     c.in_at = 0;
     c.in_end = 0;
     c.paused = false;
-    --opened;
     if (closed.size() < closed.capacity())
         closed.push_back(c.self.stream);
 }

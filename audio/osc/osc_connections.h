@@ -7,6 +7,7 @@
 #include "osc_sockets.h"
 #include <courier/osc/stream_deframer.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -42,9 +43,11 @@ struct connection
 class connection_table
 {
 public:
-    /// Allocates every slot. Throws std::invalid_argument for a bad size.
+    /// Allocates every slot; `open_gauge` is kept equal to open_count() (set before a connection closes, so a client
+    /// that sees the close sees the count too). Throws std::invalid_argument for a bad size.
     /// Thread: setup. Real-time: no (allocates).
-    connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet);
+    connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet,
+                     std::atomic<std::uint64_t>& open_gauge);
 
     /// Closes every open connection.
     /// Thread: setup. Real-time: no (syscalls).
@@ -95,6 +98,7 @@ private:
     std::vector<connection> table;       // ✗ the slots die with the table, on the setup thread
     std::vector<std::uint32_t> closed;   // reserved for every slot twice: no allocation in close()
     std::size_t opened = 0;
+    std::atomic<std::uint64_t>* gauge;  // endpoint_stats::connections_open; written by the network thread only
 };
 
 }  // namespace courier::osc

@@ -45,7 +45,7 @@ struct endpoint::state
         : owned_adapter(std::move(adapter)), link(&l), config(c),
           own(table, std::max<std::size_t>(c.port_lanes, 1), c.port_capacity), loads(table, 1, 4),
           meters_out(meter_cell.publisher()), meters_in(meter_cell.reader()),
-          streams(c.max_connections, c.connection_buffer_bytes, max_packet_bytes), replies(count, streams),
+          streams(c.max_connections, c.connection_buffer_bytes, max_packet_bytes, count.connections_open), replies(count, streams),
           receive_buffer(65536), subscribers(c.max_subscribers), loader(loads.server(), stop_requested)
     {
         const std::size_t most_fds = 2 + c.tcp.size() + c.max_connections;

@@ -42,8 +42,8 @@ void endpoint::state::accept_from(const listener_socket& l) noexcept
         connection* slot = streams.free_slot();
         if (slot == nullptr)
         {
-            ::close(fd);  // the limit: the client sees the connection closed
-            count_up(count.connections_refused);
+            count_up(count.connections_refused);  // before the close: the client may look at once
+            ::close(fd);                          // the limit: the client sees the connection closed
             continue;
         }
         const int on = 1;
@@ -56,7 +56,6 @@ void endpoint::state::accept_from(const listener_socket& l) noexcept
         }
         streams.open(*slot, fd, l.kind, address, length, config.tcp_secret.empty());
         count_up(count.connections);
-        set(count.connections_open, streams.open_count());
     }
 }
 
@@ -162,7 +161,6 @@ void endpoint::state::forget_closed() noexcept
         (void)subscribers.forget_stream(id);
     streams.clear_closed();
     set(count.subscribers, subscribers.size());
-    set(count.connections_open, streams.open_count());
 }
 
 }  // namespace courier::osc
