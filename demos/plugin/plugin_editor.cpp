@@ -2,15 +2,16 @@
 // The courier demo plugin's editor (demos/plugin/plugin_editor.h).
 #include "demos/plugin/plugin_editor.h"
 
-#include <cstdio>
+#include <courier/gui/health_rows.h>
+
+#include <cmath>
 
 namespace courier::plugin {
 
 namespace {
 constexpr std::uint32_t held_note = 69;  // A4, 440 Hz
 
-juce::String percent(double fraction) { return juce::String(fraction * 100.0, 1) + "%"; }
-juce::String number(std::uint64_t n) { return juce::String(static_cast<juce::int64>(n)); }
+using gui::count_text;
 
 const juce::StringArray graph_choices{"saw, 8 voices", "square, 16 voices", "sine, 4 voices"};
 }  // namespace
@@ -22,7 +23,8 @@ editor::editor(plugin::processor& owner)
           const std::size_t voices[] = {8, 16, 4};
           const auto i = static_cast<std::size_t>(std::clamp(choice, 0, 2));
           return audio.core().try_swap_graph(shapes[i], voices[i]);
-      })
+      }),
+      feeds(owner.core().engine(), meter, scope)
 {
     auto& tree = audio.parameter_tree();
     const auto setup = [this](juce::Slider& s, juce::Label& l, const char* name) {
@@ -44,17 +46,19 @@ editor::editor(plugin::processor& owner)
     waveform_attachment =
         std::make_unique<juce::AudioProcessorValueTreeState::ComboBoxAttachment>(tree, "waveform", waveform_box);
 
-    // The buttons send typed commands through the state_commands lane; a refusal (full lane) is counted.
+    // The buttons send events through the editor's lane into the engine's mailbox; a refusal (full) is counted.
     hold_button.setClickingTogglesState(true);
     hold_button.onClick = [this] {
-        const bool sent = hold_button.getToggleState() ? audio.core().commands().try_send(play_note{held_note, 0.8F})
-                                                       : audio.core().commands().try_send(release_note{held_note});
+        const bool sent = audio.core().commands().try_send(
+            hold_button.getToggleState() ? synth::make_note_on(held_note, 0.8F) : synth::make_note_off(held_note));
         if (!sent)
             ++commands_refused;
     };
     panic_button.onClick = [this] {
         hold_button.setToggleState(false, juce::dontSendNotification);
-        if (!audio.core().commands().try_send(panic{}))
+        audio::engine_event off;
+        off.type = synth::all_notes_off;
+        if (!audio.core().commands().try_send(off))
             ++commands_refused;
     };
     addAndMakeVisible(hold_button);
@@ -108,50 +112,33 @@ void editor::resized()
 
 void editor::timerCallback()
 {
-    meter_frame m;
-    if (audio.core().read_meters(m))
-    {
-        meter.set_levels(m.peak, m.rms);
+    feeds.tick();  // the engine's meters and scope into their views
 #if COURIER_PLUGIN_OSC
-        if (osc_service* osc = audio.osc())
-            osc->publish_meters(m);  // the editor is the meter reader; the endpoint gets them for /status
+    if (osc_service* osc = audio.osc(); osc != nullptr && feeds.meters_read() != meters_seen)
+        osc->publish_meters(feeds.meters());  // the editor is the meter reader; the endpoint gets them for /status
 #endif
-    }
-    while (audio.core().read_scope(scope_samples))  // take every waiting buffer, show the newest
-    {
-    }
-    if (!scope_samples.empty())
-        scope.set_samples(scope_samples);
+    meters_seen = feeds.meters_read();
     audio.control_tick();
     refresh_health();
 }
 
 void editor::refresh_health()
 {
-    const health_snapshot h = audio.core().health();
+    const audio::engine& engine = audio.core().engine();
+    const float gain_read = audio.parameters_read().applied(gain_key);
     std::vector<gui::health_row> rows;
-    rows.push_back(gui::row_from("params (cached_state)", h.params.lane,
-                                 "deferred " + number(h.params.deferred) + ", applied v" +
-                                     number(h.params.applied_version)));
-    rows.push_back(gui::row_from("commands (state_cmds)", h.commands.lane,
-                                 "applied " + number(h.commands.applied) + ", over budget " +
-                                     number(h.commands.over_budget)));
-    rows.push_back({"graphs (swap_and_retire)", h.graphs.returns.outstanding, h.graphs.returns.capacity,
-                    h.graphs.publications.high_water, h.graphs.returns.refused, h.graphs.publications.sent,
-                    "adopted " + number(h.graphs.publications.received) + ", destroyed " +
-                        number(h.graphs.returns.destroyed)});
-    rows.push_back({"scope credits (buffer_pool)", h.scope.in_flight, h.scope.count, h.scope.high_water,
-                    h.scope.starved, h.scope.sent, "returned " + number(h.scope.returned)});
-    rows.push_back({"meters (state_observer)", 0, 0, 0, 0, h.meters_published,
-                    "read " + number(h.meters_read) + ", skipped " +
-                        number(h.meters_published - std::min(h.meters_published, h.meters_read))});
-    const juce::String header = "blocks " + number(h.callback.blocks) + "  load mean " +
-                                percent(h.callback.mean_load) + " max " + percent(h.callback.max_load) +
-                                "  over budget " + number(h.callback.over_budget) + "  MIDI " +
-                                number(h.callback.midi_events) + "  GUI refused " + number(commands_refused);
-    health_view.set_rows(header, std::move(rows));
-    status.setText("parameters at the audio side: gain " + juce::String(audio.core().params().get().gain, 2) +
-                       (audio.core().params().synced() ? " (synced)" : " (in flight)"),
+    rows.push_back({"params (read per block)", 0, 0, 0, 0, audio.parameters_read().changes_read(),
+                    "changes the audio side took from the host's values"});
+    rows.push_back(gui::row_from("commands (mailbox lane)", engine.mailbox_stats(audio_side::commands_index),
+                                 "GUI refused " + count_text(commands_refused)));
+    rows.push_back(gui::row_from("midi (block_events)", audio.midi_stats()));
+    gui::add_engine_rows(engine, rows);
+    health_view.set_rows(gui::engine_header(engine.stats(), engine.meters_published(), feeds.meters_read()),
+                         std::move(rows));
+    const float gain_now = audio.parameter_tree().getRawParameterValue("gain")->load(std::memory_order_relaxed);
+    status.setText("parameters at the audio side: gain " +
+                       (std::isnan(gain_read) ? juce::String("-") : juce::String(gain_read, 2)) +
+                       (gain_read == gain_now ? " (synced)" : " (next block)"),
                    juce::dontSendNotification);
 }
 
@@ -164,13 +151,11 @@ void editor::add_osc_rows(std::vector<gui::health_row>& rows) const
         const osc::endpoint_stats s = osc->stats();
         const osc_inbox_stats inbox = audio.core().osc_stats();
         rows.push_back({"osc udp :" + juce::String(osc->udp_port()), 0, 0, 0, s.refused, s.datagrams,
-                        "recv, applied " + number(s.applied) + ", rejected " + number(s.rejected) + ", replies " +
-                            number(s.replies)});
-        rows.push_back(gui::row_from("osc inbox (lane)", inbox.lane,
-                                     "applied " + number(inbox.applied) + ", ignored " + number(inbox.ignored) +
-                                         ", at budget " + number(inbox.budget_exhausted)));
+                        "recv, applied " + count_text(s.applied) + ", rejected " + count_text(s.rejected) + ", replies " +
+                            count_text(s.replies)});
+        rows.push_back(gui::row_from("osc inbox (mailbox lane)", inbox.lane, "applied " + count_text(inbox.applied)));
         rows.push_back(gui::row_from("osc params (lane)", osc->parameter_lane_stats(),
-                                     "set on host parameters " + number(osc->parameter_changes_applied())));
+                                     "set on host parameters " + count_text(osc->parameter_changes_applied())));
         rows.push_back({"osc rejected (total)", 0, 0, 0, s.rejected, s.messages,
                         "msgs accepted; by reason:" + juce::String(s.rejected == 0 ? " none" : "")});
         for (std::size_t i = 1; i < osc::reject_reason_count; ++i)  // one row per reason seen, in enum order

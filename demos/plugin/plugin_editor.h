@@ -4,6 +4,7 @@
 #pragma once
 
 #include "demos/plugin/plugin_processor.h"
+#include <courier/gui/engine_feeds.h>
 #include <courier/gui/graph_swap_panel.h>
 #include <courier/gui/health_panel.h>
 #include <courier/gui/meter_scope.h>
@@ -15,9 +16,9 @@
 
 namespace courier::plugin {
 
-/// Sliders attached to the value tree (the parameter bridge carries them to the audio side), a "Hold A4"
-/// button and a "Panic" button that send typed commands (state_commands), meters from the state_observer,
-/// the scope from the buffer_pool loop, the graph swap, and the health panel, refreshed at 30 Hz.
+/// Layout: sliders attached to the value tree (the audio side reads them every block), a "Hold A4" button and a
+/// "Panic" button that send events through the engine's mailbox, the engine's meters and scope
+/// (gui::engine_feeds), the graph swap, and the health panel (gui/health_rows.h), refreshed at 30 Hz.
 /// Thread: the message thread.
 class editor final : public juce::AudioProcessorEditor, private juce::Timer
 {
@@ -58,7 +59,8 @@ private:
     gui::graph_swap_panel swap_panel;
     gui::health_panel health_view;
     juce::Label status;
-    std::vector<float> scope_samples;
+    gui::engine_feeds feeds;  // after `meter` and `scope`, which it draws into
+    std::uint64_t meters_seen = 0;
     std::uint64_t commands_refused = 0;
 };
 

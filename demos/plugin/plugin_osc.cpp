@@ -82,14 +82,9 @@ osc::endpoint_stats osc_service::stats() const noexcept { return endpoint->stats
 
 std::uint16_t osc_service::udp_port() const noexcept { return endpoint->udp_port(); }
 
-void osc_service::publish_meters(const meter_frame& m) noexcept
+void osc_service::publish_meters(const audio::engine_meters& m) noexcept
 {
-    audio::engine_meters e;
-    e.frame = core->frames_processed();
-    e.peak = m.peak;
-    e.rms = m.rms;
-    e.activity = m.voices;
-    endpoint->publish_meters(e);
+    endpoint->publish_meters(m);
 }
 
 }  // namespace courier::plugin

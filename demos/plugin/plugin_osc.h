@@ -45,7 +45,7 @@ public:
 
 private:
     audio_side* side;
-    lane_sender<audio::engine_event> inbox;
+    audio::engine_sender inbox;  // the network thread's lane into the engine's mailbox
     lane_sender<audio::engine_event> to_parameters;  // the network thread's end
     const std::atomic<std::uint64_t>* parameters_applied;
 };
@@ -86,7 +86,7 @@ public:
 
     /// Hands the endpoint the newest meters (for /status and /meters subscribers).
     /// Thread: message thread (the one publisher). Real-time: wait-free.
-    void publish_meters(const meter_frame& meters) noexcept;
+    void publish_meters(const audio::engine_meters& meters) noexcept;
 
     /// Calls `apply(const audio::engine_event&)` for up to `budget` host parameter changes that came in over
     /// OSC (osc_link::is_parameter_change), oldest first; returns how many. `apply` sets the parameter.

@@ -12,10 +12,6 @@
 
 namespace courier::plugin {
 
-namespace {
-constexpr std::size_t midi_capacity = 2048;  // MIDI events per block; more are dropped (and counted by none)
-}
-
 juce::AudioProcessorValueTreeState::ParameterLayout processor::layout()
 {
     juce::AudioProcessorValueTreeState::ParameterLayout l;
@@ -35,16 +31,12 @@ processor::processor()
     : AudioProcessor(BusesProperties()
                          .withInput("Input", juce::AudioChannelSet::stereo(), true)
                          .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
-      tree(*this, nullptr, "courier_plugin", layout()),
-      bridge(side.params())
+      tree(*this, nullptr, "courier_plugin", layout()), events(events_per_block)
 {
-    bridge.bind(tree.getRawParameterValue("gain"), [](parameters& p, float v) { p.gain = v; });
-    bridge.bind(tree.getRawParameterValue("cutoff"), [](parameters& p, float v) { p.cutoff = v; });
-    bridge.bind(tree.getRawParameterValue("synth_level"), [](parameters& p, float v) { p.synth_level = v; });
-    bridge.bind(tree.getRawParameterValue("waveform"),
-                [](parameters& p, float v) { p.waveform = static_cast<std::uint32_t>(std::clamp(v, 0.0F, 2.0F)); });
-    midi_list.reserve(midi_capacity);
-    control_tick();  // the parameters' first values go out now, before any block
+    bridge.bind(tree.getRawParameterValue("gain"), set_parameter, gain_key);
+    bridge.bind(tree.getRawParameterValue("cutoff"), set_parameter, cutoff_key);
+    bridge.bind(tree.getRawParameterValue("synth_level"), set_parameter, level_key);
+    bridge.bind(tree.getRawParameterValue("waveform"), set_parameter, waveform_key);
     startTimer(20);
 #if COURIER_PLUGIN_OSC
     if (const auto port = osc_service::port_from_environment())
@@ -80,8 +72,9 @@ processor::~processor()
 
 void processor::prepareToPlay(double rate, int block)
 {
-    midi_list.reserve(midi_capacity);
-    side.prepare(rate, static_cast<std::size_t>(std::max(block, 1)));
+    side.prepare(rate, static_cast<std::size_t>(std::max(block, 1)),
+                 static_cast<std::size_t>(getTotalNumInputChannels()),
+                 static_cast<std::size_t>(getTotalNumOutputChannels()));
 }
 
 bool processor::isBusesLayoutSupported(const BusesLayout& layouts) const
@@ -96,23 +89,19 @@ bool processor::isBusesLayoutSupported(const BusesLayout& layouts) const
 void processor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi)
 {
     juce::ScopedNoDenormals no_denormals;
-    midi_list.clear();  // keeps its capacity: no free
-    for (const auto message : midi)
+    const auto& shape = side.engine().config();
+    const auto frames = buffer.getNumSamples();
+    if (static_cast<std::size_t>(buffer.getNumChannels()) < std::max(shape.input_channels, shape.output_channels))
     {
-        if (midi_list.size() == midi_list.capacity())
-            break;  // never grow on the audio thread
-        midi_event e;
-        e.frame = static_cast<std::uint32_t>(std::max(message.samplePosition, 0));
-        for (int i = 0; i < 3 && i < message.numBytes; ++i)
-            e.bytes[static_cast<std::size_t>(i)] = message.data[i];
-        midi_list.push_back(e);
+        buffer.clear();  // not the layout prepareToPlay was given: nothing sensible to run
+        return;
     }
-    const auto inputs = static_cast<std::size_t>(getTotalNumInputChannels());
-    const auto channels = static_cast<std::size_t>(buffer.getNumChannels());
-    const auto frames = static_cast<std::size_t>(buffer.getNumSamples());
-    // JUCE processes in place: the first `inputs` channels of `buffer` hold the input on entry.
+    events.begin();
+    bridge.read(events);  // the host set its parameters just before this call
+    events.add_midi(midi, frames);
+    // JUCE processes in place: the first input channels of `buffer` hold the input on entry.
     float* const* data = buffer.getArrayOfWritePointers();
-    side.process(inputs > 0 ? data : nullptr, std::min(inputs, channels), data, channels, frames, midi_list);
+    side.process(shape.input_channels > 0 ? data : nullptr, data, static_cast<std::size_t>(frames), events.events());
 }
 
 void processor::control_tick()
@@ -123,7 +112,6 @@ void processor::control_tick()
             [this](const audio::engine_event& change) { set_parameter_from_osc(change); },
             osc_service::parameter_capacity);
 #endif
-    bridge.poll();
     side.collect();  // ✗ graphs the audio side replaced die here, on the message thread
 }
 
@@ -150,7 +138,7 @@ void processor::setStateInformation(const void* data, int size)
 {
     if (auto xml = getXmlFromBinary(data, size))
         if (xml->hasTagName(tree.state.getType()))
-            tree.replaceState(juce::ValueTree::fromXml(*xml));  // the bridge carries the new values on its next tick
+            tree.replaceState(juce::ValueTree::fromXml(*xml));  // the next block reads the new values
 }
 
 }  // namespace courier::plugin

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The courier demo plugin's AudioProcessor: a thin JUCE adapter around plugin::audio_side, whose
-// processBlock talks to the editor only through courier patterns (demos/plugin/README.md).
+// The courier demo plugin's AudioProcessor: JUCE glue around plugin::audio_side (an engine running plugin_graph),
+// whose processBlock talks to the editor only through courier patterns (demos/plugin/README.md).
 #pragma once
 
 #include "demos/plugin/plugin_core.h"
+#include <courier/gui/block_events.h>
 #include <courier/gui/parameter_bridge.h>
 #if COURIER_PLUGIN_OSC
 #include "demos/plugin/plugin_osc.h"
@@ -19,8 +20,10 @@ namespace courier::plugin {
 
 /// Stereo in and out plus MIDI: the input goes through a low-pass and a gain, the courier-synth voices play
 /// from MIDI. The parameters live in an AudioProcessorValueTreeState (automation, presets, the editor's
-/// attachments); a timer on the message thread carries them to the audio side through a cached_state
-/// (gui::parameter_bridge). processBlock reads only courier ends: no value tree, no listener, no lock.
+/// attachments); processBlock reads their values at the start of each block (gui::parameter_bridge: one
+/// relaxed atomic load each) and hands them, with the host's MIDI (gui::block_events), to the engine as block
+/// events. No value tree, no listener, no lock on the audio thread; automation is block-accurate, also in an
+/// offline bounce.
 /// With COURIER_PLUGIN_OSC_PORT=<port> in the environment (and liblo at build time) it also runs an OSC
 /// endpoint on UDP 127.0.0.1:<port> (0: any free port) whose events reach processBlock through the core's OSC
 /// inbox (demos/plugin/README.md, "OSC").
@@ -36,13 +39,14 @@ public:
     /// Thread: message thread. Real-time: no (frees).
     ~processor() override;
 
-    /// Sizes the audio side for `rate` and `block`; reserves the MIDI scratch list.
+    /// Sizes the audio side for `rate`, `block` and the buses' channels.
     /// Thread: setup (the host; the stream is stopped). Real-time: no (allocates).
     void prepareToPlay(double rate, int block) override;
     void releaseResources() override {}
     bool isBusesLayoutSupported(const BusesLayout& layouts) const override;
 
-    /// One block through plugin::audio_side::process (MIDI copied into a list reserved in prepareToPlay).
+    /// One block: the parameters that changed and the MIDI become block events (what does not fit is carried
+    /// or counted), and the engine runs them at their frames.
     /// Thread: audio. Real-time: wait-free.
     void processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer& midi) override;
     using AudioProcessor::processBlock;
@@ -64,9 +68,9 @@ public:
     void getStateInformation(juce::MemoryBlock& destination) override;
     void setStateInformation(const void* data, int size) override;
 
-    /// Sets the host parameters that changed over OSC (/synth/gain, /synth/waveform), carries changed
-    /// parameters to the audio side and destroys replaced graphs. The processor's timer calls it every 20 ms;
-    /// tests call it directly.
+    /// Sets the host parameters that changed over OSC (/synth/gain, /synth/waveform; the next block reads them
+    /// like any other) and destroys replaced graphs. The processor's timer calls it every 20 ms; tests call it
+    /// directly.
     /// Thread: message thread. Real-time: no.
     void control_tick();
 
@@ -77,6 +81,13 @@ public:
     /// The parameters, for the editor's attachments.
     /// Thread: message thread. Real-time: no.
     juce::AudioProcessorValueTreeState& parameter_tree() noexcept { return tree; }
+
+    /// The parameters as the audio side read them, and the MIDI events' counters (for the editor).
+    /// Thread: any. Real-time: wait-free.
+    const gui::parameter_bridge& parameters_read() const noexcept { return bridge; }
+    [[nodiscard]] gui::block_events_stats midi_stats() const noexcept { return events.stats(); }
+
+    static constexpr std::size_t events_per_block = 2048;  ///< block events one block holds (and carries)
 
 #if COURIER_PLUGIN_OSC
     /// The OSC endpoint, or null when none runs.
@@ -95,8 +106,8 @@ private:
 
     juce::AudioProcessorValueTreeState tree;
     audio_side side;
-    gui::parameter_bridge<parameters> bridge;
-    std::vector<midi_event> midi_list;  // capacity reserved at setup; processBlock never grows it
+    gui::parameter_bridge bridge;  // bound at setup; read on the audio thread
+    gui::block_events events;      // the audio thread's; reserved at setup
 #if COURIER_PLUGIN_OSC
     std::unique_ptr<osc_service> osc_endpoint;  // ✗ stops and dies before `side`, on the message thread
 #endif

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Builds and runs tests/consumer/project against courier. MODE=find_package first installs courier from SOURCE
 # into a scratch prefix; MODE=add_subdirectory includes SOURCE directly. BLIND=ON builds, installs and consumes
-# courier's core and patterns with every third-party package out of sight: find_* skips /usr (moodycamel, JUCE's
+# courier's core, patterns and engine with every third-party package out of sight: find_* skips /usr (moodycamel, JUCE's
 # CMake package, pkg-config itself) and PKG_CONFIG_LIBDIR points at an empty folder (PortAudio, libsndfile,
-# liblo), so the test proves a header-only user needs nothing but a compiler. Called by ctest with cmake -P.
+# liblo), so the test proves a header-only user, and a plugin on the engine, needs nothing but a compiler. Called by ctest with cmake -P.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 
@@ -43,8 +43,10 @@ endif()
 if(NOT DEFINED WITH_AUDIO)
     set(WITH_AUDIO OFF)
 endif()
+# The engine needs nothing beyond core and patterns: every mode links it, the blind one included.
 run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/project -B ${WORK}/consumer-build ${generator_args}
-    -DCMAKE_CXX_COMPILER=${CXX} -DCOURIER_MODE=${MODE} -DCONSUMER_WITH_AUDIO=${WITH_AUDIO} ${mode_args})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCOURIER_MODE=${MODE} -DCONSUMER_WITH_AUDIO=${WITH_AUDIO}
+    -DCONSUMER_WITH_ENGINE=ON ${mode_args})
 run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
 run(${WORK}/consumer-build/consumer)
 if(BLIND)
@@ -56,5 +58,8 @@ if(BLIND)
     if(EXISTS ${WORK}/prefix/lib/cmake/courier/courier-audio-targets.cmake)
         message(FATAL_ERROR "BLIND run installed courier::audio; the test proves nothing")
     endif()
-    message(STATUS "core and patterns built, installed and consumed with moodycamel, pkg-config and PortAudio out of sight")
+    if(NOT EXISTS ${WORK}/prefix/lib/cmake/courier/courier-engine-targets.cmake)
+        message(FATAL_ERROR "BLIND run did not install courier::engine, which needs no third-party package")
+    endif()
+    message(STATUS "core, patterns and engine built, installed and consumed with moodycamel, pkg-config and PortAudio out of sight")
 endif()

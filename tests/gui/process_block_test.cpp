@@ -86,7 +86,7 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
     const juce::ScopedJuceInitialiser_GUI juce_runtime;  // the message manager; this thread is its thread
     courier::plugin::processor p;
     // The OSC inbox's producer end, as the OSC endpoint's network thread holds it (one producer: this thread).
-    courier::lane_sender<courier::audio::engine_event> osc = p.core().take_osc_sender();
+    courier::audio::engine_sender osc = p.core().take_osc_sender();
     constexpr int block = 256;
     p.setPlayConfigDetails(2, 2, 48000.0, block);
     p.prepareToPlay(48000.0, block);
@@ -120,7 +120,8 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
 
     // The control side, as the editor and a host would: parameter changes, commands, graph swaps, meters, scope.
     std::size_t params_changed = 0, commands_sent = 0, swaps = 0, meters = 0, scopes = 0, osc_sent = 0;
-    std::vector<float> scope;
+    std::vector<float> scope(1024);
+    auto& engine = p.core().engine();
     auto* gain = p.parameter_tree().getParameter("gain");
     auto* cutoff = p.parameter_tree().getParameter("cutoff");
     for (std::size_t round = 0; !done.load(std::memory_order_acquire); ++round)  // pairs with the release store
@@ -129,9 +130,9 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
         cutoff->setValueNotifyingHost(static_cast<float>((round * 7) % 100) / 100.0F);
         ++params_changed;
         p.control_tick();
-        if (p.core().commands().try_send(courier::plugin::play_note{static_cast<std::uint32_t>(60 + round % 12), 0.5F}))
+        if (p.core().commands().try_send(courier::synth::make_note_on(static_cast<std::uint32_t>(60 + round % 12), 0.5F)))
             ++commands_sent;
-        if (p.core().commands().try_send(courier::plugin::release_note{static_cast<std::uint32_t>(60 + (round + 6) % 12)}))
+        if (p.core().commands().try_send(courier::synth::make_note_off(static_cast<std::uint32_t>(60 + (round + 6) % 12))))
             ++commands_sent;
         if (round % 50 == 0 && p.core().try_swap_graph(static_cast<courier::synth::waveform>(round % 3), 4 + round % 8))
             ++swaps;
@@ -142,46 +143,46 @@ TEST_CASE("plugin processor: processBlock allocates, frees and locks nothing whi
         e.value = e.type == 4 ? 2000.0F : 0.5F;
         if (osc.try_send(e))
             ++osc_sent;
-        courier::plugin::meter_frame m;
-        if (p.core().read_meters(m))
+        courier::audio::engine_meters m;
+        if (engine.try_read_meters(m))
             ++meters;
-        while (p.core().read_scope(scope))
+        while (engine.try_read_scope(scope) > 0)
             ++scopes;
         if (!control_done.load(std::memory_order_relaxed))
         {
-            const auto seen = p.core().health();
-            if (round >= 200 && seen.callback.graphs_adopted >= 1 && seen.commands.applied > 10 &&
-                seen.params.applied_version > 10 && meters > 0 && scopes > 0 && seen.osc.applied > 10 &&
-                seen.osc.ignored > 0)
+            const auto seen = engine.stats();
+            if (round >= 200 && seen.graphs_adopted >= 1 && engine.mailbox_stats(0).received > 10 &&
+                p.parameters_read().changes_read() > 10 && meters > 0 && scopes > 0 && p.core().osc_stats().applied > 10)
                 control_done.store(true, std::memory_order_release);  // pairs with the audio loop's acquire
         }
         std::this_thread::yield();
     }
     audio.join();
     p.control_tick();
-    const auto health = p.core().health();
+    const auto stats = engine.stats();
+    const auto osc_in = p.core().osc_stats();
+    const auto midi_in = p.midi_stats();
     MESSAGE("blocks " << counts.blocks << ", heap calls " << counts.heap << ", locks " << counts.locks
                       << "; control side: " << params_changed << " parameter rounds, " << commands_sent
                       << " commands, " << swaps << " graph swaps, " << meters << " meter reads, " << scopes
-                      << " scope buffers; audio side applied " << health.commands.applied << " commands, version "
-                      << health.params.applied_version << " of the parameters, adopted "
-                      << health.callback.graphs_adopted << " graphs, " << health.callback.midi_events
-                      << " MIDI events, " << health.osc.applied << " OSC events (" << health.osc.ignored
-                      << " ignored) of " << osc_sent << " sent");
+                      << " scope buffers; audio side applied " << engine.mailbox_stats(0).received << " commands, "
+                      << p.parameters_read().changes_read() << " parameter changes, adopted " << stats.graphs_adopted
+                      << " graphs, " << midi_in.midi << " MIDI events, " << osc_in.applied << " OSC events of "
+                      << osc_sent << " sent");
     CHECK(counts.blocks >= blocks);
     CHECK(counts.heap == 0);
     CHECK(counts.locks == 0);
     // The messages really flowed while it ran.
-    CHECK(health.params.applied_version > 10);
-    CHECK(health.commands.applied > 10);
-    CHECK(health.callback.graphs_adopted >= 1);
-    CHECK(health.callback.midi_events == 2 * counts.blocks);
+    CHECK(p.parameters_read().changes_read() > 10);
+    CHECK(engine.mailbox_stats(0).received > 10);
+    CHECK(stats.graphs_adopted >= 1);
+    CHECK(midi_in.midi == 2 * counts.blocks);
+    CHECK(midi_in.dropped == 0);
+    CHECK(stats.host_events_applied == midi_in.midi + midi_in.other);
     CHECK(meters > 0);
     CHECK(scopes > 0);
-    CHECK(health.osc.applied > 10);
-    CHECK(health.osc.ignored > 0);
-    CHECK(health.osc.applied + health.osc.ignored == health.osc.lane.received);
-    CHECK(health.osc.lane.sent == osc_sent);
+    CHECK(osc_in.applied > 10);
+    CHECK(osc_in.lane.sent == osc_sent);
     p.releaseResources();
 }
 
@@ -193,7 +194,7 @@ TEST_CASE("plugin processor: the OSC inbox")
     constexpr int block = 256;
     p.setPlayConfigDetails(2, 2, 48000.0, block);
     p.prepareToPlay(48000.0, block);
-    courier::lane_sender<courier::audio::engine_event> osc = p.core().take_osc_sender();
+    courier::audio::engine_sender osc = p.core().take_osc_sender();
     juce::AudioBuffer<float> buffer(2, block);
     juce::MidiBuffer midi;
     using side = courier::plugin::audio_side;
@@ -202,7 +203,7 @@ TEST_CASE("plugin processor: the OSC inbox")
     {
         CHECK_THROWS_AS((void)p.core().take_osc_sender(), std::logic_error);
     }
-    SUBCASE("process applies osc_budget events per block when more wait, and counts the block")
+    SUBCASE("process applies message_budget events per block when more wait, and counts the block")
     {
         courier::audio::engine_event gain;
         gain.type = 3;  // /synth/gain
@@ -210,13 +211,13 @@ TEST_CASE("plugin processor: the OSC inbox")
         std::size_t sent = 0;
         while (osc.try_send(gain))
             ++sent;
-        CHECK(sent == side::osc_capacity);
+        CHECK(sent == side::mailbox_capacity);
         CHECK(p.core().osc_stats().lane.refused == 1);  // a full inbox refuses, and says so
         buffer.clear();
         p.processBlock(buffer, midi);
-        CHECK(p.core().osc_stats().applied == side::osc_budget);
-        CHECK(p.core().osc_stats().budget_exhausted == 1);
-        CHECK(p.core().osc_stats().lane.depth() == side::osc_capacity - side::osc_budget);
+        CHECK(p.core().osc_stats().applied == side::message_budget);
+        CHECK(p.core().engine().stats().budget_exhausted == 1);
+        CHECK(p.core().osc_stats().lane.depth() == side::mailbox_capacity - side::message_budget);
     }
     SUBCASE("process plays an OSC note_on and silences it with all_notes_off")
     {
@@ -243,7 +244,6 @@ TEST_CASE("plugin processor: the OSC inbox")
         }
         CHECK(buffer.getMagnitude(0, 0, block) < 1e-4F);
         CHECK(p.core().osc_stats().applied == 2);
-        CHECK(p.core().osc_stats().ignored == 0);
         CHECK(p.core().frames_processed() == 410U * block);
         CHECK(p.core().blocks_processed() == 410U);
     }
@@ -257,8 +257,7 @@ TEST_CASE("plugin processor: a graph swap under a held note leaves no step in th
     p.setPlayConfigDetails(2, 2, 48000.0, block);
     p.prepareToPlay(48000.0, block);
     p.parameter_tree().getParameter("waveform")->setValueNotifyingHost(0.0F);  // sine: no steps of its own
-    p.control_tick();
-    REQUIRE(p.core().commands().try_send(courier::plugin::play_note{69, 1.0F}));
+    REQUIRE(p.core().commands().try_send(courier::synth::make_note_on(69, 1.0F)));
 
     juce::AudioBuffer<float> buffer(2, block);
     juce::MidiBuffer midi;
@@ -282,9 +281,47 @@ TEST_CASE("plugin processor: a graph swap under a held note leaves no step in th
     const float steady = largest_step(20);
     REQUIRE(p.core().try_swap_graph(courier::synth::waveform::sine, 4));
     const float across_swap = largest_step(4);
-    const auto health = p.core().health();
     MESSAGE("largest step: " << steady << " while the note holds, " << across_swap << " across the swap");
-    CHECK(health.callback.graphs_adopted == 1);
+    CHECK(p.core().engine().stats().graphs_adopted == 1);
     CHECK(steady > 0.002F);  // the note sounds (a 440 Hz sine of about 0.12 moves 0.007 per sample)
     CHECK(across_swap <= 1.5F * steady);
+}
+
+TEST_CASE("plugin processor: MIDI beyond a block's capacity is carried to the next block, then counted")
+{
+    const juce::ScopedJuceInitialiser_GUI juce_runtime;
+    courier::plugin::processor p;
+    constexpr int block = 256;
+    p.setPlayConfigDetails(2, 2, 48000.0, block);
+    p.prepareToPlay(48000.0, block);
+    juce::AudioBuffer<float> buffer(2, block);
+    constexpr std::size_t capacity = courier::plugin::processor::events_per_block;
+    // The first block carries the 4 parameters' first values too: capacity - 4 MIDI events fit in it.
+    juce::MidiBuffer flood;
+    for (std::size_t i = 0; i < capacity + 100; ++i)
+        flood.addEvent(juce::MidiMessage::noteOn(1, 60, 0.5F), static_cast<int>(i % block));
+    juce::MidiBuffer none;
+    buffer.clear();
+    p.processBlock(buffer, flood);
+    auto s = p.midi_stats();
+    CHECK(s.midi == capacity + 100);
+    CHECK(s.carried == 104);
+    CHECK(s.dropped == 0);
+    CHECK(s.carrying == 104);
+    p.processBlock(buffer, none);  // the carried events arrive, at frame 0 of this block
+    s = p.midi_stats();
+    CHECK(s.carrying == 0);
+    CHECK(p.core().engine().stats().host_events_applied == capacity + 100 + 4);
+
+    SUBCASE("beyond the carry, events are dropped and counted, never silently")
+    {
+        juce::MidiBuffer huge;
+        for (std::size_t i = 0; i < 2 * capacity + 10; ++i)
+            huge.addEvent(juce::MidiMessage::noteOff(1, 60), 0);
+        p.processBlock(buffer, huge);
+        s = p.midi_stats();
+        CHECK(s.carrying == capacity);
+        CHECK(s.dropped == 10);
+        CHECK(s.carried == 104 + capacity);
+    }
 }

@@ -81,7 +81,17 @@ public:
     /// sent back to the control side, never destroyed here. Costs a few pointer moves per structure published
     /// since the last call (at most `max_in_flight`), whatever the structures' size.
     /// Thread: audio. Real-time: wait-free.
-    S& acquire() noexcept COURIER_REALTIME;
+    S& acquire() noexcept COURIER_REALTIME
+    {
+        return acquire([](S&, S&) noexcept {});
+    }
+
+    /// Like acquire(), and calls `handover(fresh, old)` for each structure adopted, before the old one is sent
+    /// back: the last moment the audio side may read the old one (carry held notes, filter state or a
+    /// declick offset over to the new one). `handover` must be wait-free and noexcept.
+    /// Thread: audio. Real-time: wait-free if `handover` is.
+    template <class Handover>
+    S& acquire(Handover&& handover) noexcept COURIER_REALTIME;
 
     /// The current structure, without looking for a newer one.
     /// Thread: audio. Real-time: wait-free.
@@ -149,8 +159,11 @@ bool swap_and_retire<S>::try_publish(std::unique_ptr<S>&& fresh) noexcept
 }
 
 template <class S>
-S& swap_and_retire<S>::acquire() noexcept
+template <class Handover>
+S& swap_and_retire<S>::acquire(Handover&& handover) noexcept
 {
+    static_assert(std::is_nothrow_invocable_v<Handover&, S&, S&>,
+                  "courier::swap_and_retire::acquire: the handover must be noexcept and take (S& fresh, S& old)");
     // At most max_in_flight structures per call, even if the control side keeps publishing while we adopt.
     // The lane must free the slot *before* the old structure is retired (try_receive does; drain_in_place would
     // not), or the control side could collect it, reuse its reservation and find the lane still full.
@@ -160,6 +173,7 @@ S& swap_and_retire<S>::acquire() noexcept
         if (!fresh)
             break;
         live.swap(*fresh);  // `*fresh` now owns the old structure
+        handover(*live, **fresh);  // the old one is still ours until retire() below
         // ✗ not here: the old structure travels back and dies in collect(), on the control thread. Cannot fail:
         // the reservation the new one took in try_publish now stands for the old one.
         graveyard.retire(std::move(*fresh));

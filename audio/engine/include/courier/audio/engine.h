@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The engine: the audio_callback that drains its mailbox, applies timed events at their frames, runs the
-// current graph and reports meters, scope and statistics (audio/README.md).
+// The engine: the audio_callback that drains its mailbox, applies timed events and a host's block events at their
+// frames, runs the current graph on its input and reports meters, scope and statistics (audio/README.md).
 #pragma once
 
 #include <courier/audio/audio_callback.h>
 #include <courier/audio/audio_graph.h>
 #include <courier/contracts.h>
+#include <courier/lane.h>
 #include <courier/lane_stats.h>
 #include <courier/patterns/buffer_pool.h>
 #include <courier/patterns/port.h>
@@ -20,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace courier {
@@ -34,7 +36,8 @@ struct engine_config
 {
     std::size_t max_producers = 4;       ///< control threads that may send immediate messages (a lane each)
     std::size_t mailbox_capacity = 1024; ///< messages each producer's lane holds
-    std::size_t message_budget = 256;    ///< immediate messages applied per callback at most; the rest wait
+    std::size_t message_budget = 256;    ///< mailbox + port messages applied per callback at most, shared so that
+                                         ///< neither starves the other (audio_poll, delivery.h); the rest wait
     std::size_t timed_capacity = 4096;   ///< timed events in flight from the sequencer (lane)
     std::size_t timed_buffer = 4096;     ///< timed events the audio side holds ahead of time
     std::size_t max_graphs_in_flight = 4;///< graphs published and not yet collected
@@ -57,6 +60,7 @@ struct engine_stats
     std::uint64_t immediate_applied = 0;  ///< mailbox messages applied
     std::uint64_t port_applied = 0;       ///< messages from processor ports applied (share the message budget)
     std::uint64_t timed_applied = 0;      ///< timed events applied (each at its frame)
+    std::uint64_t host_events_applied = 0;///< block events given to process_block, applied (each at its frame)
     std::uint64_t max_messages_per_callback = 0;
     double mean_messages_per_callback = 0.0;
     std::uint64_t budget_exhausted = 0;   ///< callbacks that stopped draining at the budget
@@ -81,7 +85,9 @@ namespace detail {
 struct engine_state;  // the patterns, defined in engine.cpp only (see the class comment)
 }  // namespace detail
 
-/// A control thread's sender of immediate messages (from engine::add_producer). Move-only; one thread at a time.
+/// A control thread's sender of immediate messages (from engine::add_producer): it owns its lane of the
+/// engine's mailbox, so sending touches nothing another sender or add_producer writes. Move-only; one thread at
+/// a time. It must not outlive the engine.
 class engine_sender
 {
 public:
@@ -93,13 +99,23 @@ public:
     /// engine_config::message_budget per callback). Returns false when this sender's lane is full (counted
     /// in engine_stats::sends_refused); the caller keeps the event.
     /// Thread: control (the sender's one thread). Real-time: wait-free.
-    [[nodiscard]] bool try_send(const engine_event& event) noexcept COURIER_REALTIME;
+    [[nodiscard]] bool try_send(const engine_event& event) noexcept COURIER_REALTIME
+    {
+        return lane.try_send(event);
+    }
+
+    /// The counters of this sender's lane.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME { return lane.stats(); }
+
+    /// Lets a new thread take over this sender (the old one must have stopped using it).
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { lane.reset_thread_role(); }
 
 private:
     friend class engine;
-    engine_sender(detail::engine_state& s, std::size_t i) noexcept : state(&s), index(i) {}
-    detail::engine_state* state = nullptr;
-    std::size_t index = 0;
+    explicit engine_sender(lane_sender<engine_event> end) noexcept : lane(std::move(end)) {}
+    lane_sender<engine_event> lane;
 };
 
 /// The sequencer's sender of timed events (from engine::timed_sender). Move-only; one thread at a time.
@@ -129,12 +145,16 @@ private:
 };
 
 /// The audio engine: an audio_callback that, at the start of each callback,
-///   1. adopts the newest published graph (swap_and_retire, O(1); the old one dies in collect_graphs()),
-///   2. drains the mailbox of immediate messages with a budget (applied at frame 0),
-///   3. takes the timed events of this block (timed_events) and runs the graph in sub-blocks cut at their
-///      frames, so each one takes effect at exactly its frame,
+///   1. adopts the newest published graph (swap_and_retire, O(1); audio_graph::adopt carries state over; the
+///      old one dies in collect_graphs()),
+///   2. drains the mailbox and the processor ports with one shared budget (audio_poll; applied at frame 0),
+///   3. takes the timed events of this block (timed_events) and, in process_block, the host's block events,
+///      and runs the graph on the input in sub-blocks cut at their frames, so each takes effect at its frame,
 ///   4. publishes meters (state_observer) and fills scope buffers (buffer_pool, closed loop),
 ///   5. updates its statistics (relaxed atomics, read by stats() without locks).
+///
+/// A driver (courier::audio) calls process(); a plugin calls process_block() from its host's callback with
+/// the host's MIDI and parameter changes, and gets meters, scope and load statistics without code of its own.
 ///
 /// It is not a template: the graph is an audio_graph (one virtual call per sub-block) and the messages are
 /// engine_event (16 bytes), so any graph, the synth's or a plugin's, runs in the one compiled engine. The
@@ -164,15 +184,29 @@ public:
     /// Thread: setup. Real-time: no (allocates).
     void prepare(const stream_config& actual) override;
 
-    /// Runs one block (see the class comment). Writes every output sample.
+    /// Runs one block (see the class comment) on `in` (stream_config::input_channels of them). Writes every
+    /// output sample. The same as process_block with no block events.
     /// Thread: audio. Real-time: wait-free.
     void process(const float* const* in, float* const* out, std::size_t frames) noexcept COURIER_REALTIME override;
 
+    /// Runs one block for a plugin host: like process(), and each of `events` (the host's MIDI and parameter
+    /// changes, frames relative to this block, sorted by frame) reaches audio_graph::apply at its frame, the
+    /// block cut there. An event out of order takes effect where the cut has got to; one at or after `frames`
+    /// takes effect after the block's last frame (so in the next block). `in` may be `out` (a host processing
+    /// in place; audio_graph::render_with_input reads before it writes). Blocks longer than
+    /// stream_config::block_size are rendered in pieces of at most that size. Counted in
+    /// engine_stats::host_events_applied.
+    /// Thread: audio. Real-time: wait-free.
+    void process_block(const float* const* in, float* const* out, std::size_t frames,
+                       std::span<const block_event> events) noexcept COURIER_REALTIME;
+
     // ----- control side ---------------------------------------------------------------------------------
 
-    /// A sender of immediate messages for one more control thread. Throws std::length_error when
-    /// max_producers senders exist.
-    /// Thread: control. Real-time: no (may throw).
+    /// A sender of immediate messages for one more control thread. Safe while other senders send and the
+    /// stream runs: each sender owns its lane, published to the audio side by the mailbox (release/acquire),
+    /// and calls to add_producer are serialised by a lock. Throws std::length_error when max_producers
+    /// senders exist.
+    /// Thread: control (any). Real-time: no (locks, may throw).
     [[nodiscard]] engine_sender add_producer();
 
     /// The one sender of timed events. Throws std::logic_error when called twice.
@@ -206,6 +240,10 @@ public:
     /// the loop and returns the frames copied: 0 when none is waiting.
     /// Thread: control (the one scope reader). Real-time: wait-free.
     [[nodiscard]] std::size_t try_read_scope(std::span<float> into) noexcept COURIER_REALTIME;
+
+    /// The sizes the engine was built with.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] const engine_config& settings() const noexcept COURIER_REALTIME;
 
     /// The stream configuration given to the last prepare().
     /// Thread: setup or control. Real-time: wait-free.

@@ -3,12 +3,14 @@
 #include <courier/audio/engine.h>
 
 #include <courier/mailbox.h>
+#include <courier/patterns/delivery.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/state_observer.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -49,7 +51,6 @@ struct engine_state
           scope(positive(c.scope_buffers, "scope_buffers"), scope_buffer(positive(c.scope_frames, "scope_frames"), 0.0F))
     {
         positive(c.message_budget, "message_budget");
-        senders.reserve(c.max_producers);
     }
 
     static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept COURIER_REALTIME
@@ -61,14 +62,17 @@ struct engine_state
     void publish_meters(float* const* out, std::size_t channels, std::size_t frames, std::uint64_t end_frame,
                         const audio_graph& graph) noexcept COURIER_REALTIME;
     void feed_scope(const float* channel, std::size_t frames) noexcept COURIER_REALTIME;
+    void render(audio_graph& graph, const float* const* in, float* const* out, std::size_t from,
+                std::size_t to) const noexcept COURIER_REALTIME;
 
     const engine_config settings;
     double seconds_per_frame = 1.0 / 48000.0;  // written in prepare() only
+    stream_config shape;                       // written in prepare() only
 
     swap_and_retire<audio_graph> graphs;
     mailbox<engine_event> immediate;
     mailbox_receiver<engine_event> immediate_in;
-    std::vector<lane_sender<engine_event>> senders;  // grown by add_producer (reserved: never reallocates)
+    std::mutex adding;  // serialises add_producer (the mailbox's add_producer must not overlap itself)
     timed_events<engine_event> timed;
     timed_event_receiver<engine_event> timed_in;
     timed_event_sender<engine_event> timed_out;
@@ -94,6 +98,7 @@ struct engine_state
     std::atomic<std::uint64_t> immediate_applied{0};
     std::atomic<std::uint64_t> port_applied{0};
     std::atomic<std::uint64_t> timed_applied{0};
+    std::atomic<std::uint64_t> host_applied{0};
     std::atomic<std::uint64_t> max_per_callback{0};
     std::atomic<std::uint64_t> budget_exhausted{0};
 };
@@ -141,13 +146,22 @@ void engine_state::feed_scope(const float* channel, std::size_t frames) noexcept
     }
 }
 
-}  // namespace detail
-
-bool engine_sender::try_send(const engine_event& event) noexcept
+void engine_state::render(audio_graph& graph, const float* const* in, float* const* out, std::size_t from,
+                          std::size_t to) const noexcept
 {
-    COURIER_EXPECTS(state != nullptr);
-    return state->senders[index].try_send(event);
+    if (out == nullptr)
+        return;
+    const std::size_t in_channels = in == nullptr ? 0 : shape.input_channels;
+    // The graph was prepared for blocks of at most block_size frames: longer host blocks go in pieces.
+    for (std::size_t at = from; at < to;)
+    {
+        const std::size_t n = std::min(to - at, shape.block_size);
+        graph.render_with_input(in, in_channels, out, shape.output_channels, at, n);
+        at += n;
+    }
 }
+
+}  // namespace detail
 
 bool engine_timed_sender::try_send(std::uint64_t frame, const engine_event& event) noexcept
 {
@@ -170,7 +184,11 @@ engine::~engine() = default;  // ✗ the scope lease, the graphs, queued message
 
 void engine::prepare(const stream_config& actual)
 {
+    if (!(actual.sample_rate > 0.0) || actual.block_size == 0)
+        throw std::invalid_argument("courier::audio::engine: prepare() needs a sample rate above 0 and a block size of "
+                                    "at least 1");
     shape = actual;
+    state->shape = actual;
     state->seconds_per_frame = 1.0 / actual.sample_rate;
     state->graphs.current().prepare(actual.sample_rate, actual.block_size);
     // A new stream may call process() from a new thread.
@@ -185,8 +203,10 @@ void engine::prepare(const stream_config& actual)
 
 engine_sender engine::add_producer()
 {
-    state->senders.push_back(state->immediate.add_producer());  // throws std::length_error past max_producers
-    return engine_sender(*state, state->senders.size() - 1);
+    // The lock orders the mailbox's add_producer calls; the mailbox publishes each new lane to the audio side
+    // itself (its release store of the producer count pairs with the receiver's acquire load).
+    const std::lock_guard<std::mutex> lock(state->adding);
+    return engine_sender(state->immediate.add_producer());  // throws std::length_error past max_producers
 }
 
 engine_timed_sender engine::timed_sender()
@@ -216,36 +236,67 @@ std::size_t engine::collect_graphs() noexcept
 
 void engine::process(const float* const* in, float* const* out, std::size_t frames) noexcept
 {
-    static_cast<void>(in);
+    process_block(in, out, frames, {});
+}
+
+void engine::process_block(const float* const* in, float* const* out, std::size_t frames,
+                           std::span<const block_event> events) noexcept
+{
     detail::engine_state& s = *state;
     const auto started = std::chrono::steady_clock::now();
 
-    // 1. The newest graph, in O(1); replaced graphs travel back to collect_graphs().
-    audio_graph& graph = s.graphs.acquire();
+    // 1. The newest graph, in O(1); the new one takes over what must carry on from the old one, which then
+    //    travels back to collect_graphs().
+    audio_graph& graph =
+        s.graphs.acquire([](audio_graph& fresh, audio_graph& old) noexcept { fresh.adopt(old); });
 
-    // 2. Immediate messages, at most `message_budget` of them, in effect from frame 0.
-    const std::size_t now_applied =
-        s.immediate_in.drain([&graph](engine_event&& e) noexcept { graph.apply(e); }, s.settings.message_budget);
-    // 2b. Messages to the processors' ports, within what is left of the budget.
+    // 2. Immediate messages: the mailbox and the processors' ports share one budget, neither starving the
+    //    other (audio_poll); all in effect from frame 0.
+    std::size_t now_applied = 0;
     std::size_t port_count = 0;
-    for (std::size_t i = 0; i < s.processor_ports.size(); ++i)
-        port_count += s.processor_ports[i].drain([&graph, i](engine_event&& e) noexcept { graph.apply_to(i, e); },
-                                                 s.settings.message_budget - now_applied - port_count);
-    if (now_applied + port_count == s.settings.message_budget)
+    const auto from_mailbox = [&](std::size_t max) noexcept {
+        const std::size_t n = s.immediate_in.drain([&graph](engine_event&& e) noexcept { graph.apply(e); }, max);
+        now_applied += n;
+        return n;
+    };
+    const auto from_ports = [&](std::size_t max) noexcept {
+        std::size_t n = 0;  // fewer than `max` only when every port came up empty, as audio_poll requires
+        for (std::size_t i = 0; i < s.processor_ports.size() && n < max; ++i)
+            n += s.processor_ports[i].drain([&graph, i](engine_event&& e) noexcept { graph.apply_to(i, e); }, max - n);
+        port_count += n;
+        return n;
+    };
+    if (audio_poll(s.settings.message_budget, from_mailbox, from_ports) == s.settings.message_budget)
         detail::engine_state::add(s.budget_exhausted, 1);
 
-    // 3. Timed events, each at its frame: render sub-blocks cut at the event times.
+    // 3. Timed events and the host's block events, each at its frame: render sub-blocks cut at their times.
     const std::uint64_t block_start = s.frame_clock.load(std::memory_order_relaxed);
     const auto block = s.timed_in.begin_block(block_start, static_cast<std::uint32_t>(frames));
+    std::size_t position = 0;  // frames rendered so far
+    std::size_t next_host = 0;
+    // Renders up to `until`, cut at the host events before it, each applied at its frame.
+    const auto render_until = [&](std::size_t until) noexcept {
+        for (; next_host < events.size() && events[next_host].frame < until; ++next_host)
+        {
+            const std::size_t at = std::max<std::size_t>(position, events[next_host].frame);
+            s.render(graph, in, out, position, at);
+            position = at;
+            graph.apply(events[next_host].event);
+        }
+        s.render(graph, in, out, position, until);
+        position = until;
+    };
     std::size_t timed_count = 0;
     for (const sub_block<engine_event>& part : block)
     {
+        render_until(std::max<std::size_t>(position, part.offset));
         for (const timed_event<engine_event>& e : part.events)
             graph.apply(e.event);
         timed_count += part.events.size();
-        if (part.frames > 0 && out != nullptr)
-            graph.render(out, shape.output_channels, part.offset, part.frames);
     }
+    render_until(frames);
+    for (; next_host < events.size(); ++next_host)  // at or after `frames`: in effect from the next block
+        graph.apply(events[next_host].event);
 
     // 4. Meters and scope.
     if (out != nullptr && shape.output_channels > 0)
@@ -258,7 +309,8 @@ void engine::process(const float* const* in, float* const* out, std::size_t fram
     detail::engine_state::add(s.immediate_applied, now_applied);
     detail::engine_state::add(s.port_applied, port_count);
     detail::engine_state::add(s.timed_applied, timed_count);
-    const std::uint64_t applied = now_applied + port_count + timed_count;
+    detail::engine_state::add(s.host_applied, events.size());
+    const std::uint64_t applied = now_applied + port_count + timed_count + events.size();
     if (applied > s.max_per_callback.load(std::memory_order_relaxed))
         s.max_per_callback.store(applied, std::memory_order_relaxed);
     s.frame_clock.store(block_start + frames, std::memory_order_relaxed);
@@ -332,6 +384,11 @@ void engine::register_processors(port_registry<engine_event>& registry, std::str
         registry.add(std::string(prefix) + state->processor_names[i], state->processor_ports[i]);
 }
 
+const engine_config& engine::settings() const noexcept
+{
+    return state->settings;
+}
+
 lane_stats engine::mailbox_stats(std::size_t index) const noexcept
 {
     return state->immediate.stats(index);
@@ -371,10 +428,12 @@ engine_stats engine::stats() const noexcept
     r.immediate_applied = s.immediate_applied.load(std::memory_order_relaxed);
     r.port_applied = s.port_applied.load(std::memory_order_relaxed);
     r.timed_applied = s.timed_applied.load(std::memory_order_relaxed);
+    r.host_events_applied = s.host_applied.load(std::memory_order_relaxed);
     r.max_messages_per_callback = s.max_per_callback.load(std::memory_order_relaxed);
     r.mean_messages_per_callback =
         r.callbacks == 0 ? 0.0
-                         : static_cast<double>(r.immediate_applied + r.port_applied + r.timed_applied) / static_cast<double>(r.callbacks);
+                         : static_cast<double>(r.immediate_applied + r.port_applied + r.timed_applied + r.host_events_applied) /
+                               static_cast<double>(r.callbacks);
     r.budget_exhausted = s.budget_exhausted.load(std::memory_order_relaxed);
     const timed_events_stats t = s.timed.stats();
     r.late_events = t.late;
