@@ -65,9 +65,10 @@ osc::endpoint_config plugin_config(int udp_port)
 }  // namespace
 
 osc_service::osc_service(audio_side& side, int udp_port)
-    : core(&side), parameter_lane(parameter_capacity), parameter_receiver(parameter_lane.receiver()),
+    : parameter_lane(parameter_capacity), parameter_receiver(parameter_lane.receiver()),
       table(4, 4),  // the endpoint's port and its /load link: three slots
-      link(side, parameter_lane.sender(), parameters_applied), endpoint(std::make_unique<osc::endpoint>(link, table, plugin_config(udp_port)))
+      link(side, parameter_lane.sender(), parameters_applied),
+      endpoint(std::make_unique<osc::endpoint>(link, table, plugin_config(udp_port)))
 {
     endpoint->start();
 }

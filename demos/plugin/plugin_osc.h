@@ -114,7 +114,6 @@ public:
     static constexpr std::size_t parameter_capacity = 64;  ///< OSC parameter changes waiting for the timer
 
 private:
-    audio_side* core;
     // Network thread -> message thread; events are trivially copyable: nothing to die anywhere.
     lane<audio::engine_event> parameter_lane;
     lane_receiver<audio::engine_event> parameter_receiver;  // the message thread's end
