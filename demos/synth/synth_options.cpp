@@ -109,9 +109,11 @@ void refuse_options_without_effect(const synth_options& o, const std::set<std::s
         for (const std::string& option : given)
             refuse_unless(option == "--print-demo", option.c_str(), "with --print-demo (it prints the demo and exits)");
     const bool osc = o.osc.enabled();
-    refuse_unless(osc, "--duration", "without --osc-port or --osc-socket (the score's length decides)");
-    refuse_unless(osc, "--osc-load-root", "without --osc-port or --osc-socket");
-    refuse_unless(o.osc.udp_port >= 0, "--osc-bind", "without --osc-port");
+    const bool tcp = o.osc.tcp_port >= 0 || o.osc.tcp_slip_port >= 0;
+    refuse_unless(o.osc.udp_port >= 0 || tcp, "--osc-bind", "without --osc-port, --osc-tcp or --osc-tcp-slip");
+    refuse_unless(tcp, "--osc-secret", "without --osc-tcp or --osc-tcp-slip (only TCP connections authenticate)");
+    refuse_unless(osc, "--duration", "without the OSC endpoint (the score's length decides)");
+    refuse_unless(osc, "--osc-load-root", "without the OSC endpoint");
     refuse_unless(!o.stream_path.empty(), "--stream-gain", "without --stream");
     refuse_unless(!o.stream_path.empty(), "--stream-loop", "without --stream");
     refuse_unless(!o.offline, "--host-api", "with --offline (no device is opened)");
