@@ -200,16 +200,15 @@ public:
     /// Leaves the role, if this scope entered it.
     ~scope() COURIER_REALTIME
     {
-#if COURIER_CHECKS
+        // Not under COURIER_CHECKS, like `held` below: a program may mix translation units built with checks on
+        // and off (a library with NDEBUG, a plugin without), and the linker keeps one copy of each inline member.
+        // With one layout and this release in both, any constructor pairs safely with any destructor.
         if (held != nullptr)
             held->inside.store(std::thread::id{}, std::memory_order_relaxed);  // identity only, see above
-#endif
     }
 
 private:
-#if COURIER_CHECKS
-    role_guard* held = nullptr;
-#endif
+    role_guard* held = nullptr;  // set only by a checking constructor that entered the role
 };
 
 inline void role_guard::expect_idle(std::source_location where) noexcept
