@@ -72,7 +72,9 @@ struct engine_state
     swap_and_retire<audio_graph> graphs;
     mailbox<engine_event> immediate;
     mailbox_receiver<engine_event> immediate_in;
-    std::mutex adding;  // serialises add_producer (the mailbox's add_producer must not overlap itself)
+    // Serialises add_producer, on control threads (the mailbox's add_producer must not overlap itself); the
+    // audio thread never takes it.
+    std::mutex adding;
     timed_events<engine_event> timed;
     timed_event_receiver<engine_event> timed_in;
     timed_event_sender<engine_event> timed_out;
