@@ -9,6 +9,7 @@
 #include <courier/osc/osc_endpoint.h>
 #include <courier/patterns/port_table.h>
 #include "demos/synth/synth_osc_map.h"
+#include "tests/osc/load_rig.h"
 #include "tests/osc/osc_test_support.h"
 
 #include <atomic>
@@ -27,28 +28,20 @@ int main(int argc, char** argv)
     double rate = 100000.0;
     double seconds = 10.0;
     std::size_t receive_buffer = 16U << 20U;
-    for (int i = 1; i + 1 < argc; i += 2)
-    {
-        const std::string arg = argv[i];
-        if (arg == "--rate")
-            rate = std::atof(argv[i + 1]);
-        else if (arg == "--seconds")
-            seconds = std::atof(argv[i + 1]);
-        else if (arg == "--receive-buffer")  // small: the kernel drops datagrams, which must still add up
-            receive_buffer = static_cast<std::size_t>(std::atol(argv[i + 1]));
-    }
+    for_each_option(argc, argv, [&](const std::string& name, const std::string& value) {
+        if (name == "--rate")
+            rate = std::atof(value.c_str());
+        else if (name == "--seconds")
+            seconds = std::atof(value.c_str());
+        else if (name == "--receive-buffer")  // small: the kernel drops datagrams, which must still add up
+            receive_buffer = static_cast<std::size_t>(std::atol(value.c_str()));
+    });
 
-    audio::engine_config config;
-    config.max_producers = 1;
-    config.mailbox_capacity = 4096;
-    config.message_budget = 1024;
     auto owned = std::make_unique<recording_graph>();
     recording_graph& graph = *owned;
-    audio::engine engine(std::move(owned), config);
-    audio::stream_config shape;
-    shape.sample_rate = 48000.0;
-    shape.block_size = 256;
-    audio::offline_driver driver(shape);
+    load_rig rig(std::move(owned));
+    audio::engine& engine = rig.engine;
+    audio::offline_driver& driver = rig.driver;
 
     port_table table(4, 4);  // the endpoint: its port and its /load link (three slots)
     osc::endpoint_config e;

@@ -9,6 +9,7 @@
 #include <courier/osc/address_map.h>
 #include <courier/osc/osc_endpoint.h>
 #include <courier/patterns/port_table.h>
+#include "tests/osc/load_rig.h"
 #include "tests/osc/osc_test_support.h"
 #include "tests/osc/tcp_test_client.h"
 
@@ -67,28 +68,20 @@ int main(int argc, char** argv)
 {
     std::uint64_t total = 100000;
     std::size_t clients = 4;
-    for (int i = 1; i + 1 < argc; i += 2)
-    {
-        const std::string arg = argv[i];
-        if (arg == "--messages")
-            total = static_cast<std::uint64_t>(std::atoll(argv[i + 1]));
-        else if (arg == "--clients")
-            clients = std::min<std::size_t>(static_cast<std::size_t>(std::atoi(argv[i + 1])), max_clients);
-    }
+    for_each_option(argc, argv, [&](const std::string& name, const std::string& value) {
+        if (name == "--messages")
+            total = static_cast<std::uint64_t>(std::atoll(value.c_str()));
+        else if (name == "--clients")
+            clients = std::min<std::size_t>(static_cast<std::size_t>(std::atoi(value.c_str())), max_clients);
+    });
     const std::uint64_t per_client = total / clients;
     total = per_client * clients;
 
-    audio::engine_config config;
-    config.max_producers = 1;
-    config.mailbox_capacity = 4096;
-    config.message_budget = 1024;
     auto owned = std::make_unique<sequence_graph>();
     sequence_graph& graph = *owned;
-    audio::engine engine(std::move(owned), config);
-    audio::stream_config shape;
-    shape.sample_rate = 48000.0;
-    shape.block_size = 256;
-    audio::offline_driver driver(shape);
+    load_rig rig(std::move(owned));
+    audio::engine& engine = rig.engine;
+    audio::offline_driver& driver = rig.driver;
 
     port_table table(4, 4);
     osc::endpoint_config e;
