@@ -8,6 +8,7 @@
 #include <courier/osc/stream_deframer.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -31,6 +32,7 @@ struct connection
     std::vector<std::byte> out;  // framed replies not yet taken by the kernel: [0, out_end)
     std::size_t out_end = 0;
     std::uint32_t generation = 0;
+    std::chrono::steady_clock::time_point last_packet{};  // accepted, or its last whole packet read (idle cut)
 
     /// Whether the slot holds a connection.
     /// Thread: the network thread. Real-time: wait-free.

@@ -35,6 +35,8 @@ endpoint::endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, p
     for (const tcp_listener& l : config.tcp)
         if (l.port < 0 || l.port > 65535)
             throw std::invalid_argument("OSC: a TCP port must be from 0 to 65535");
+    if (!(config.tcp_idle_seconds >= 0.0 && config.tcp_idle_seconds <= 1.0e6))  // NaN too
+        throw std::invalid_argument("OSC: the TCP idle time must be from 0 (never) to 1e6 seconds");
     if (config.udp_port >= 0)
     {
         impl->udp_fd = open_udp(config.bind_address, config.udp_port, config.receive_buffer_bytes);
@@ -149,6 +151,7 @@ endpoint_stats endpoint::stats() const noexcept
     s.connections_open = get(c.connections_open);
     s.connections_refused = get(c.connections_refused);
     s.connections_cut = get(c.connections_cut);
+    s.connections_idle = get(c.connections_idle);
     s.auth_failed = get(c.auth_failed);
     s.frames = get(c.frames);
     s.frame_errors = get(c.frame_errors);

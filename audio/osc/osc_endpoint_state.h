@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -78,6 +79,7 @@ struct endpoint::state
     object_pool<parsed_packet> packets{1};       // the parse target, one at a time
     reply_sender replies;                        // its reply buffer
     std::vector<std::byte> receive_buffer;
+    std::chrono::steady_clock::time_point round_start{};  // when this round of the loop began (idle cut)
     subscription_list subscribers;
     audio::engine_meters meters{};
     std::uint64_t load_id = 0;  // the running load's id (0: none)
@@ -103,6 +105,7 @@ struct endpoint::state
     void serve(connection& c, bool readable) noexcept;
     [[nodiscard]] bool handle_frame(connection& c) noexcept;
     [[nodiscard]] bool check_secret(connection& c) noexcept;
+    void cut_idle() noexcept;
     void forget_closed() noexcept;
     void handle_verb(const peer& from, const parsed_message& m) noexcept;
     void handle_bundle(const peer& from, const parsed_packet& p) noexcept;

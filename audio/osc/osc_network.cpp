@@ -47,7 +47,9 @@ void endpoint::state::network_loop() noexcept
                 poll_fds.push_back(pollfd{c.fd, events, 0});
                 poll_owner.push_back(&c);
             }
-        if (::poll(poll_fds.data(), static_cast<nfds_t>(poll_fds.size()), 2) > 0)
+        const int ready = ::poll(poll_fds.data(), static_cast<nfds_t>(poll_fds.size()), 2);
+        round_start = std::chrono::steady_clock::now();
+        if (ready > 0)
             for (std::size_t i = 0; i < poll_fds.size(); ++i)
             {
                 const pollfd& p = poll_fds[i];
@@ -73,6 +75,7 @@ void endpoint::state::network_loop() noexcept
         for (connection& c : streams.slots())
             if (c.open() && c.paused)
                 serve(c, false);  // offer the waiting packet again: the audio side may have made room
+        cut_idle();
         forget_closed();
         audio::engine_meters fresh;
         if (config.read_meters && link->try_read_meters(fresh))

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 namespace courier::osc {
 
@@ -55,6 +56,7 @@ void endpoint::state::accept_from(const listener_socket& l) noexcept
             (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
         }
         streams.open(*slot, fd, l.kind, address, length, config.tcp_secret.empty());
+        slot->last_packet = round_start;
         count_up(count.connections);
     }
 }
@@ -91,6 +93,7 @@ void endpoint::state::serve(connection& c, bool readable) noexcept
                 continue;
             }
             count_up(count.frames);
+            c.last_packet = round_start;
             if (!handle_frame(c))
             {
                 c.paused = true;  // the frame stays in the deframer, the rest in `in`, the rest of the rest in
@@ -151,6 +154,21 @@ bool endpoint::state::check_secret(connection& c) noexcept
     replies.fail(c.self, "/auth", is_auth ? "bad_secret" : "auth_required");
     streams.close(c);  // the reply went to the kernel first (a new connection's buffer has room)
     return true;
+}
+
+void endpoint::state::cut_idle() noexcept
+{
+    if (config.tcp_idle_seconds <= 0.0)
+        return;
+    const auto limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.tcp_idle_seconds));
+    for (connection& c : streams.slots())
+        // A paused connection has a whole packet waiting for the audio side: it is our wait, not the client's.
+        if (c.open() && !c.paused && round_start - c.last_packet >= limit)
+        {
+            count_up(count.connections_idle);  // before the close: a client that sees it closed sees the count
+            streams.close(c);
+        }
 }
 
 void endpoint::state::forget_closed() noexcept

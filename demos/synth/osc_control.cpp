@@ -52,6 +52,8 @@ bool parse_osc_option(const std::string& arg, const std::function<std::string()>
         o.tcp_slip_port = static_cast<int>(number(arg, value(), 0.0, 65535.0));
     else if (arg == "--osc-secret")
         o.tcp_secret = value();
+    else if (arg == "--osc-tcp-idle")
+        o.tcp_idle = number(arg, value(), 0.0, 1.0e6);
     else if (arg == "--osc-load-root")
         o.load_root = value();
     else if (arg == "--duration")
@@ -98,6 +100,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     if (options.tcp_slip_port >= 0)
         config.tcp.push_back(osc::tcp_listener{options.tcp_slip_port, osc::framing::slip});
     config.tcp_secret = options.tcp_secret;
+    config.tcp_idle_seconds = options.tcp_idle;
     config.timed_room = 1024;
     config.max_load_frames = static_cast<std::uint64_t>(actual.sample_rate) * 600U;
     config.read_meters = false;  // this loop reads them (the engine has one meter reader) and hands them over
@@ -204,10 +207,11 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
             std::printf("    rejected %-20s %llu\n", std::string(osc::reason_name(static_cast<osc::reject_reason>(i))).c_str(),
                         static_cast<unsigned long long>(s.rejected_by[i]));
     if (!config.tcp.empty())
-        std::printf("  tcp: connections %llu (refused %llu, cut %llu, auth failed %llu), packets %llu, framing errors "
+        std::printf("  tcp: connections %llu (refused %llu, cut %llu, idle %llu, auth failed %llu), packets %llu, framing errors "
                     "%llu, backpressure pauses %llu, replies dropped %llu\n",
                     static_cast<unsigned long long>(s.connections), static_cast<unsigned long long>(s.connections_refused),
-                    static_cast<unsigned long long>(s.connections_cut), static_cast<unsigned long long>(s.auth_failed),
+                    static_cast<unsigned long long>(s.connections_cut), static_cast<unsigned long long>(s.connections_idle),
+                    static_cast<unsigned long long>(s.auth_failed),
                     static_cast<unsigned long long>(s.frames), static_cast<unsigned long long>(s.frame_errors),
                     static_cast<unsigned long long>(s.backpressure),
                     static_cast<unsigned long long>(s.stream_replies_dropped));

@@ -23,6 +23,7 @@ struct osc_options
     int tcp_port = -1;                      ///< --osc-tcp N: TCP, int32 size-prefix framing (-1: none)
     int tcp_slip_port = -1;                 ///< --osc-tcp-slip N: TCP, SLIP framing (-1: none)
     std::string tcp_secret;                 ///< --osc-secret TEXT: TCP connections must send /auth TEXT first
+    double tcp_idle = 0.0;                  ///< --osc-tcp-idle S: close a TCP connection with no packet for S s
     /// Test hook (courier-synth --soak, soak.h): called on the main thread at every turn of the run loop
     /// (every 10 ms); returning false ends the run. Empty: none.
     std::function<bool()> each_wake;
@@ -36,7 +37,7 @@ struct osc_options
 };
 
 /// Consumes `arg` when it is one of the OSC options (--osc-port N, --osc-socket PATH, --osc-bind ADDR,
-/// --osc-load-root DIR, --osc-tcp N, --osc-tcp-slip N, --osc-secret TEXT, --duration S), reading its value with
+/// --osc-load-root DIR, --osc-tcp N, --osc-tcp-slip N, --osc-secret TEXT, --osc-tcp-idle S, --duration S), reading its value with
 /// `value()` and checking numbers with `number(name, text, low, high)`, which throws for a bad one; returns false for any other argument.
 /// Thread: setup. Real-time: no.
 bool parse_osc_option(const std::string& arg, const std::function<std::string()>& value,

@@ -58,6 +58,7 @@ Options:
   --osc-tcp N          enable OSC over TCP on port N, int32 size-prefix framing (scsynth, SuperCollider NetAddr)
   --osc-tcp-slip N     enable OSC over TCP on port N, SLIP framing (OSC 1.1)
   --osc-secret TEXT    TCP connections must send /auth TEXT first (else /fail and closed)
+  --osc-tcp-idle S     close a TCP connection that brings no whole packet for S seconds (0: never)
   --osc-bind ADDR      bind the OSC UDP and TCP ports to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
   --osc-load-root DIR  OSC /load reads sound files under DIR only (default: the current directory)
   --duration S         with the OSC endpoint on: stop after S seconds (default: run until a signal)
@@ -111,6 +112,7 @@ void refuse_options_without_effect(const synth_options& o, const std::set<std::s
     const bool osc = o.osc.enabled();
     const bool tcp = o.osc.tcp_port >= 0 || o.osc.tcp_slip_port >= 0;
     refuse_unless(o.osc.udp_port >= 0 || tcp, "--osc-bind", "without --osc-port, --osc-tcp or --osc-tcp-slip");
+    refuse_unless(tcp, "--osc-tcp-idle", "without --osc-tcp or --osc-tcp-slip");
     refuse_unless(tcp, "--osc-secret", "without --osc-tcp or --osc-tcp-slip (only TCP connections authenticate)");
     refuse_unless(osc, "--duration", "without the OSC endpoint (the score's length decides)");
     refuse_unless(osc, "--osc-load-root", "without the OSC endpoint");

@@ -125,7 +125,7 @@ grep -q "stopped after .* (signal)" synth.log || fail "courier-synth did not sto
 grep -Eq "rejected out_of_range +1$" synth.log || fail "the out-of-range gain was not counted"
 grep -Eq "rejected unknown_address +1$" synth.log || fail "the unknown address was not counted"
 grep -Eq "rejected wrong_arg_count +1$" synth.log || fail "note_on with one argument was not counted"
-grep -Eq "tcp: connections 2 \(refused 0, cut 0, auth failed 0\), packets 2, framing errors 0" synth.log ||
+grep -Eq "tcp: connections 2 \(refused 0, cut 0, idle 0, auth failed 0\), packets 2, framing errors 0" synth.log ||
     fail "the two TCP messages from oscsend were not counted"
 [ ! -e "$work/synth.sock" ] || fail "the Unix socket file was not removed"
 echo "osc_integration: PASS"

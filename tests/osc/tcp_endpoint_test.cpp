@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint over TCP on 127.0.0.1: both framings, several clients each answered over its own connection,
-// the connection limit, oversize and endless packets cut off, framing errors counted, the shared secret, a client
+// the connection limit, oversize and endless packets cut off, idle connections cut off, framing errors counted, the shared secret, a client
 // that does not read, and backpressure when the audio side's lane is full (docs/osc.md, "TCP").
 #include <courier/audio/engine.h>
 #include <courier/osc/osc_endpoint.h>
@@ -13,6 +13,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <limits>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <thread>
@@ -173,6 +175,55 @@ TEST_CASE("osc endpoint: TCP")
         CHECK(r.osc->stats().connections_cut == 3);
         CHECK(r.osc->stats().connections_open == 0);
         CHECK(r.engine->mailbox_stats(0).sent == 0);
+    }
+    SUBCASE("a connection that brings no whole packet for tcp_idle_seconds is closed and counted")
+    {
+        endpoint_config e;
+        e.tcp_idle_seconds = 0.3;
+        tcp_rig r(e);
+        const auto start = std::chrono::steady_clock::now();
+        tcp_client silent(r.port(framing::size_prefix), framing::size_prefix);
+        tcp_client trickle(r.port(framing::slip), framing::slip);
+        tcp_client talker(r.port(framing::size_prefix), framing::size_prefix);
+        REQUIRE(silent.connected());
+        REQUIRE(trickle.connected());
+        REQUIRE(talker.connected());
+        // The talker asks for /status every 100 ms for a second (more than three idle times): it must stay; the
+        // trickler sends a byte of a frame that never ends every 50 ms: bytes are not packets, it must go.
+        std::size_t answered = 0;
+        for (int i = 0; i < 10; ++i)
+        {
+            (void)trickle.send_raw(raw("A"));  // the endpoint may have closed it already
+            if (!ask(talker, msg("/status", "")).empty())
+                ++answered;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            (void)trickle.send_raw(raw("B"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        CHECK(answered == 10);
+        CHECK(silent.wait_closed(3000));
+        CHECK(trickle.wait_closed(3000));
+        CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+        const endpoint_stats s = r.osc->stats();
+        CHECK(s.connections_idle == 2);
+        CHECK(s.connections_cut == 0);
+        CHECK(s.connections_open == 1);  // the talker
+        CHECK(!ask(talker, msg("/status", "")).empty());
+    }
+    SUBCASE("without tcp_idle_seconds a silent connection stays; a bad idle time is refused")
+    {
+        tcp_rig r;
+        tcp_client silent(r.port(framing::size_prefix), framing::size_prefix);
+        REQUIRE(silent.connected());
+        CHECK(!silent.wait_closed(500));
+        CHECK(r.osc->stats().connections_open == 1);
+        CHECK(r.osc->stats().connections_idle == 0);
+        for (const double bad : {-1.0, std::numeric_limits<double>::quiet_NaN(), 2.0e6})
+        {
+            endpoint_config e;
+            e.tcp_idle_seconds = bad;
+            CHECK_THROWS_AS(tcp_rig{e}, std::invalid_argument);
+        }
     }
     SUBCASE("framing errors and malformed packets are counted and the connection stays")
     {

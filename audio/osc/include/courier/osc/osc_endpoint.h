@@ -86,6 +86,9 @@ struct endpoint_config
     int connection_socket_buffer_bytes = 0;   ///< SO_SNDBUF and SO_RCVBUF of each connection (0: the kernel's)
     std::string tcp_secret;                   ///< non-empty: a TCP connection's first message must be
                                               ///< `/auth s <secret>`, else it is answered /fail and closed
+    double tcp_idle_seconds = 0.0;            ///< > 0: a TCP connection that brings no whole packet for this
+                                              ///< long (silent, or trickling bytes with no frame end) is closed
+                                              ///< (connections_idle); 0: never
 };
 
 /// The endpoint's counters, read from any thread without locks; each field is exact for some moment during the
@@ -118,6 +121,8 @@ struct endpoint_stats
     std::uint64_t connections_refused = 0; ///< TCP connections closed at once: max_connections were open
     std::uint64_t connections_cut = 0;  ///< TCP connections closed for an oversize packet (or endless bytes)
     std::uint64_t auth_failed = 0;      ///< TCP connections closed for a missing or wrong shared secret
+    std::uint64_t connections_idle = 0; ///< TCP connections closed after endpoint_config::tcp_idle_seconds
+                                        ///< without a whole packet
     std::uint64_t frames = 0;           ///< packets read from TCP connections
     std::uint64_t frame_errors = 0;     ///< TCP framing errors that kept the connection (size 0, bad SLIP escape)
     std::uint64_t backpressure = 0;     ///< times a connection stopped being read: the audio side's lane was full
