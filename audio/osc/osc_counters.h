@@ -18,8 +18,9 @@ struct counters
     // Written by the network thread only (count_up); read by stats() from any thread.
     std::atomic<std::uint64_t> datagrams{0}, kernel_dropped{0}, messages{0}, bundles{0}, applied{0}, scheduled{0},
         late_bundles{0}, refused{0}, verbs{0}, rejected{0}, replies{0}, replies_failed{0}, notifications{0},
-        subscribers{0}, loads_done{0}, loads_failed{0}, events_forwarded{0}, last_bundle_frame{0}, connections{0},
-        connections_open{0}, connections_refused{0}, connections_cut{0}, auth_failed{0}, connections_idle{0}, frames{0}, frame_errors{0},
+        subscribers{0}, subscribers_refused{0}, subscribers_expired{0}, loads_done{0}, loads_failed{0},
+        events_forwarded{0}, last_bundle_frame{0}, connections{0}, connections_open{0}, connections_refused{0},
+        connections_cut{0}, auth_failed{0}, connections_idle{0}, frames{0}, frame_errors{0},
         backpressure{0}, stream_replies_dropped{0};
     std::array<std::atomic<std::uint64_t>, reject_reason_count> rejected_by{};
 };

@@ -143,6 +143,8 @@ endpoint_stats endpoint::stats() const noexcept
     s.replies_failed = get(c.replies_failed);
     s.notifications = get(c.notifications);
     s.subscribers = get(c.subscribers);
+    s.subscribers_refused = get(c.subscribers_refused);
+    s.subscribers_expired = get(c.subscribers_expired);
     s.loads_done = get(c.loads_done);
     s.loads_failed = get(c.loads_failed);
     s.events_forwarded = get(c.events_forwarded);

@@ -112,6 +112,8 @@ void endpoint::state::receive_from(int fd) noexcept
 
 bool endpoint::state::handle_packet(const peer& from, std::span<const std::byte> bytes) noexcept
 {
+    if (from.stream == 0 && subscribers.size() > 0)
+        subscribers.heard(from, std::chrono::steady_clock::now());  // anything renews its sender's lease
     pool_ptr<parsed_packet> packet = packets.try_make();  // the typed message, in the network thread's pool
     if (!packet)
         return true;  // cannot happen: one packet at a time, and it returns before the next
@@ -270,6 +272,11 @@ void endpoint::state::take_load_replies() noexcept
 void endpoint::state::notify_due() noexcept
 {
     const auto now = std::chrono::steady_clock::now();
+    if (const std::size_t expired = subscribers.expire(now, config.subscription_lease); expired > 0)
+    {
+        count_up(count.subscribers_expired, expired);
+        set(count.subscribers, subscribers.size());
+    }
     for (subscription& s : subscribers)
     {
         if (!s.meters || now < s.next)

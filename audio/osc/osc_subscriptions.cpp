@@ -6,7 +6,8 @@
 
 namespace courier::osc {
 
-bool subscription_list::subscribe(const peer& to, bool meters, float rate)
+bool subscription_list::subscribe(const peer& from, const peer& to, bool meters, float rate,
+                                  std::chrono::steady_clock::time_point now)
 {
     const auto same = [&](const subscription& s) { return s.to == to && s.meters == meters; };
     auto found = std::find_if(list.begin(), list.end(), same);
@@ -14,13 +15,31 @@ bool subscription_list::subscribe(const peer& to, bool meters, float rate)
     {
         if (list.size() >= most)
             return false;
-        list.push_back(subscription{to, meters, {}, {}});
+        list.push_back(subscription{to, meters, {}, {}, from, now});
         found = list.end() - 1;
     }
     found->period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(1.0 / static_cast<double>(rate)));
-    found->next = std::chrono::steady_clock::now();
+    found->next = now;
+    found->from = from;
+    found->heard = now;
     return true;
+}
+
+void subscription_list::heard(const peer& from, std::chrono::steady_clock::time_point now) noexcept COURIER_REALTIME
+{
+    for (subscription& s : list)
+        if (s.from == from)
+            s.heard = now;
+}
+
+std::size_t subscription_list::expire(std::chrono::steady_clock::time_point now,
+                                      std::chrono::steady_clock::duration lease) noexcept COURIER_REALTIME
+{
+    if (lease <= std::chrono::steady_clock::duration::zero())
+        return 0;
+    // ✗ an expired entry dies here, on the network thread (its slot is free for the next /subscribe)
+    return std::erase_if(list, [&](const subscription& s) { return s.to.stream == 0 && now - s.heard >= lease; });
 }
 
 bool subscription_list::unsubscribe(const peer& to, bool meters) noexcept COURIER_REALTIME

@@ -20,6 +20,8 @@ struct subscription
     bool meters = true;  // else /events
     std::chrono::steady_clock::duration period{};
     std::chrono::steady_clock::time_point next{};
+    peer from;                                      // who subscribed (`to` may be its reply port)
+    std::chrono::steady_clock::time_point heard{};  // when `from` last sent anything: the lease's start
 };
 
 /// The subscriptions, at most endpoint_config::max_subscribers at once over all topics; one per peer and topic.
@@ -31,10 +33,23 @@ public:
     /// Thread: setup. Real-time: wait-free.
     explicit subscription_list(std::size_t max_subscribers) noexcept : most(max_subscribers) {}
 
-    /// Subscribes `to` to /meters (`meters`) or /events at `rate` notifications per second, from now; a peer
-    /// already subscribed to the topic gets the new rate. False when the list is full.
+    /// Subscribes `to` to /meters (`meters`) or /events at `rate` notifications per second, from `now`, for
+    /// `from` (the sender; `to` is where notifications go); a peer already subscribed to the topic gets the new
+    /// rate and a renewed lease. False when the list is full.
     /// Thread: the network thread. Real-time: no (allocates).
-    [[nodiscard]] bool subscribe(const peer& to, bool meters, float rate);
+    [[nodiscard]] bool subscribe(const peer& from, const peer& to, bool meters, float rate,
+                                 std::chrono::steady_clock::time_point now);
+
+    /// Renews the lease of every subscription `from` made: it just sent something.
+    /// Thread: the network thread. Real-time: wait-free.
+    void heard(const peer& from, std::chrono::steady_clock::time_point now) noexcept COURIER_REALTIME;
+
+    /// Ends every datagram subscription whose sender was last heard `lease` or longer before `now` (it vanished:
+    /// a datagram peer never says so); returns how many. A connection's subscriptions end with the connection
+    /// instead (forget_stream). `lease` zero: none expire.
+    /// Thread: the network thread. Real-time: wait-free.
+    std::size_t expire(std::chrono::steady_clock::time_point now,
+                       std::chrono::steady_clock::duration lease) noexcept COURIER_REALTIME;
 
     /// Ends the subscription of `to` to /meters (`meters`) or /events; false when there was none.
     /// Thread: the network thread. Real-time: wait-free.

@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -48,8 +49,9 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
                 return;
             }
             const float rate = m.rate > 0.0F ? m.rate : config.default_rate;
-            if (!subscribers.subscribe(to, wants_meters, rate))
+            if (!subscribers.subscribe(from, to, wants_meters, rate, std::chrono::steady_clock::now()))
             {
+                count_up(count.subscribers_refused);
                 replies.fail(to, "/subscribe", "too_many_subscribers");
                 return;
             }

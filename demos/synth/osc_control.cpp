@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -56,6 +57,8 @@ bool parse_osc_option(const std::string& arg, const std::function<std::string()>
         o.tcp_idle = number(arg, value(), 0.0, 1.0e6);
     else if (arg == "--osc-load-root")
         o.load_root = value();
+    else if (arg == "--osc-lease")
+        o.lease_seconds = number(arg, value(), 0.0, 86400.0);
     else if (arg == "--duration")
         o.duration = number(arg, value(), 0.0, 1.0e6);
     else
@@ -95,6 +98,8 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     config.unix_path = options.unix_path;
     config.bind_address = options.bind_address;
     config.load_root = options.load_root;
+    if (options.lease_seconds >= 0.0)
+        config.subscription_lease = std::chrono::milliseconds(std::llround(options.lease_seconds * 1000.0));
     if (options.tcp_port >= 0)
         config.tcp.push_back(osc::tcp_listener{options.tcp_port, osc::framing::size_prefix});
     if (options.tcp_slip_port >= 0)
@@ -215,10 +220,12 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
                     static_cast<unsigned long long>(s.frames), static_cast<unsigned long long>(s.frame_errors),
                     static_cast<unsigned long long>(s.backpressure),
                     static_cast<unsigned long long>(s.stream_replies_dropped));
-    std::printf("  replies %llu (failed %llu), notifications %llu, subscribers at stop %llu, loads done %llu, "
-                "failed %llu, events forwarded %llu, clock ticks refused %llu\n",
+    std::printf("  replies %llu (failed %llu), notifications %llu, subscribers at stop %llu (refused %llu, "
+                "expired %llu), loads done %llu, failed %llu, events forwarded %llu, clock ticks refused %llu\n",
                 static_cast<unsigned long long>(s.replies), static_cast<unsigned long long>(s.replies_failed),
                 static_cast<unsigned long long>(s.notifications), static_cast<unsigned long long>(s.subscribers),
+                static_cast<unsigned long long>(s.subscribers_refused),
+                static_cast<unsigned long long>(s.subscribers_expired),
                 static_cast<unsigned long long>(s.loads_done), static_cast<unsigned long long>(s.loads_failed),
                 static_cast<unsigned long long>(s.events_forwarded), static_cast<unsigned long long>(ticks_refused));
     std::fflush(stdout);

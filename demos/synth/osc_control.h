@@ -20,6 +20,7 @@ struct osc_options
     std::string bind_address = "127.0.0.1"; ///< --osc-bind ADDR (the explicit wider bind)
     double duration = 0.0;                  ///< --duration S; 0: until SIGINT or SIGTERM
     std::string load_root = ".";            ///< --osc-load-root DIR: /load paths are relative to it
+    double lease_seconds = -1.0;            ///< --osc-lease S: a UDP subscriber's lease (-1: the endpoint's default)
     int tcp_port = -1;                      ///< --osc-tcp N: TCP, int32 size-prefix framing (-1: none)
     int tcp_slip_port = -1;                 ///< --osc-tcp-slip N: TCP, SLIP framing (-1: none)
     std::string tcp_secret;                 ///< --osc-secret TEXT: TCP connections must send /auth TEXT first
@@ -37,7 +38,8 @@ struct osc_options
 };
 
 /// Consumes `arg` when it is one of the OSC options (--osc-port N, --osc-socket PATH, --osc-bind ADDR,
-/// --osc-load-root DIR, --osc-tcp N, --osc-tcp-slip N, --osc-secret TEXT, --osc-tcp-idle S, --duration S), reading its value with
+/// --osc-load-root DIR, --osc-lease S, --osc-tcp N, --osc-tcp-slip N, --osc-secret TEXT, --osc-tcp-idle S,
+/// --duration S), reading its value with
 /// `value()` and checking numbers with `number(name, text, low, high)`, which throws for a bad one; returns false for any other argument.
 /// Thread: setup. Real-time: no.
 bool parse_osc_option(const std::string& arg, const std::function<std::string()>& value,

@@ -61,6 +61,8 @@ Options:
   --osc-tcp-idle S     close a TCP connection that brings no whole packet for S seconds (0: never)
   --osc-bind ADDR      bind the OSC UDP and TCP ports to ADDR instead of 127.0.0.1 (0.0.0.0: every interface)
   --osc-load-root DIR  OSC /load reads sound files under DIR only (default: the current directory)
+  --osc-lease S        an OSC subscription over UDP ends S seconds after its subscriber last sent anything
+                       (default 30; 0: never)
   --duration S         with the OSC endpoint on: stop after S seconds (default: run until a signal)
   --soak S             test hook (tests/soak/soak.sh; needs the OSC endpoint): run S seconds while injecting
                        the faults below, then stop the control thread, wait until every lane is empty, and print
@@ -116,6 +118,7 @@ void refuse_options_without_effect(const synth_options& o, const std::set<std::s
     refuse_unless(tcp, "--osc-secret", "without --osc-tcp or --osc-tcp-slip (only TCP connections authenticate)");
     refuse_unless(osc, "--duration", "without the OSC endpoint (the score's length decides)");
     refuse_unless(osc, "--osc-load-root", "without the OSC endpoint");
+    refuse_unless(osc, "--osc-lease", "without the OSC endpoint");
     refuse_unless(!o.stream_path.empty(), "--stream-gain", "without --stream");
     refuse_unless(!o.stream_path.empty(), "--stream-loop", "without --stream");
     refuse_unless(!o.offline, "--host-api", "with --offline (no device is opened)");

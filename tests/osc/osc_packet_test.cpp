@@ -147,7 +147,7 @@ const address_map& synth_map()
 // An engine that is never run (a rejected packet must not reach it) or is rendered by the test thread.
 struct rig
 {
-    explicit rig(bool with_timed, bool read_meters = true)
+    explicit rig(bool with_timed, bool read_meters = true, void (*configure)(endpoint_config&) = nullptr)
     {
         audio::engine_config c;
         c.max_producers = 2;
@@ -161,6 +161,8 @@ struct rig
         e.udp_port = 0;
         e.margin_frames = 1024;
         e.read_meters = read_meters;
+        if (configure != nullptr)
+            configure(e);
         osc = std::make_unique<endpoint>(*engine, engine->add_producer(), table, e);
         if (with_timed)
             osc->set_timed_sender(engine->timed_sender());
@@ -414,6 +416,70 @@ TEST_CASE("osc endpoint")
         REQUIRE(missing.has_value());
         CHECK((*missing)[2] == "cannot_open");
     }
+    r.osc->stop();
+}
+
+TEST_CASE("osc endpoint: a vanished datagram subscriber's lease runs out and frees its slot")
+{
+    // Two slots and a 400 ms lease: a subscriber that vanishes (its socket closes, it never unsubscribes) must
+    // not keep its slot; one that keeps talking keeps its subscription.
+    rig r(false, true, [](endpoint_config& e) {
+        e.max_subscribers = 2;
+        e.subscription_lease = std::chrono::milliseconds(400);
+    });
+    r.osc->start();
+    udp_client staying(r.osc->udp_port());
+    udp_client waiting(r.osc->udp_port());
+    const auto renew_until = [&](auto done) {
+        // `staying` sends /status every 50 ms (anything renews a lease) until `done`, for 5 s at most
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!done() && std::chrono::steady_clock::now() < give_up)
+        {
+            REQUIRE(staying.send(msg("/status", "")));
+            while (staying.receive(50).has_value())
+            {
+            }
+        }
+        return done();
+    };
+    const auto subscribed = ask(staying, msg("/subscribe", "sf", {str("/meters"), f32(20.0F)}));
+    REQUIRE(subscribed.has_value());
+    CHECK((*subscribed)[0] == "/done");
+    constexpr int vanishing = 3;
+    for (int round = 1; round <= vanishing; ++round)
+    {
+        INFO("round " << round);
+        {
+            udp_client gone(r.osc->udp_port());
+            const auto done = ask(gone, msg("/subscribe", "s", {str("/events")}));
+            REQUIRE(done.has_value());
+            CHECK((*done)[0] == "/done");
+            CHECK(r.osc->stats().subscribers == 2);
+            const auto refused = ask(waiting, msg("/subscribe", "s", {str("/events")}));  // the list is full
+            REQUIRE(refused.has_value());
+            CHECK((*refused)[0] == "/fail");
+            CHECK((*refused)[2] == "too_many_subscribers");
+            CHECK(r.osc->stats().subscribers_refused == static_cast<std::uint64_t>(round));
+        }  // `gone` closes its socket without /unsubscribe: only its lease can end its subscription
+        REQUIRE(renew_until([&] { return r.osc->stats().subscribers_expired == static_cast<std::uint64_t>(round); }));
+        CHECK(r.osc->stats().subscribers == 1);  // `staying` renewed its lease all along
+    }
+    // The freed slot is taken by the subscriber that was refused, and `staying` still gets its /meters.
+    const auto now_in = ask(waiting, msg("/subscribe", "s", {str("/events")}));
+    REQUIRE(now_in.has_value());
+    CHECK((*now_in)[0] == "/done");
+    CHECK(r.osc->stats().subscribers == 2);
+    bool meters = false;
+    for (int i = 0; i < 20 && !meters; ++i)
+    {
+        const auto note = staying.receive(500);
+        REQUIRE(note.has_value());
+        meters = strings_of(*note).at(0) == "/meters";
+    }
+    CHECK(meters);
+    const endpoint_stats s = r.osc->stats();
+    CHECK(s.subscribers_expired == vanishing);  // exactly the vanished ones: nothing else expired
+    CHECK(s.subscribers_refused == vanishing);
     r.osc->stop();
 }
 

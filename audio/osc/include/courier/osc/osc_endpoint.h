@@ -14,6 +14,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -69,6 +70,9 @@ struct endpoint_config
     std::size_t receive_buffer_bytes = 4U << 20U;  ///< SO_RCVBUF asked for (the kernel may give less)
     std::size_t max_subscribers = 8;          ///< subscriptions at once, over all topics
     float default_rate = 10.0F;               ///< notifications per second when /subscribe gives none
+    std::chrono::milliseconds subscription_lease{30000};  ///< a datagram subscriber's subscriptions end when
+                                              ///< nothing came from it for this long (re-send /subscribe, or
+                                              ///< anything, to renew); 0: never. A connection's end with it
     std::uint64_t margin_frames = 1024;       ///< bundles: the earliest frame is the engine clock + this
     double max_ahead_seconds = 60.0;          ///< bundles: time tags further ahead are rejected (out_of_range)
     std::size_t timed_room = 256;             ///< timed events the endpoint lets be in flight (<= the engine's lane)
@@ -112,6 +116,8 @@ struct endpoint_stats
     std::uint64_t replies_failed = 0;   ///< replies the socket refused, or to a sender with no address
     std::uint64_t notifications = 0;    ///< /meters and /event notifications sent (also in `replies`)
     std::uint64_t subscribers = 0;      ///< subscriptions now
+    std::uint64_t subscribers_refused = 0; ///< /subscribe refused: max_subscribers were taken (too_many_subscribers)
+    std::uint64_t subscribers_expired = 0; ///< datagram subscriptions ended: the lease ran out (sender vanished)
     std::uint64_t loads_done = 0;       ///< /load requests that ended in /done
     std::uint64_t loads_failed = 0;     ///< /load requests that ended in /fail (refused, unreadable, ...)
     std::uint64_t events_forwarded = 0; ///< events sent to the endpoint's port and forwarded to /events subscribers
