@@ -11,7 +11,11 @@
 #   faults    the disk worker stalls 0.6 s (its read-ahead is 0.34 s) every 40 blocks; the stream is stopped for
 #             5.5 s and restarted (every lane fills, graph publications run out of credit, the OSC lanes refuse);
 #             the main thread stops polling for 0.3 s every 7 s (the scope pool runs empty); two OSC clients
-#             vanish mid-subscription and one mid-/load, and /status probes check that others are still served
+#             vanish mid-subscription (their 5 s lease runs out and frees their slots) and one mid-/load, and
+#             /status probes check that others are still served
+#   limits    after the flood: the subscriber cap filled from one socket after another until /subscribe is
+#             refused (too_many_subscribers, at the sender, counted by the endpoint), every slot given back; two
+#             /load requests at once until the second is refused (busy, at the sender, counted)
 #   end       courier-synth stops its control thread, waits until every lane is empty, stops, and prints figures
 # Phase "kill": courier-synth under the same control load and an OSC flood; the JACK server is killed (SIGKILL).
 #             courier-synth must notice (no callback for 2 s), print a clear error and its figures, and exit 1.
@@ -111,9 +115,9 @@ sanitizer_build() { [ "$(nm "$synth" 2>/dev/null | grep -c '__asan_')" -gt 0 ]; 
 
 # ----- phase main --------------------------------------------------------------------------------------------
 phase_main() {
-  local log=$work/synth.log pause_every=12
+  local log=$work/synth.log pause_every=12 lease=5
   [ "$seconds" -gt 120 ] && pause_every=30
-  "$synth" --host-api jack --osc-port 0 --osc-load-root "$work" --score "$work/soak.score" --control-rate 10000 \
+  "$synth" --host-api jack --osc-port 0 --osc-load-root "$work" --osc-lease "$lease" --score "$work/soak.score" --control-rate 10000 \
            --stream "$work/tone.wav" --stream-loop --stream-gain 0.2 --stream-stall-every 40 --stream-stall 0.6 \
            --soak "$seconds" --soak-swap-every 1 --soak-pause-every "$pause_every" --soak-pause-for 5.5 \
            --soak-stall-every 7 --soak-stall-for 0.3 >"$log" 2>&1 &
@@ -140,6 +144,10 @@ phase_main() {
     sleep 4
   done
   for p in "${pids[@]}"; do wait "$p"; done
+  # The limits, once the flood and the subscription loop are over (their requests would meet the full cap): by
+  # now the vanished subscribers' leases ran out, so the cap is the endpoint's whole max_subscribers.
+  "$client" fill-subscribers "$port" >"$work/limit-subscribers.out" 2>&1
+  "$client" load-busy "$port" load.wav >"$work/limit-load.out" 2>&1
   local status=0
   wait_exit "$synth_pid" $((seconds + 60)) || status=$?
 
@@ -172,7 +180,14 @@ phase_main() {
   loads_done=$(osc "$log" 'loads done ([0-9]+)')
   loads_failed=$(osc "$log" 'loads done [0-9]+, failed ([0-9]+)')
   replies_failed=$(osc "$log" 'replies [0-9]+ \(failed ([0-9]+)\)')
-  local all_clients=("$work"/flood.out "$work"/subscribe.out "$work"/vanish-*.out "$work"/status*.out)
+  local all_clients=("$work"/flood.out "$work"/subscribe.out "$work"/vanish-*.out "$work"/status*.out "$work"/limit-*.out)
+  local subs_refused subs_expired l_held l_refused l_released l_resent b_done b_busy b_other
+  subs_refused=$(osc "$log" 'subscribers at stop [0-9]+ \(refused ([0-9]+)')
+  subs_expired=$(osc "$log" 'subscribers at stop [0-9]+ \(refused [0-9]+, expired ([0-9]+)\)')
+  l_held=$(client_fig held "$work/limit-subscribers.out"); l_refused=$(client_fig refused "$work/limit-subscribers.out")
+  l_released=$(client_fig released "$work/limit-subscribers.out"); l_resent=$(client_fig resent "$work/limit-subscribers.out")
+  b_done=$(client_fig done "$work/limit-load.out"); b_busy=$(client_fig busy "$work/limit-load.out")
+  b_other=$(client_fig other "$work/limit-load.out")
   local c_sent f_fails f_lane f_timed f_drops f_valid f_bundles f_bad
   c_sent=$(client_fig sent "${all_clients[@]}")
   f_fails=$(client_fig fails "$flood"); f_lane=$(client_fig "fail lane_full" "$flood")
@@ -232,8 +247,12 @@ phase_main() {
   row "  requests resent (the kernel dropped one)" "$(client_fig resent "$work/subscribe.out")"
   row "notifications / after the final ack" "$s_notes / $s_after"
   row "clients vanished mid-subscription" "$vanished"
+  row "  their leases expired ($lease s)" "$subs_expired"
+  row "subscriber cap: slots held / refused at the cap" "$l_held / $l_refused"
+  row "  refusals counted by the endpoint / released" "$subs_refused / $l_released"
   row "subscribers kept at stop" "$subs"
-  row "/load done / failed (client vanished)" "$loads_done / $loads_failed"
+  row "/load done / failed" "$loads_done / $loads_failed"
+  row "  /load busy at the sender (done after)" "$b_busy ($b_done)"
   row "/status probes answered" "$answered of $probes"
   row "replies that failed to send" "$replies_failed"
   if sanitizer_build; then
@@ -296,8 +315,13 @@ phase_main() {
   check "subscriptions: no notification after the final ack" eq "$s_after" 0
   check "subscriptions: no acknowledgement lost" eq "$s_lost" 0
   check "vanished clients: the endpoint still served every /status probe" eq "$answered" "$probes"
-  check "vanished mid-/load: the load still finished on the worker" eq "$loads_done" 1
-  check "vanished subscribers: kept, and only those ($subs of $vanished)" eq "$subs" "$vanished"
+  check "vanished mid-/load: the load still finished on the worker" eq "$loads_done" "$((1 + b_done))"
+  check "vanished subscribers: their leases expired, only theirs ($subs_expired of $vanished)" eq "$subs_expired" "$vanished"
+  check "subscriber cap: filled to max_subscribers (8) and refused beyond it" eq "$l_held/$l_refused" "8/2"
+  check "subscriber cap: every refusal reached its sender and was counted" eq "$subs_refused" "$l_refused"
+  check "subscriber cap: every slot given back, nothing kept at stop" eq "$l_released/$subs" "$l_held/0"
+  check "/load: a second load at once was refused busy at its sender" gt0 "$b_busy"
+  check "/load: every refusal counted (failed = busy)" eq "$loads_failed/$b_other" "$b_busy/0"
   if sanitizer_build; then
     check "no leak (LeakSanitizer)" eval "! grep -q 'ERROR: LeakSanitizer' '$log'"
   fi

@@ -8,6 +8,12 @@
 //   soak_osc_client vanish-subscribe PORT     subscribes to /meters, then exits without unsubscribing
 //   soak_osc_client vanish-load PORT PATH     asks /load PATH, then exits at its first progress reply
 //   soak_osc_client status PORT               a /status request, answered within 1 s (up to 5 tries; exit 1 if not)
+//   soak_osc_client fill-subscribers PORT     subscribes from one new socket after another until the endpoint's
+//                                             subscriber cap answers /fail too_many_subscribers (twice, two
+//                                             sockets), then unsubscribes every one it holds
+//   soak_osc_client load-busy PORT PATH       asks /load PATH twice at once until the second is answered
+//                                             /fail /load busy (the disk worker takes one load at a time); waits
+//                                             for every final reply
 #include "tests/osc/osc_test_support.h"
 
 #include <atomic>
@@ -15,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -315,6 +322,102 @@ int status_once(std::uint16_t port)
     return answered ? 0 : 1;
 }
 
+// Waits up to `ms` for a reply starting with `address` then `what` (e.g. "/done" "/subscribe" or "/fail"
+// "/subscribe"); returns its strings, or nothing. Notifications on the way are skipped.
+std::optional<std::vector<std::string>> await_any(const udp_client& client, const std::string& what, int ms)
+{
+    const auto until = clock_type::now() + std::chrono::milliseconds(ms);
+    while (clock_type::now() < until)
+    {
+        auto packet = client.receive(10);
+        if (!packet)
+            continue;
+        std::vector<std::string> s = strings_of(*packet);
+        if (s.size() >= 2 && (s[0] == "/done" || s[0] == "/fail") && s[1] == what)
+            return s;
+    }
+    return std::nullopt;
+}
+
+int fill_subscribers(std::uint16_t port)
+{
+    std::vector<std::unique_ptr<udp_client>> held;
+    std::uint64_t sent = 0, resent = 0, refused = 0, other = 0, released = 0, lost = 0;
+    const bytes on = msg("/subscribe", "s", {str("/events")});
+    const bytes off = msg("/unsubscribe", "s", {str("/events")});
+    // One new socket after another, each a subscriber of its own, until two in a row are refused: the cap.
+    for (int i = 0; i < 64 && refused < 2; ++i)
+    {
+        auto client = std::make_unique<udp_client>(port);
+        std::optional<std::vector<std::string>> reply;
+        for (int attempt = 0; attempt < 5 && !reply; ++attempt)
+        {
+            resent += attempt > 0 ? 1U : 0U;
+            sent += client->send(on) ? 1U : 0U;
+            reply = await_any(*client, "/subscribe", 1000);
+        }
+        if (!reply)
+            ++lost;
+        else if ((*reply)[0] == "/done")
+            held.push_back(std::move(client));
+        else if (reply->size() >= 3 && (*reply)[2] == "too_many_subscribers")
+            ++refused;
+        else
+            ++other;
+    }
+    for (const auto& client : held)  // every slot given back, each with its final acknowledgement
+    {
+        std::optional<std::vector<std::string>> reply;
+        for (int attempt = 0; attempt < 5 && !reply; ++attempt)
+        {
+            resent += attempt > 0 ? 1U : 0U;
+            sent += client->send(off) ? 1U : 0U;
+            reply = await_any(*client, "/unsubscribe", 1000);
+        }
+        released += reply && (*reply)[0] == "/done" ? 1U : 0U;
+    }
+    figure("fill-subscribers", "sent", sent);
+    figure("fill-subscribers", "resent", resent);
+    figure("fill-subscribers", "held", held.size());
+    figure("fill-subscribers", "refused", refused);
+    figure("fill-subscribers", "released", released);
+    figure("fill-subscribers", "other", other);
+    figure("fill-subscribers", "lost", lost);
+    return refused == 2 && released == held.size() && other == 0 && lost == 0 ? 0 : 1;
+}
+
+int load_busy(std::uint16_t port, const char* path)
+{
+    udp_client client(port);
+    std::uint64_t sent = 0, done = 0, busy = 0, other = 0, lost = 0;
+    const bytes load = msg("/load", "s", {str(path)});
+    for (int attempt = 0; attempt < 5 && busy == 0; ++attempt)
+    {
+        // Two requests back to back: the network thread reads the second while the disk worker reads the file
+        // for the first, so the second finds no credit (one load at a time) and is answered at once.
+        sent += client.send(load) ? 1U : 0U;
+        sent += client.send(load) ? 1U : 0U;
+        for (int answers = 0; answers < 2; ++answers)  // each request gets exactly one final reply
+        {
+            const auto reply = await_any(client, "/load", 20000);
+            if (!reply)
+                ++lost;
+            else if ((*reply)[0] == "/done")
+                ++done;
+            else if (reply->size() >= 3 && (*reply)[2] == "busy")
+                ++busy;
+            else
+                ++other;
+        }
+    }
+    figure("load-busy", "sent", sent);
+    figure("load-busy", "done", done);
+    figure("load-busy", "busy", busy);
+    figure("load-busy", "other", other);
+    figure("load-busy", "lost", lost);
+    return busy > 0 && other == 0 && lost == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -331,7 +434,12 @@ int main(int argc, char** argv)
         return vanish_load(port, argv[3]);
     if (mode == "status" && argc == 3)
         return status_once(port);
+    if (mode == "fill-subscribers" && argc == 3)
+        return fill_subscribers(port);
+    if (mode == "load-busy" && argc == 4)
+        return load_busy(port, argv[3]);
     std::fprintf(stderr, "usage: soak_osc_client flood PORT SECONDS RATE | subscribe PORT SECONDS | "
-                         "vanish-subscribe PORT | vanish-load PORT PATH | status PORT\n");
+                         "vanish-subscribe PORT | vanish-load PORT PATH | status PORT | fill-subscribers PORT | "
+                         "load-busy PORT PATH\n");
     return 2;
 }
