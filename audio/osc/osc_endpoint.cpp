@@ -37,6 +37,8 @@ endpoint::endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, p
             throw std::invalid_argument("OSC: a TCP port must be from 0 to 65535");
     if (!(config.tcp_idle_seconds >= 0.0 && config.tcp_idle_seconds <= 1.0e6))  // NaN too
         throw std::invalid_argument("OSC: the TCP idle time must be from 0 (never) to 1e6 seconds");
+    if (!(config.subscription_lease_seconds >= 0.0 && config.subscription_lease_seconds <= 1.0e6))  // NaN too
+        throw std::invalid_argument("OSC: the subscription lease must be from 0 (never) to 1e6 seconds");
     if (config.udp_port >= 0)
     {
         impl->udp_fd = open_udp(config.bind_address, config.udp_port, config.receive_buffer_bytes);

@@ -272,7 +272,9 @@ void endpoint::state::take_load_replies() noexcept
 void endpoint::state::notify_due() noexcept
 {
     const auto now = std::chrono::steady_clock::now();
-    if (const std::size_t expired = subscribers.expire(now, config.subscription_lease); expired > 0)
+    const auto lease = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.subscription_lease_seconds));
+    if (const std::size_t expired = subscribers.expire(now, lease); expired > 0)
     {
         count_up(count.subscribers_expired, expired);
         set(count.subscribers, subscribers.size());

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -58,7 +57,7 @@ bool parse_osc_option(const std::string& arg, const std::function<std::string()>
     else if (arg == "--osc-load-root")
         o.load_root = value();
     else if (arg == "--osc-lease")
-        o.lease_seconds = number(arg, value(), 0.0, 86400.0);
+        o.lease_seconds = number(arg, value(), 0.0, 1.0e6);
     else if (arg == "--duration")
         o.duration = number(arg, value(), 0.0, 1.0e6);
     else
@@ -99,7 +98,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     config.bind_address = options.bind_address;
     config.load_root = options.load_root;
     if (options.lease_seconds >= 0.0)
-        config.subscription_lease = std::chrono::milliseconds(std::llround(options.lease_seconds * 1000.0));
+        config.subscription_lease_seconds = options.lease_seconds;
     if (options.tcp_port >= 0)
         config.tcp.push_back(osc::tcp_listener{options.tcp_port, osc::framing::size_prefix});
     if (options.tcp_slip_port >= 0)

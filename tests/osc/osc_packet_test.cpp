@@ -425,7 +425,7 @@ TEST_CASE("osc endpoint: a vanished datagram subscriber's lease runs out and fre
     // not keep its slot; one that keeps talking keeps its subscription.
     rig r(false, true, [](endpoint_config& e) {
         e.max_subscribers = 2;
-        e.subscription_lease = std::chrono::milliseconds(400);
+        e.subscription_lease_seconds = 0.4;
     });
     r.osc->start();
     udp_client staying(r.osc->udp_port());

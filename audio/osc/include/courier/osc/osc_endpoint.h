@@ -70,9 +70,9 @@ struct endpoint_config
     std::size_t receive_buffer_bytes = 4U << 20U;  ///< SO_RCVBUF asked for (the kernel may give less)
     std::size_t max_subscribers = 8;          ///< subscriptions at once, over all topics
     float default_rate = 10.0F;               ///< notifications per second when /subscribe gives none
-    std::chrono::milliseconds subscription_lease{30000};  ///< a datagram subscriber's subscriptions end when
-                                              ///< nothing came from it for this long (re-send /subscribe, or
-                                              ///< anything, to renew); 0: never. A connection's end with it
+    double subscription_lease_seconds = 30.0; ///< a datagram subscriber's subscriptions end when nothing came
+                                              ///< from it for this long (re-send /subscribe, or anything, to
+                                              ///< renew); 0: never. A connection's end with the connection
     std::uint64_t margin_frames = 1024;       ///< bundles: the earliest frame is the engine clock + this
     double max_ahead_seconds = 60.0;          ///< bundles: time tags further ahead are rejected (out_of_range)
     std::size_t timed_room = 256;             ///< timed events the endpoint lets be in flight (<= the engine's lane)
