@@ -26,7 +26,7 @@ void chatter::run(audio::engine_sender to_audio, registry_reader<audio::engine_e
             if (n % 2 == 0)
                 (to_audio.try_send(e) ? sent : refused) += 1;  // never silent: counted and reported
             else
-                (names.try_send("/synth", std::move(e)) == send_result::sent ? sent_by_name : refused) += 1;
+                (names.try_send("/synth", std::move(e)) == send_status::sent ? sent_by_name : refused) += 1;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

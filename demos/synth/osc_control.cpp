@@ -177,7 +177,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
             tick.type = clock_tick_event;
             tick.key = ++seconds;
             tick.value = static_cast<float>(static_cast<double>(engine.stats().frames) / 1000.0);
-            if (main_reader.try_send("/osc", std::move(tick)) != send_result::sent)
+            if (main_reader.try_send("/osc", std::move(tick)) != send_status::sent)
                 ++ticks_refused;
         }
     }
@@ -185,7 +185,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     sigaction(SIGTERM, &old_term, nullptr);
 
     endpoint.stop();
-    (void)names.remove("/osc");  // its port closes with the endpoint below; readers would get port_gone
+    (void)names.remove("/osc");  // its port closes with the endpoint below; readers would get gone
     (void)names.publish();
     if (device != nullptr)
         device->stop();

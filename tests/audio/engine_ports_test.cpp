@@ -111,9 +111,9 @@ TEST_CASE("engine processors by name")
     SUBCASE("a message sent by name reaches apply_to of its processor at the next callback, not before")
     {
         fixture f;
-        CHECK(f.reader.try_send("/fx/right", tagged_event(7)) == courier::send_result::sent);
-        CHECK(f.reader.try_send("/fx/left", tagged_event(8)) == courier::send_result::sent);
-        CHECK(f.reader.try_send("/fx/right", tagged_event(9)) == courier::send_result::sent);
+        CHECK(f.reader.try_send("/fx/right", tagged_event(7)) == courier::send_status::sent);
+        CHECK(f.reader.try_send("/fx/left", tagged_event(8)) == courier::send_status::sent);
+        CHECK(f.reader.try_send("/fx/right", tagged_event(9)) == courier::send_status::sent);
         CHECK(f.graph->per_processor[0] + f.graph->per_processor[1] == 0);
         f.run();
         CHECK(f.graph->per_processor[0] == 1);
@@ -122,10 +122,10 @@ TEST_CASE("engine processors by name")
         CHECK(f.e.stats().port_applied == 3);
     }
 
-    SUBCASE("try_send by an unlisted name answers unknown_name and is counted by the reader")
+    SUBCASE("try_send by an unlisted name answers gone and is counted by the reader as an unknown name")
     {
         fixture f;
-        CHECK(f.reader.try_send("/fx/centre", tagged_event(1)) == courier::send_result::unknown_name);
+        CHECK(f.reader.try_send("/fx/centre", tagged_event(1)) == courier::send_status::gone);
         CHECK(f.reader.unknown_names() == 1);
         f.run();
         CHECK(f.e.stats().port_applied == 0);
@@ -136,9 +136,9 @@ TEST_CASE("engine processors by name")
         engine_config config;
         config.port_capacity = 2;
         fixture f(config);
-        CHECK(f.reader.try_send("/fx/left", tagged_event(1)) == courier::send_result::sent);
-        CHECK(f.reader.try_send("/fx/left", tagged_event(2)) == courier::send_result::sent);
-        CHECK(f.reader.try_send("/fx/left", tagged_event(3)) == courier::send_result::full);
+        CHECK(f.reader.try_send("/fx/left", tagged_event(1)) == courier::send_status::sent);
+        CHECK(f.reader.try_send("/fx/left", tagged_event(2)) == courier::send_status::sent);
+        CHECK(f.reader.try_send("/fx/left", tagged_event(3)) == courier::send_status::full);
         CHECK(f.e.stats().sends_refused == 1);
         f.run();
         CHECK(f.graph->per_processor[0] == 2);
@@ -154,7 +154,7 @@ TEST_CASE("engine processors by name")
         for (std::uint32_t i = 0; i < 3; ++i)
         {
             REQUIRE(control.try_send(tagged_event(i)));
-            REQUIRE(f.reader.try_send("/fx/left", tagged_event(100 + i)) == courier::send_result::sent);
+            REQUIRE(f.reader.try_send("/fx/left", tagged_event(100 + i)) == courier::send_status::sent);
         }
         f.run();  // audio_poll: 2 from the mailbox, 2 from the port; neither can starve the other
         CHECK(f.graph->applied == 2);
@@ -177,7 +177,7 @@ TEST_CASE("engine processors by name")
         CHECK(f.e.try_publish_graph(same));
     }
 
-    SUBCASE("after the engine dies, a kept channel answers port_gone and touches nothing freed")
+    SUBCASE("after the engine dies, a kept channel answers gone and touches nothing freed")
     {
         courier::port_table table(4, 4);
         std::optional<courier::channel<engine_event>> kept;
@@ -185,9 +185,9 @@ TEST_CASE("engine processors by name")
             engine e(std::make_unique<courier::synth::synth_graph>());
             e.open_processor_ports(table);
             kept = e.processor_port("synth").connect();
-            CHECK(kept->try_send(courier::synth::make_gain(0.1F)) == courier::send_result::sent);
+            CHECK(kept->try_send(courier::synth::make_gain(0.1F)) == courier::send_status::sent);
         }  // the port closes here; the queued message dies with it, on this thread
-        CHECK(kept->try_send(courier::synth::make_gain(0.2F)) == courier::send_result::port_gone);
+        CHECK(kept->try_send(courier::synth::make_gain(0.2F)) == courier::send_status::gone);
         CHECK(table.stats().open == 0);
     }
 
@@ -195,7 +195,7 @@ TEST_CASE("engine processors by name")
     {
         fixture f;
         for (std::uint32_t i = 0; i < 32; ++i)
-            REQUIRE(f.reader.try_send(i % 2 == 0 ? "/fx/left" : "/fx/right", tagged_event(i)) == courier::send_result::sent);
+            REQUIRE(f.reader.try_send(i % 2 == 0 ? "/fx/left" : "/fx/right", tagged_event(i)) == courier::send_status::sent);
         courier::test::allocation_counter heap;
         for (int block = 0; block < 4; ++block)
             f.run();
@@ -225,7 +225,7 @@ TEST_CASE("engine processors by name")
             for (float x : mono)
                 loud = std::max(loud, std::fabs(x));
         }
-        REQUIRE(reader.try_send("/synth", courier::synth::make_gain(0.0F)) == courier::send_result::sent);
+        REQUIRE(reader.try_send("/synth", courier::synth::make_gain(0.0F)) == courier::send_status::sent);
         e.process(nullptr, out, 64);
         e.process(nullptr, out, 64);
         float quiet = 0.0F;
@@ -256,7 +256,7 @@ TEST_CASE("engine processors by name: a control thread sends by name while the a
         reader.refresh();
         for (std::uint64_t i = 0; i < count; ++i)
             while (reader.try_send(i % 3 == 0 ? "/left" : "/right", tagged_event(static_cast<std::uint32_t>(i))) !=
-                   courier::send_result::sent)
+                   courier::send_status::sent)
             {
                 ++full;
                 std::this_thread::yield();

@@ -762,9 +762,9 @@ TEST_CASE("osc endpoint: addressed by name")
             audio::engine_event e;
             e.type = 42;
             e.key = 7;
-            CHECK(reader.try_send("/osc", std::move(e)) == send_result::sent);
+            CHECK(reader.try_send("/osc", std::move(e)) == send_status::sent);
             audio::engine_event other;
-            CHECK(reader.try_send("/nobody", std::move(other)) == send_result::unknown_name);
+            CHECK(reader.try_send("/nobody", std::move(other)) == send_status::gone);
         });
         sender.join();
         const auto event = client.receive(2000);

@@ -129,7 +129,7 @@ TEST_CASE("osc endpoint: TCP")
         audio::engine_event tick;
         tick.type = 100;
         tick.key = 7;
-        REQUIRE(r.to_osc.try_send(std::move(tick)) == send_result::sent);
+        REQUIRE(r.to_osc.try_send(std::move(tick)) == send_status::sent);
         const auto event = a.receive(2000);
         REQUIRE(event.has_value());
         CHECK(strings_of(*event)[0] == "/event");

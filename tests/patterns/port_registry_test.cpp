@@ -25,7 +25,7 @@ using courier::port;
 using courier::port_registry;
 using courier::port_table;
 using courier::registry_reader;
-using courier::send_result;
+using courier::send_status;
 
 namespace {
 
@@ -57,9 +57,9 @@ TEST_CASE("port_registry")
 
         gui.refresh();    // at the start of each GUI tick: adopt the newest names in O(1)
         audio.refresh();  // at the start of each callback
-        CHECK(gui.try_send("/synth/voice/1", engine_message{0, 1, 7}) == send_result::sent);
-        CHECK(audio.try_send("/osc/out", engine_message{1, 2, 8}) == send_result::sent);
-        CHECK(gui.try_send("/synth/voice/9", engine_message{}) == send_result::unknown_name);
+        CHECK(gui.try_send("/synth/voice/1", engine_message{0, 1, 7}) == send_status::sent);
+        CHECK(audio.try_send("/osc/out", engine_message{1, 2, 8}) == send_status::sent);
+        CHECK(gui.try_send("/synth/voice/9", engine_message{}) == send_status::gone);
 
         std::uint64_t got = 0;
         voice1.drain([&](engine_message&& m) { got = m.sequence; }, 8);  // on the audio thread
@@ -91,7 +91,7 @@ TEST_CASE("port_registry")
         const auto found = reader.find("/a");
         REQUIRE(found.has_value());
         CHECK(found->address() == p.address());
-        CHECK(found->try_send(5) == send_result::sent);
+        CHECK(found->try_send(5) == send_status::sent);
         CHECK_FALSE(reader.find("/b").has_value());
         CHECK_FALSE(reader.find("").has_value());
         CHECK_FALSE(reader.find("/a/").has_value());
@@ -200,7 +200,7 @@ TEST_CASE("port_registry")
         CHECK(reader.size() == 3);
     }
 
-    SUBCASE("a closed port stays listed and answers port_gone until its name points at a new port")
+    SUBCASE("a closed port stays listed and answers gone until its name points at a new port")
     {
         port_table table(2, 2);
         auto sampler = std::make_unique<port<int>>(table, 1, 4);
@@ -210,18 +210,18 @@ TEST_CASE("port_registry")
         REQUIRE(names.publish());
         audio.refresh();
         sampler.reset();  // the object is destroyed on the control thread; its name is still listed
-        CHECK(audio.try_send("/sampler", 1) == send_result::port_gone);
+        CHECK(audio.try_send("/sampler", 1) == send_status::gone);
 
         port<int> replacement(table, 1, 4);
         REQUIRE(names.remove("/sampler"));
         names.add("/sampler", replacement);
         REQUIRE(names.publish());
         audio.refresh();
-        CHECK(audio.try_send("/sampler", 2) == send_result::sent);
+        CHECK(audio.try_send("/sampler", 2) == send_status::sent);
         int got = 0;
         CHECK(replacement.drain([&](int v) { got = v; }, 4) == 1);
         CHECK(got == 2);
-        CHECK(table.stats().port_gone == 1);
+        CHECK(table.stats().gone == 1);
     }
 
     SUBCASE("refresh, find and try_send neither allocate nor free")
@@ -235,8 +235,8 @@ TEST_CASE("port_registry")
         const courier::test::allocation_counter allocations;
         CHECK(reader.refresh());
         CHECK(reader.find("/a/rather/long/name/that/does/not/fit/in/a/small/string").has_value());
-        CHECK(reader.try_send("/a/rather/long/name/that/does/not/fit/in/a/small/string", 1) == send_result::sent);
-        CHECK(reader.try_send("/missing", 1) == send_result::unknown_name);
+        CHECK(reader.try_send("/a/rather/long/name/that/does/not/fit/in/a/small/string", 1) == send_status::sent);
+        CHECK(reader.try_send("/missing", 1) == send_status::gone);
         (void)reader.size();
         (void)reader.unknown_names();
         CHECK(allocations.count() == 0);
@@ -336,17 +336,17 @@ TEST_CASE("port_registry: stand-in processors, the GUI and the OSC endpoint addr
             for (int k = 0; k < 16 && sent < per_sender; ++k)
             {
                 const auto r = names_here.try_send(voice_names[target], engine_message{me, target, next[target]});
-                if (r == send_result::sent)
+                if (r == send_status::sent)
                 {
                     ++next[target];
                     ++sent;
                 }
-                else if (r != send_result::full)
+                else if (r != send_status::full)
                     errors.fetch_add(1, std::memory_order_relaxed);
                 target = (target + 1) % voices;
             }
             const auto r = names_here.try_send("/extra", engine_message{me, 99, 0});
-            if (r == send_result::sent)
+            if (r == send_status::sent)
                 ++sent_to_extra[me];
             if (drain_own() == 0)
                 std::this_thread::yield();  // two cores, four threads: let the others run
@@ -387,7 +387,7 @@ TEST_CASE("port_registry: stand-in processors, the GUI and the OSC endpoint addr
             for (std::uint32_t t = 0; t < 2; ++t)
             {
                 const auto r = names_here.try_send(report_to[t], engine_message{audio_id, t, audio_sent_to[t]});
-                if (r == send_result::sent)
+                if (r == send_status::sent)
                     ++audio_sent_to[t];
             }
             return handled;
@@ -415,17 +415,17 @@ TEST_CASE("port_registry: stand-in processors, the GUI and the OSC endpoint addr
         while (!names.publish())
             std::this_thread::yield();
         std::this_thread::yield();
-        if (round % 2 == 1)  // the object dies while its name is still listed: senders get port_gone
+        if (round % 2 == 1)  // the object dies while its name is still listed: senders get gone
         {
-            const std::uint64_t gone_before = table.stats().port_gone;
+            const std::uint64_t gone_before = table.stats().gone;
             destroyed_in_close += extra->close();
-            while (table.stats().port_gone == gone_before)  // the senders keep sending to "/extra"
+            while (table.stats().gone == gone_before)  // the senders keep sending to "/extra"
                 std::this_thread::yield();
         }
         REQUIRE(names.remove("/extra"));
         while (!names.publish())
             std::this_thread::yield();
-        destroyed_in_close += extra->close();  // readers may still hold the old names: they get port_gone
+        destroyed_in_close += extra->close();  // readers may still hold the old names: they get gone
     }
     rounds_done.store(true, std::memory_order_release);  // pairs with the senders' acquire load
     while (senders_done.load(std::memory_order_acquire) < 2 || !audio_done.load(std::memory_order_acquire))
@@ -448,5 +448,5 @@ TEST_CASE("port_registry: stand-in processors, the GUI and the OSC endpoint addr
         CHECK(received_from_audio[s] == audio_sent_to[s]);
     }
     CHECK(sent_to_extra[0] + sent_to_extra[1] == destroyed_in_close);
-    CHECK(table.stats().port_gone >= static_cast<std::uint64_t>(extra_rounds / 2));  // one wait per odd round
+    CHECK(table.stats().gone >= static_cast<std::uint64_t>(extra_rounds / 2));  // one wait per odd round
 }

@@ -28,7 +28,7 @@ using courier::channel;
 using courier::port;
 using courier::port_address;
 using courier::port_table;
-using courier::send_result;
+using courier::send_status;
 using courier::test::tracked;
 using courier::test::tracking_log;
 
@@ -64,7 +64,7 @@ TEST_CASE("port_table")
             CHECK(s.capacity == 3);
             CHECK(s.open == 2);
             CHECK(s.opened == 2);
-            CHECK(s.port_gone == 0);
+            CHECK(s.gone == 0);
         }
         CHECK(table.open_ports() == 0);
         CHECK(table.stats().opened == 2);
@@ -113,8 +113,8 @@ TEST_CASE("channel")
         port<note> voice(table, 2, 64);        // a processor's own mailbox: 2 sender lanes of 64
         channel<note> from_gui = voice.connect();  // the GUI thread's lane into it
 
-        REQUIRE(from_gui.try_send(note{0, 1}) == send_result::sent);
-        REQUIRE(from_gui.try_send(note{0, 2}) == send_result::sent);
+        REQUIRE(from_gui.try_send(note{0, 1}) == send_status::sent);
+        REQUIRE(from_gui.try_send(note{0, 2}) == send_status::sent);
 
         std::vector<std::uint64_t> seen;
         voice.drain([&](note&& n) { seen.push_back(n.sequence); }, 16);  // on the thread that owns `voice`
@@ -127,16 +127,16 @@ TEST_CASE("channel")
         port_table table(1, 1);
         port<std::unique_ptr<int>> p(table, 1, 1);
         const auto tx = p.connect();
-        REQUIRE(tx.try_send(std::make_unique<int>(1)) == send_result::sent);
+        REQUIRE(tx.try_send(std::make_unique<int>(1)) == send_status::sent);
         auto second = std::make_unique<int>(2);
-        CHECK(tx.try_send(std::move(second)) == send_result::full);
+        CHECK(tx.try_send(std::move(second)) == send_status::full);
         REQUIRE(second != nullptr);
         CHECK(*second == 2);
         CHECK(p.stats(0).refused == 1);
-        CHECK(table.stats().port_gone == 0);
+        CHECK(table.stats().gone == 0);
     }
 
-    SUBCASE("try_send answers port_gone, leaves the message untouched and counts it once the port has closed")
+    SUBCASE("try_send answers gone, leaves the message untouched and counts it once the port has closed")
     {
         // [port-gone]
         port_table table(4, 2);
@@ -145,22 +145,22 @@ TEST_CASE("channel")
         sampler.reset();  // the object and its port are gone; the channel value is still held somewhere
 
         auto message = std::make_unique<int>(7);
-        CHECK(to_sampler.try_send(std::move(message)) == send_result::port_gone);
+        CHECK(to_sampler.try_send(std::move(message)) == send_status::gone);
         CHECK(message != nullptr);  // untouched: still the sender's
         CHECK_FALSE(to_sampler.is_open());
-        CHECK(table.stats().port_gone == 1);
+        CHECK(table.stats().gone == 1);
         // [port-gone]
     }
 
-    SUBCASE("try_send answers port_gone for an empty channel")
+    SUBCASE("try_send answers gone for an empty channel")
     {
         const channel<int> nowhere;
         CHECK_FALSE(static_cast<bool>(nowhere));
         CHECK_FALSE(nowhere.is_open());
-        CHECK(nowhere.try_send(1) == send_result::port_gone);
+        CHECK(nowhere.try_send(1) == send_status::gone);
     }
 
-    SUBCASE("try_send answers port_gone when the slot now holds a new port, which receives nothing")
+    SUBCASE("try_send answers gone when the slot now holds a new port, which receives nothing")
     {
         port_table table(1, 2);
         auto old_port = std::make_unique<port<int>>(table, 2, 4);
@@ -170,12 +170,12 @@ TEST_CASE("channel")
         const auto fresh = new_port.connect();
         REQUIRE(new_port.address().slot() == stale.address().slot());
 
-        CHECK(stale.try_send(1) == send_result::port_gone);
-        CHECK(fresh.try_send(2) == send_result::sent);
+        CHECK(stale.try_send(1) == send_status::gone);
+        CHECK(fresh.try_send(2) == send_status::sent);
         std::vector<int> seen;
         new_port.drain([&](int v) { seen.push_back(v); }, 8);
         CHECK(seen == std::vector<int>{2});
-        CHECK(table.stats().port_gone == 1);
+        CHECK(table.stats().gone == 1);
     }
 
     SUBCASE("lane, address, operator bool and == describe the channel")
@@ -204,9 +204,9 @@ TEST_CASE("channel")
         gone.reset();
         auto item = std::make_unique<int>(1);
         const courier::test::allocation_counter allocations;
-        CHECK(tx.try_send(std::move(item)) == send_result::sent);
+        CHECK(tx.try_send(std::move(item)) == send_status::sent);
         CHECK(p.drain([&](std::unique_ptr<int>&& m) { item = std::move(m); }, 4) == 1);  // take it back: no free
-        CHECK(to_gone.try_send(std::move(item)) == send_result::port_gone);
+        CHECK(to_gone.try_send(std::move(item)) == send_status::gone);
         CHECK(tx.is_open());
         CHECK_FALSE(to_gone.is_open());
         (void)table.stats();
@@ -224,9 +224,9 @@ TEST_CASE("port")
         const auto flood = p.connect();
         const auto trickle = p.connect();
         for (std::uint64_t i = 0; i < 50; ++i)
-            REQUIRE(flood.try_send(note{0, i}) == send_result::sent);
+            REQUIRE(flood.try_send(note{0, i}) == send_status::sent);
         for (std::uint64_t i = 0; i < 3; ++i)
-            REQUIRE(trickle.try_send(note{1, i}) == send_result::sent);
+            REQUIRE(trickle.try_send(note{1, i}) == send_status::sent);
 
         std::array<int, 2> served{};
         std::vector<std::uint32_t> order;
@@ -282,31 +282,31 @@ TEST_CASE("port")
         int queued = 0;
         std::thread gui([&] {  // another thread queues five messages the owner never drains
             for (std::uint64_t i = 0; i < 5; ++i)
-                queued += from_gui.try_send(tracked(log, i)) == send_result::sent ? 1 : 0;
+                queued += from_gui.try_send(tracked(log, i)) == send_status::sent ? 1 : 0;
         });
         gui.join();
         REQUIRE(queued == 5);
         CHECK(voice->close() == 5);  // ✗ all five die here, on this thread, not returned
         CHECK(log.destroyed == 5);
         CHECK(log.destroyed_away_from_home == 0);
-        CHECK(from_gui.try_send(tracked(log, 9)) == send_result::port_gone);
+        CHECK(from_gui.try_send(tracked(log, 9)) == send_status::gone);
         // [port-close]
         CHECK(voice->close() == 0);  // closing twice does nothing
         CHECK(log.live == 0);
     }
 
-    SUBCASE("the destructor closes the port: queued messages die there, and channels answer port_gone")
+    SUBCASE("the destructor closes the port: queued messages die there, and channels answer gone")
     {
         tracking_log log;
         port_table table(1, 1);
         auto p = std::make_unique<port<tracked>>(table, 1, 8);
         const auto tx = p->connect();
-        REQUIRE(tx.try_send(tracked(log, 1)) == send_result::sent);
-        REQUIRE(tx.try_send(tracked(log, 2)) == send_result::sent);
+        REQUIRE(tx.try_send(tracked(log, 1)) == send_status::sent);
+        REQUIRE(tx.try_send(tracked(log, 2)) == send_status::sent);
         p.reset();
         CHECK(log.destroyed == 2);
         CHECK(log.live == 0);
-        CHECK(tx.try_send(tracked(log, 3)) == send_result::port_gone);
+        CHECK(tx.try_send(tracked(log, 3)) == send_status::gone);
         CHECK(log.destroyed == 3);  // the refused message died in this scope, on the sender
     }
 
@@ -316,20 +316,20 @@ TEST_CASE("port")
         port_table table(2, 1);
         port<tracked> a(table, 1, 8);
         const auto to_a = a.connect();
-        REQUIRE(to_a.try_send(tracked(log, 1)) == send_result::sent);
+        REQUIRE(to_a.try_send(tracked(log, 1)) == send_status::sent);
         port<tracked> moved(std::move(a));
         CHECK_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move): a moved-from port is closed
         CHECK(moved.address() == to_a.address());
-        REQUIRE(to_a.try_send(tracked(log, 2)) == send_result::sent);
+        REQUIRE(to_a.try_send(tracked(log, 2)) == send_status::sent);
         CHECK(moved.drain([](tracked&&) {}, 8) == 2);
 
         port<tracked> b(table, 1, 8);
         const auto to_b = b.connect();
-        REQUIRE(to_b.try_send(tracked(log, 3)) == send_result::sent);
+        REQUIRE(to_b.try_send(tracked(log, 3)) == send_status::sent);
         b = std::move(moved);  // b's old port closes here, with its one queued message
         CHECK(log.destroyed == 3);
-        CHECK(to_b.try_send(tracked(log, 4)) == send_result::port_gone);
-        CHECK(to_a.try_send(tracked(log, 5)) == send_result::sent);
+        CHECK(to_b.try_send(tracked(log, 4)) == send_status::gone);
+        CHECK(to_a.try_send(tracked(log, 5)) == send_status::sent);
         CHECK(b.drain([](tracked&&) {}, 8) == 1);
         CHECK(log.live == 0);
     }
@@ -393,8 +393,8 @@ TEST_CASE("port: the port closes and its slot is reused while sender threads kee
             {
                 switch (channels[s].try_send(tracked(log, (std::uint64_t{s} << 48) | sequence)))
                 {
-                case send_result::sent: ++counts[s].sent; ++sequence; break;
-                case send_result::full: ++counts[s].full; std::this_thread::yield(); break;
+                case send_status::sent: ++counts[s].sent; ++sequence; break;
+                case send_status::full: ++counts[s].full; std::this_thread::yield(); break;
                 default: ++counts[s].gone; break;  // refused messages die here, on the sender
                 }
             }
@@ -427,9 +427,9 @@ TEST_CASE("port: the port closes and its slot is reused while sender threads kee
     REQUIRE(second.address().slot() == old_address.slot());
     const auto fresh = second.connect();
     // Keep the stale senders going against the reused slot until they have been refused many times.
-    while (table.stats().port_gone < 1000 * senders)
+    while (table.stats().gone < 1000 * senders)
         std::this_thread::yield();
-    REQUIRE(fresh.try_send(tracked(log, 42)) == send_result::sent);
+    REQUIRE(fresh.try_send(tracked(log, 42)) == send_status::sent);
     stop_sending.store(true, std::memory_order_release);
     for (auto& t : threads)
         t.join();
@@ -446,7 +446,7 @@ TEST_CASE("port: the port closes and its slot is reused while sender threads kee
     }
     CHECK(out_of_order.load() == 0);
     CHECK(sent == drained.load() + leftover);  // nothing lost, nothing duplicated
-    CHECK(gone == table.stats().port_gone);
+    CHECK(gone == table.stats().gone);
     CHECK(gone >= 1000 * senders);
     CHECK(log.destroyed - log.destroyed_away_from_home == static_cast<int>(leftover) + 1);  // close() and `42`
     first.reset();
@@ -473,7 +473,7 @@ TEST_CASE("port: a stale channel and a live one share a lane's gate while the li
         std::uint64_t refused = 0;
         while (!stop.load(std::memory_order_relaxed))  // a flag only; join orders the rest
         {
-            refused += stale.try_send(-1) == send_result::port_gone ? 1u : 0u;
+            refused += stale.try_send(-1) == send_status::gone ? 1u : 0u;
             std::this_thread::yield();  // hammer, but let the closer see the count at 0 now and then
         }
         stale_refusals.store(refused, std::memory_order_relaxed);
@@ -491,10 +491,10 @@ TEST_CASE("port: a stale channel and a live one share a lane's gate while the li
             for (;;)
             {
                 const auto r = to_live.try_send(int{round});
-                if (r == send_result::sent)
+                if (r == send_status::sent)
                     ++sent;
                 started.store(true, std::memory_order_release);  // pairs with the acquire load below
-                if (r == send_result::port_gone)
+                if (r == send_status::gone)
                     break;
             }
         });

@@ -24,7 +24,7 @@ using courier::port;
 using courier::port_registry;
 using courier::port_table;
 using courier::requester;
-using courier::send_result;
+using courier::send_status;
 using courier::test::tracked;
 using courier::test::tracking_log;
 
@@ -40,7 +40,7 @@ TEST_CASE("requester")
         const auto to_processor = processor.connect();                    // the GUI's lane into it
 
         const auto ticket = gui.try_request(to_processor, reply_from_audio, 21);  // GUI thread
-        REQUIRE(ticket.result == send_result::sent);
+        REQUIRE(ticket.result == send_status::sent);
 
         processor.drain(  // audio thread: answer through the channel the request carries
             [](requester<int, int>::request_type&& request) {
@@ -55,7 +55,7 @@ TEST_CASE("requester")
         // [request-reply]
     }
 
-    SUBCASE("try_request answers full or port_gone, leaves the question untouched and uses up no id")
+    SUBCASE("try_request answers full or gone, leaves the question untouched and uses up no id")
     {
         tracking_log log;
         port_table table(4, 1);
@@ -65,11 +65,11 @@ TEST_CASE("requester")
         const auto to_target = target.connect();
 
         const auto first = asker.try_request(to_target, reply_via, tracked(log, 1));
-        CHECK(first.result == send_result::sent);
+        CHECK(first.result == send_status::sent);
         CHECK(first.id == 1);
         tracked question(log, 2);
         const auto refused = asker.try_request(to_target, reply_via, std::move(question));
-        CHECK(refused.result == send_result::full);
+        CHECK(refused.result == send_status::full);
         CHECK(refused.id == 0);
         CHECK(question.number() == 2);  // still the caller's
         CHECK(asker.outstanding() == 1);
@@ -77,35 +77,35 @@ TEST_CASE("requester")
         CHECK(target.close() == 1);  // the queued request dies here, unanswered
         CHECK_FALSE(to_target.is_open());  // which is how the requester learns it will get no reply
         const auto gone = asker.try_request(to_target, reply_via, std::move(question));
-        CHECK(gone.result == send_result::port_gone);
+        CHECK(gone.result == send_status::gone);
         CHECK(question.number() == 2);
         CHECK(asker.outstanding() == 1);
         CHECK(log.destroyed == 1);
     }
 
-    SUBCASE("try_reply answers full or port_gone and leaves the answer untouched")
+    SUBCASE("try_reply answers full or gone and leaves the answer untouched")
     {
         port_table table(4, 1);
         auto asker = std::make_unique<requester<int, std::unique_ptr<int>>>(table, 1, 1);
         const auto reply_via = asker->reply_channel();
         port<requester<int, std::unique_ptr<int>>::request_type> target(table, 1, 4);
         const auto to_target = target.connect();
-        REQUIRE(asker->try_request(to_target, reply_via, 1).result == send_result::sent);
-        REQUIRE(asker->try_request(to_target, reply_via, 2).result == send_result::sent);
+        REQUIRE(asker->try_request(to_target, reply_via, 1).result == send_status::sent);
+        REQUIRE(asker->try_request(to_target, reply_via, 2).result == send_status::sent);
 
         std::vector<requester<int, std::unique_ptr<int>>::request_type> requests;
         target.drain([&](requester<int, std::unique_ptr<int>>::request_type&& r) { requests.push_back(std::move(r)); },
                      4);
         REQUIRE(requests.size() == 2);
-        CHECK(courier::try_reply(requests[0], std::make_unique<int>(10)) == send_result::sent);
+        CHECK(courier::try_reply(requests[0], std::make_unique<int>(10)) == send_status::sent);
         auto answer = std::make_unique<int>(20);
-        CHECK(courier::try_reply(requests[1], std::move(answer)) == send_result::full);  // one reply fits
+        CHECK(courier::try_reply(requests[1], std::move(answer)) == send_status::full);  // one reply fits
         REQUIRE(answer != nullptr);
         CHECK(*answer == 20);
         CHECK(asker->stats(0).refused == 1);
 
         asker.reset();  // the requester is gone while a request of its is still unanswered
-        CHECK(courier::try_reply(requests[1], std::move(answer)) == send_result::port_gone);
+        CHECK(courier::try_reply(requests[1], std::move(answer)) == send_status::gone);
         REQUIRE(answer != nullptr);
         CHECK(*answer == 20);
     }
@@ -132,7 +132,7 @@ TEST_CASE("requester")
         const auto to_target = target.connect();
         auto question = std::make_unique<int>(1);
         const courier::test::allocation_counter allocations;
-        REQUIRE(asker.try_request(to_target, reply_via, std::move(question)).result == send_result::sent);
+        REQUIRE(asker.try_request(to_target, reply_via, std::move(question)).result == send_status::sent);
         target.drain(
             [&](requester<std::unique_ptr<int>, std::unique_ptr<int>>::request_type&& r) {
                 (void)courier::try_reply(r, std::move(r.body));  // the question goes back as the answer
@@ -205,10 +205,10 @@ TEST_CASE("requester: three requesters ask eight processors on two threads; ever
                     handled += procs[p]->drain(
                         [&](ask::request_type&& request) {
                             answer a{p, request.body.asker, request.body.n * 2};
-                            send_result result;
-                            while ((result = courier::try_reply(request, std::move(a))) == send_result::full)
+                            send_status result;
+                            while ((result = courier::try_reply(request, std::move(a))) == send_status::full)
                                 std::this_thread::yield();  // the asker drains its replies; never gives up
-                            if (result != send_result::sent)
+                            if (result != send_status::sent)
                                 errors.fetch_add(1, std::memory_order_relaxed);
                         },
                         16);
@@ -245,7 +245,7 @@ TEST_CASE("requester: three requesters ask eight processors on two threads; ever
                     // Even requests are routed by looking the name up, odd ones through the kept channel.
                     const auto to = issued % 2 == 0 ? directory.find(proc_names[p]).value() : cached[p];
                     const auto ticket = me.try_request(to, reply_via[a][p % responders], query{a, issued});
-                    if (ticket.result == send_result::sent)
+                    if (ticket.result == send_status::sent)
                     {
                         if (ticket.id != issued + 1)
                             errors.fetch_add(1, std::memory_order_relaxed);

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-using courier::ring_status;
+using courier::send_status;
 using courier::transaction;
 using courier::transaction_view;
 
@@ -54,8 +54,8 @@ TEST_CASE("transaction")
         auto to_audio = changes.sender();
         auto on_audio = changes.receiver();
         // Control: cutoff, resonance and type change together, or not at all.
-        REQUIRE(to_audio.try_send({{0, 800.0f}, {1, 0.7f}, {2, 1.0f}}) == ring_status::ok);
-        REQUIRE(to_audio.try_send({{0, 1200.0f}}) == ring_status::ok);
+        REQUIRE(to_audio.try_send({{0, 800.0f}, {1, 0.7f}, {2, 1.0f}}) == send_status::sent);
+        REQUIRE(to_audio.try_send({{0, 1200.0f}}) == send_status::sent);
 
         // Audio, at the start of a block: whole transactions only.
         CHECK(on_audio.apply_pending([&](const auto& group) { apply(group, state); }, 16) == 2);
@@ -72,7 +72,7 @@ TEST_CASE("transaction")
         for (std::uint32_t k = 1; k <= 5; ++k)
         {
             const auto v = static_cast<float>(k);
-            REQUIRE(tx.try_send({{0, v}, {1, v}, {2, v}, {3, v}}) == ring_status::ok);
+            REQUIRE(tx.try_send({{0, v}, {1, v}, {2, v}, {3, v}}) == send_status::sent);
         }
         int calls = 0;
         bool whole = true;
@@ -109,23 +109,23 @@ TEST_CASE("transaction")
         auto tx = changes.sender();
         auto rx = changes.receiver();
         const std::array<set_param, 4> group{{{0, 1.0f}, {1, 1.0f}, {2, 1.0f}, {3, 1.0f}}};
-        while (tx.try_send(group) == ring_status::ok) {}  // fill the ring
+        while (tx.try_send(group) == send_status::sent) {}  // fill the ring
         const auto queued = changes.stats().sent;
-        CHECK(tx.try_send(group) == ring_status::full);
+        CHECK(tx.try_send(group) == send_status::full);
         CHECK(changes.stats().sent == queued);  // not one item of the refused group went in
         CHECK(rx.apply_pending([&](const auto& g) { apply(g, state); }, 1) == 1);
-        CHECK(tx.try_send(group) == ring_status::ok);  // the same group, sent again once there is room
+        CHECK(tx.try_send(group) == send_status::sent);  // the same group, sent again once there is room
         // [transaction-full]
         CHECK(changes.stats().refused_full == 2);  // the loop's last try and the explicit one
     }
 
-    SUBCASE("try_send returns oversize for more items than max_items, and counts it")
+    SUBCASE("try_send returns too_large for more items than max_items, and counts it")
     {
         transaction<set_param> changes(2, 4);
         CHECK(changes.max_items() == 2);
         auto tx = changes.sender();
-        CHECK(tx.try_send({{0, 1.0f}, {1, 1.0f}, {2, 1.0f}}) == ring_status::oversize);
-        CHECK(tx.try_send({{0, 1.0f}, {1, 1.0f}}) == ring_status::ok);
+        CHECK(tx.try_send({{0, 1.0f}, {1, 1.0f}, {2, 1.0f}}) == send_status::too_large);
+        CHECK(tx.try_send({{0, 1.0f}, {1, 1.0f}}) == send_status::sent);
         CHECK(tx.stats().refused_too_large == 1);
         CHECK(tx.stats().sent == 1);
     }
@@ -143,10 +143,10 @@ TEST_CASE("transaction")
                 for (int offset = 0; offset < 40; ++offset)
                 {
                     // Move the ring's position on by one small transaction, then queue `queued` full ones.
-                    REQUIRE(tx.try_send({{0, 0.0f}}) == ring_status::ok);
+                    REQUIRE(tx.try_send({{0, 0.0f}}) == send_status::sent);
                     REQUIRE(rx.apply_pending([](const auto&) {}, 1) == 1);
                     for (std::size_t i = 0; i < queued; ++i)
-                        all_fit = all_fit && tx.try_send(full) == ring_status::ok;
+                        all_fit = all_fit && tx.try_send(full) == send_status::sent;
                     CHECK(rx.apply_pending([](const auto&) {}, queued + 1) == queued);
                 }
                 CHECK(all_fit);
@@ -158,7 +158,7 @@ TEST_CASE("transaction")
         transaction<set_param> changes(2, 2);
         auto tx = changes.sender();
         auto rx = changes.receiver();
-        REQUIRE(tx.try_send(std::span<const set_param>()) == ring_status::ok);
+        REQUIRE(tx.try_send(std::span<const set_param>()) == send_status::sent);
         std::size_t sizes = 99;
         bool empty = false;
         CHECK(rx.apply_pending(
@@ -176,7 +176,7 @@ TEST_CASE("transaction")
         transaction<set_param> changes(3, 1);
         auto tx = changes.sender();
         auto rx = changes.receiver();
-        REQUIRE(tx.try_send({{7, 0.5f}, {8, 1.5f}, {9, 2.5f}}) == ring_status::ok);
+        REQUIRE(tx.try_send({{7, 0.5f}, {8, 1.5f}, {9, 2.5f}}) == send_status::sent);
         std::vector<std::uint32_t> order;
         order.reserve(6);
         rx.apply_pending(
@@ -200,8 +200,8 @@ TEST_CASE("transaction")
         const courier::test::allocation_counter allocations;
         for (int round = 0; round < 50; ++round)
         {
-            REQUIRE(tx.try_send({{0, 1.0f}, {1, 2.0f}}) == ring_status::ok);
-            REQUIRE(tx.try_send({{2, 3.0f}}) == ring_status::ok);
+            REQUIRE(tx.try_send({{0, 1.0f}, {1, 2.0f}}) == send_status::sent);
+            REQUIRE(tx.try_send({{2, 3.0f}}) == send_status::sent);
             REQUIRE(rx.apply_pending([&](const auto& g) { apply(g, state); }, 4) == 2);
         }
         (void)rx.stats();
@@ -246,7 +246,7 @@ TEST_CASE("transaction: the audio side never sees half a transaction" * doctest:
             for (std::uint32_t f = 0; f < k % 7; ++f)
                 group[n++] = write{1 + f, k};
             group[n++] = write{7, k};
-            while (tx.try_send(std::span<const write>(group.data(), n)) != ring_status::ok)
+            while (tx.try_send(std::span<const write>(group.data(), n)) != send_status::sent)
                 std::this_thread::yield();
         }
     });

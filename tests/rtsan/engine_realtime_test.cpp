@@ -137,7 +137,7 @@ TEST_CASE("realtime paths: the engine drains, swaps, renders and reports without
         REQUIRE(control.try_send(courier::synth::make_cutoff(400.0F + static_cast<float>(block) * 50.0F)));
         REQUIRE(sequencer.try_send(now + 17, courier::synth::make_note_on(48 + block % 24, 0.7F)));
         REQUIRE(sequencer.try_send(now + 300, courier::synth::make_note_off(48 + block % 24)));
-        REQUIRE(to_synth.try_send(courier::synth::make_gain(0.5F)) == courier::send_result::sent);
+        REQUIRE(to_synth.try_send(courier::synth::make_gain(0.5F)) == courier::send_status::sent);
         if (block % 16 == 8)
         {
             std::unique_ptr<courier::audio::audio_graph> fresh = std::make_unique<courier::synth::synth_graph>();

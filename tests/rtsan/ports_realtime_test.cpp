@@ -43,22 +43,22 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
     a.processor->drain(
         [&](meter_ask::request_type&& request) {
             a.level += static_cast<float>(request.body);
-            a.counted += courier::try_reply(request, float{a.level}) == courier::send_result::sent ? 1u : 0u;
+            a.counted += courier::try_reply(request, float{a.level}) == courier::send_status::sent ? 1u : 0u;
         },
         16);
-    a.counted += a.names->try_send(meters, 1) == courier::send_result::sent ? 1u : 0u;
-    a.counted += a.names->try_send("/nowhere", 2) == courier::send_result::unknown_name ? 1u : 0u;
+    a.counted += a.names->try_send(meters, 1) == courier::send_status::sent ? 1u : 0u;
+    a.counted += a.names->try_send("/nowhere", 2) == courier::send_status::gone ? 1u : 0u;
     if (const auto osc = a.names->find("/osc/out"))
         a.to_osc = *osc;
-    a.counted += a.to_osc.try_send(3) == courier::send_result::sent ? 1u : 0u;
-    a.counted += a.to_closed.try_send(4) == courier::send_result::port_gone ? 1u : 0u;
+    a.counted += a.to_osc.try_send(3) == courier::send_status::sent ? 1u : 0u;
+    a.counted += a.to_closed.try_send(4) == courier::send_status::gone ? 1u : 0u;
     a.counted += a.to_osc.is_open() && !a.to_closed.address().is_open() ? 1u : 0u;
 
     const auto ticket = a.asks_worker->try_request(a.to_worker, a.worker_replies_here, 5);
-    a.counted += ticket.result == courier::send_result::sent ? 1u : 0u;
+    a.counted += ticket.result == courier::send_status::sent ? 1u : 0u;
     a.asks_worker->drain_replies([&](std::uint64_t, float v) { a.level = v; }, 4);
     a.counted += a.asks_worker->outstanding() + a.names->unknown_names() + a.names->size();
-    a.counted += a.table->stats().port_gone + a.processor->stats(0).sent;
+    a.counted += a.table->stats().gone + a.processor->stats(0).sent;
 }
 
 }  // namespace
@@ -96,7 +96,7 @@ TEST_CASE("realtime paths: ports, channels, the registry and request/reply in a 
     for (int block = 0; block < 20; ++block)
     {
         const auto ticket = gui_asks.try_request(gui_to_processor, reply_from_audio, int{block});
-        REQUIRE(ticket.result == courier::send_result::sent);
+        REQUIRE(ticket.result == courier::send_status::sent);
         {
             const courier::test::allocation_counter allocations;
             process_block(a);

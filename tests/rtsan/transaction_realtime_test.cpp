@@ -39,9 +39,9 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
         4);
     // Report two slots back as one transaction; a refusal is counted and the report is simply skipped.
     const std::array report{set_value{0, a.slots[0]}, set_value{1, a.slots[1]}};
-    if (a.to_control.try_send(report) != courier::ring_status::ok)
+    if (a.to_control.try_send(report) != courier::send_status::sent)
         ++a.refused;
-    if (a.to_control.try_send({set_value{2, a.slots[2]}}) != courier::ring_status::ok)
+    if (a.to_control.try_send({set_value{2, a.slots[2]}}) != courier::send_status::sent)
         ++a.refused;
     (void)a.from_control.stats();
 }
@@ -60,7 +60,7 @@ TEST_CASE("transaction: the audio side applies and sends transactions in a COURI
 
     for (std::int32_t block = 0; block < 20; ++block)
     {
-        REQUIRE(control_tx.try_send({{0, block}, {1, -block}, {2, 2 * block}}) == courier::ring_status::ok);
+        REQUIRE(control_tx.try_send({{0, block}, {1, -block}, {2, 2 * block}}) == courier::send_status::sent);
 
         const courier::test::allocation_counter allocations;
         process_block(a);

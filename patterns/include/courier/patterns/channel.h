@@ -6,6 +6,7 @@
 #include <courier/contracts.h>
 #include <courier/lane.h>
 #include <courier/mailbox.h>
+#include <courier/send_status.h>
 #include <courier/patterns/port_table.h>
 
 #include <cstdint>
@@ -13,16 +14,6 @@
 #include <vector>
 
 namespace courier {
-
-/// What a send through a channel (or a name) did with the message.
-enum class send_result
-{
-    sent,          ///< the message is in the port's lane
-    full,          ///< the lane is full; the message is untouched; counted in the lane's `refused`
-    port_gone,     ///< the port has closed (or the channel is empty); the message is untouched; counted in
-                   ///< port_table_stats::port_gone (except for an empty channel, which names no table)
-    unknown_name,  ///< (sends by name only) no port is registered under that name; counted by the reader
-};
 
 namespace detail {
 
@@ -46,7 +37,7 @@ struct port_state
 /// A capability to send into one lane of one port: {table, slot, generation, lane}. It is a small copyable
 /// value (24 bytes), so it can be stored anywhere and carried inside a message, for example as the place a
 /// reply must go. try_send never touches a port that has closed: it checks the slot's generation first (see
-/// port_table) and answers `send_result::port_gone`.
+/// port_table) and answers `send_status::gone`.
 ///
 /// **One lane, one thread.** A channel is *one producer lane*, and lanes are single-producer: copies of a
 /// channel may exist anywhere, but only one thread may send through them at a time (the lane's debug role
@@ -57,16 +48,17 @@ template <class Message>
 class channel
 {
 public:
-    /// A channel to nowhere: try_send answers port_gone.
+    /// A channel to nowhere: try_send answers `gone`.
     channel() noexcept = default;
 
-    /// Moves `message` into the port's lane. Returns `sent`; or `full` (counted in the lane's `refused`) or
-    /// `port_gone` (counted in the table), leaving `message` untouched. Never waits: while the port closes,
+    /// Moves `message` into the port's lane. Returns `send_status::sent`; or `full` (the lane is full; counted in
+    /// the lane's `refused`) or `gone` (the port has closed; counted in port_table_stats::gone, except for an
+    /// empty channel, which names no table), leaving `message` untouched. It never answers anything else. Never waits: while the port closes,
     /// the closing thread waits for this call, not the other way round. Marked real-time: it moves the message
     /// and does a fixed number of atomic operations (two atomic adds: single instructions on x86-64 and
     /// ARMv8.1; see port_table).
     /// Thread: the one thread that owns this lane. Real-time: wait-free.
-    [[nodiscard]] send_result try_send(Message&& message) const noexcept COURIER_REALTIME;
+    [[nodiscard]] send_status try_send(Message&& message) const noexcept COURIER_REALTIME;
 
     /// True while the port is open (a later try_send may still find it closed).
     /// Thread: any. Real-time: wait-free.
@@ -100,11 +92,11 @@ private:
 // Implementation
 
 template <class Message>
-send_result channel<Message>::try_send(Message&& message) const noexcept
+send_status channel<Message>::try_send(Message&& message) const noexcept
 {
     const port_table* table = destination.table;
     if (table == nullptr)
-        return send_result::port_gone;
+        return send_status::gone;
     auto& gate = table->gate(destination.slot_index, lane_index);
     auto& slot = table->slots[destination.slot_index];
 
@@ -116,14 +108,14 @@ send_result channel<Message>::try_send(Message&& message) const noexcept
     {
         gate.active.fetch_sub(1, std::memory_order_release);  // pairs with close's count load
         gate.gone.fetch_add(1, std::memory_order_relaxed);    // a counter; stale channels may share it
-        return send_result::port_gone;
+        return send_status::gone;
     }
     // The generation load above acquired port_table::open's release store, so `state` is this port's.
     auto* state = static_cast<detail::port_state<Message>*>(slot.state);
     const bool queued = state->senders[lane_index].try_send(std::move(message));
     // Pairs with close's count load: our push happens before the closer destroys the lanes.
     gate.active.fetch_sub(1, std::memory_order_release);
-    return queued ? send_result::sent : send_result::full;
+    return queued ? send_status::sent : send_status::full;
 }
 
 }  // namespace courier

@@ -23,7 +23,7 @@ namespace courier {
 /// told arrives through its port.
 ///
 /// A port opens in a slot of a port_table when constructed and closes when destroyed (or by close()). Channels
-/// and addresses may outlive it: after the close they answer `port_gone` and never reach the freed lanes.
+/// and addresses may outlive it: after the close they answer `gone` and never reach the freed lanes.
 ///
 /// **Messages still queued when the port closes are destroyed on the closing thread** (a control thread), in
 /// close(), which returns how many; they are not returned to their senders. The owner must have stopped
@@ -82,7 +82,7 @@ public:
         return state == nullptr ? 0 : state->receiver.drain(std::forward<Handler>(handle), budget);
     }
 
-    /// Closes the port: every later send through a channel to it answers `port_gone`. Waits until no sender is
+    /// Closes the port: every later send through a channel to it answers `gone`. Waits until no sender is
     /// inside a send, then destroys the lanes and the messages still in them, here, and returns how many
     /// messages it destroyed. Does nothing (and returns 0) for a closed port.
     /// Thread: control (the owner has stopped draining). Real-time: no (waits for senders, frees).

@@ -63,7 +63,7 @@ struct registry_reader_state
 /// change visible with publish(); each reader adopts the newest snapshot with refresh() (an O(1) swap, through
 /// swap_and_retire) and looks names up in it wait-free and without allocating.
 ///
-/// The registry does not own ports: a port that closes stays listed, and sends to it answer `port_gone` until
+/// The registry does not own ports: a port that closes stays listed, and sends to it answer `gone` until
 /// its name is removed. Old snapshots die on the control thread, in publish() or collect().
 template <class Message>
 class port_registry
@@ -177,11 +177,13 @@ public:
     /// Thread: the reader's thread. Real-time: wait-free.
     [[nodiscard]] std::optional<channel<Message>> find(std::string_view name) const noexcept COURIER_REALTIME;
 
-    /// Sends `message` to the port named `name`: find() and channel::try_send in one. Answers `unknown_name`
-    /// (counted in unknown_names()) when the name is not listed; `message` is untouched unless it answers
-    /// `sent`.
+    /// Sends `message` to the port named `name`: find() and channel::try_send in one. Answers `sent`, `full`,
+    /// or `gone` both when no port is listed under `name` and when the listed port has closed: either way
+    /// nothing receives it. A caller that must tell the two apart asks find() first, or compares counters:
+    /// "no such name" is counted in unknown_names(), "closed" in port_table_stats::gone. `message` is
+    /// untouched unless it answers `sent`.
     /// Thread: the reader's thread. Real-time: wait-free.
-    [[nodiscard]] send_result try_send(std::string_view name, Message&& message) noexcept COURIER_REALTIME;
+    [[nodiscard]] send_status try_send(std::string_view name, Message&& message) noexcept COURIER_REALTIME;
 
     /// How many names the adopted snapshot lists.
     /// Thread: the reader's thread. Real-time: wait-free.
@@ -313,14 +315,14 @@ std::optional<channel<Message>> registry_reader<Message>::find(std::string_view 
 }
 
 template <class Message>
-send_result registry_reader<Message>::try_send(std::string_view name, Message&& message) noexcept
+send_status registry_reader<Message>::try_send(std::string_view name, Message&& message) noexcept
 {
     const auto target = find(name);
     if (!target)
     {
         // Single writer (this reader's thread): a load and a store.
         count_up(state->unknown);
-        return send_result::unknown_name;
+        return send_status::gone;
     }
     return target->try_send(std::move(message));
 }

@@ -30,7 +30,7 @@ struct port_table_stats
     std::size_t capacity = 0;     ///< the number of slots, that is the most ports open at once
     std::size_t open = 0;         ///< ports open now
     std::uint64_t opened = 0;     ///< ports opened since setup
-    std::uint64_t port_gone = 0;  ///< sends refused because the channel's port had closed
+    std::uint64_t gone = 0;       ///< sends refused because the channel's port had closed (send_status::gone)
 };
 
 /// The name of one port: which slot of which table, and which of the slot's lifetimes. A small value that can
@@ -82,7 +82,7 @@ private:
 /// the table, not the port, must outlive every channel and address.
 ///
 /// **Closing a port** (control thread): bump the generation, so every later send fails with
-/// `send_result::port_gone`; wait until every lane's count is 0, so no send is still inside the lanes; then
+/// `send_status::gone`; wait until every lane's count is 0, so no send is still inside the lanes; then
 /// the lanes and the messages still queued in them die, on the closing thread. The sender's increment and
 /// generation load, and the closer's generation store and count loads, are all sequentially consistent: either
 /// the closer sees the increment and waits for the push to finish, or the sender sees the new generation and
@@ -153,7 +153,7 @@ private:
     struct lane_gate
     {
         std::atomic<std::uint32_t> active{0};  // senders inside try_send on this lane index
-        std::atomic<std::uint64_t> gone{0};    // port_gone refusals on this lane index
+        std::atomic<std::uint64_t> gone{0};    // gone refusals on this lane index
     };
 
     lane_gate& gate(std::uint32_t slot_index, std::uint32_t lane) const noexcept COURIER_REALTIME
@@ -212,7 +212,7 @@ inline port_table_stats port_table::stats() const noexcept
     s.open = open_count.load(std::memory_order_relaxed);
     s.opened = opened_count.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < slots.size() * lanes_per_slot; ++i)
-        s.port_gone += gates[i].gone.load(std::memory_order_relaxed);
+        s.gone += gates[i].gone.load(std::memory_order_relaxed);
     return s;
 }
 

@@ -39,17 +39,17 @@ struct port_request
 /// What try_request did: the send's result, and the id the request carries when it was sent.
 struct request_ticket
 {
-    send_result result = send_result::port_gone;
+    send_status result = send_status::gone;
     std::uint64_t id = 0;  ///< 0 unless `result` is `sent`
 };
 
 /// Answers `request` through the reply channel it carries, moving `answer` in. Returns the send's result:
-/// `port_gone` when the requester's port has closed, `full` when its reply lane is full (the answer is then
+/// `gone` when the requester's port has closed, `full` when its reply lane is full (the answer is then
 /// untouched: keep it and try again).
 /// Thread: the thread that owns the port the request came through (the one the reply lane was reserved for).
 /// Real-time: wait-free.
 template <class Question, class Answer>
-[[nodiscard]] send_result try_reply(const port_request<Question, Answer>& request, Answer&& answer) noexcept
+[[nodiscard]] send_status try_reply(const port_request<Question, Answer>& request, Answer&& answer) noexcept
     COURIER_REALTIME;
 
 /// The requesting side of request/reply: a port for the replies, ids for the requests, and a count of the
@@ -91,7 +91,7 @@ public:
     [[nodiscard]] channel<reply_type> reply_channel() { return replies.connect(); }
 
     /// Sends `question` to the port behind `to`, with a fresh id and `reply_via` as its reply channel. On
-    /// `full` or `port_gone`, `question` is untouched and no id is used up.
+    /// `full` or `gone`, `question` is untouched and no id is used up.
     /// Thread: the requester thread (which owns the lane behind `to`). Real-time: wait-free.
     [[nodiscard]] request_ticket try_request(const channel<request_type>& to, const channel<reply_type>& reply_via,
                                              Question&& question) noexcept COURIER_REALTIME;
@@ -132,14 +132,14 @@ private:
 // Implementation
 
 template <class Question, class Answer>
-send_result try_reply(const port_request<Question, Answer>& request, Answer&& answer) noexcept
+send_status try_reply(const port_request<Question, Answer>& request, Answer&& answer) noexcept
 {
     static_assert(std::is_nothrow_move_constructible_v<Answer> && std::is_nothrow_move_assignable_v<Answer>,
                   "courier::try_reply: Answer must be nothrow-movable");
     // Build the reply around a moved answer; on refusal, give the answer back so the caller still holds it.
     port_reply<Answer> reply{request.id, std::move(answer)};
-    const send_result result = request.reply_to.try_send(std::move(reply));
-    if (result != send_result::sent)
+    const send_status result = request.reply_to.try_send(std::move(reply));
+    if (result != send_status::sent)
         answer = std::move(reply.body);  // untouched, as far as the caller can tell
     return result;
 }
@@ -151,8 +151,8 @@ request_ticket requester<Question, Answer>::try_request(const channel<request_ty
 {
     COURIER_EXPECTS(reply_via.address() == replies.address());  // a reply channel of this requester's port
     request_type request{next_id, reply_via, std::move(question)};
-    const send_result result = to.try_send(std::move(request));
-    if (result != send_result::sent)
+    const send_status result = to.try_send(std::move(request));
+    if (result != send_status::sent)
     {
         question = std::move(request.body);  // untouched, as far as the caller can tell
         return {result, 0};

@@ -6,6 +6,7 @@
 #include <courier/byte_ring.h>
 #include <courier/counter.h>
 #include <courier/contracts.h>
+#include <courier/send_status.h>
 
 #include <array>
 #include <atomic>
@@ -123,7 +124,8 @@ private:
 /// Each transaction travels as one record in a byte ring, written whole and published by one release store,
 /// so the receiver sees either none of it or all of it; apply_pending hands the whole record to one handler
 /// call, and a budget counts whole transactions, so no callback ever ends in the middle of one. A send
-/// succeeds or fails as a whole: `full` (try again later) or `oversize` (more than max_items, never fits).
+/// succeeds or fails as a whole: `send_status::full` (try again later) or `send_status::too_large` (more than
+/// max_items, never fits).
 ///
 /// Items are trivially copyable, so nothing is freed on either side. The channel must outlive both ends;
 /// it allocates its ring in the constructor and frees it on the thread that destroys it.
@@ -193,25 +195,26 @@ public:
     /// An end connected to nothing; give it a value by moving a real one in.
     transaction_sender() noexcept = default;
 
-    /// Sends `items` as one transaction: all of them are queued, or none is. Returns ring_status::ok,
-    /// ring_status::full (no room now; nothing was queued, send the same group again later) or
-    /// ring_status::oversize (more than max_items(); it will never fit). Both refusals are counted.
+    /// Sends `items` as one transaction: all of them are queued, or none is. Returns `send_status::sent`,
+    /// `full` (no room now; nothing was queued, send the same group again later) or `too_large` (more than
+    /// max_items(); it will never fit). Both refusals are counted.
     /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] ring_status try_send(std::span<const T> items) noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_send(std::span<const T> items) noexcept COURIER_REALTIME
     {
         COURIER_EXPECTS(owner != nullptr);
         if (items.size() > owner->most_items)
         {
             count_up(owner->refused_too_large);
-            return ring_status::oversize;
+            return send_status::too_large;
         }
-        // One record: written whole, then published by the ring's one release store in commit().
-        return writer.try_write(0, std::as_bytes(items));
+        // One record: written whole, then published by the ring's one release store in commit(). Records are
+        // sized for max_items at setup, so the ring answers ok or full here, never oversize.
+        return writer.try_write(0, std::as_bytes(items)) == ring_status::ok ? send_status::sent : send_status::full;
     }
 
     /// Sends the listed items as one transaction (see the span overload).
     /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] ring_status try_send(std::initializer_list<T> items) noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_send(std::initializer_list<T> items) noexcept COURIER_REALTIME
     {
         return try_send(std::span<const T>(items.begin(), items.size()));
     }

@@ -368,10 +368,9 @@ outcome endpoint<Out, In, Kind>::deliver(const answer_channel& to, out_envelope&
     message.reply_to = return_lane;
     switch (to.try_send(std::move(message)))
     {
-        case send_result::sent: count_up(sent); return outcome::sent;
-        case send_result::full: count_up(full); return outcome::full;
-        case send_result::port_gone:
-        case send_result::unknown_name: break;
+        case send_status::sent: count_up(sent); return outcome::sent;
+        case send_status::full: count_up(full); return outcome::full;
+        default: break;  // gone: the only other answer a channel gives
     }
     count_up(gone);
     return outcome::receiver_gone;

@@ -254,7 +254,7 @@ public:
     /// Opens one port per processor of the initial graph (audio_graph::processors()) in `table`, each with
     /// engine_config::port_lanes lanes of port_capacity messages. The audio side drains them after the mailbox,
     /// within the same message budget, and hands each message to audio_graph::apply_to(its processor, ...).
-    /// `table` must outlive the engine and every channel to these ports (channels then answer port_gone once
+    /// `table` must outlive the engine and every channel to these ports (channels then answer gone once
     /// the engine has closed them). Throws std::logic_error when called twice, or what port's constructor
     /// throws (a full table, too many lanes).
     /// Thread: setup (before the stream starts). Real-time: no (allocates).
