@@ -106,9 +106,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] timer_poll_stats stats() const noexcept COURIER_REALTIME
     {
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        return {ticks.load(std::memory_order_relaxed), handled.load(std::memory_order_relaxed),
-                busy_ticks.load(std::memory_order_relaxed)};
+        return {ticks.load(), handled.load(), busy_ticks.load()};
     }
 
 private:
@@ -123,9 +121,9 @@ private:
     const std::size_t per_tick;
 
     // Written by the timer's thread only.
-    std::atomic<std::uint64_t> ticks{0};
-    std::atomic<std::uint64_t> handled{0};
-    std::atomic<std::uint64_t> busy_ticks{0};
+    counter ticks;
+    counter handled;
+    counter busy_ticks;
 };
 
 /// How a worker_loop is run.
@@ -199,14 +197,14 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t handled() const noexcept COURIER_REALTIME
     {
-        return handled_count.load(std::memory_order_relaxed);  // a counter; nothing read through it
+        return handled_count.load();
     }
 
     /// Times the worker woke to a signal.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t wakeups() const noexcept COURIER_REALTIME
     {
-        return wakeup_count.load(std::memory_order_relaxed);  // a counter; nothing read through it
+        return wakeup_count.load();
     }
 
 private:
@@ -239,8 +237,8 @@ private:
     std::atomic<bool> stop_requested{false};  // written by stop(), read by the worker
 
     // Written by the worker thread only.
-    std::atomic<std::uint64_t> handled_count{0};
-    std::atomic<std::uint64_t> wakeup_count{0};
+    counter handled_count;
+    counter wakeup_count;
     worker_stop_report final_report;  // read by stop() after joining the worker
 
     // Used by the controlling thread only.
@@ -287,11 +285,10 @@ template <poll_source... Sources>
 std::size_t timer_poll<Sources...>::tick() noexcept
 {
     const std::size_t n = std::apply([this](auto&... s) { return detail::share_budget(per_tick, s...); }, from);
-    // Single writer (this thread): loads and stores, no read-modify-write needed.
-    count_up(ticks);
-    handled.store(handled.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    ticks.add();
+    handled.add(n);
     if (n == per_tick)
-        count_up(busy_ticks);
+        busy_ticks.add();
     return n;
 }
 
@@ -324,7 +321,7 @@ std::size_t worker_loop<Sources...>::pass() noexcept
 {
     const std::size_t n =
         std::apply([this](auto&... s) { return detail::share_budget(settings.budget, s...); }, from);
-    handled_count.store(handled_count.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    handled_count.add(n);
     return n;
 }
 
@@ -334,7 +331,7 @@ void worker_loop<Sources...>::run() noexcept
     for (;;)
     {
         wake.wait();  // takes the signal first, so a signal posted during the drain below wakes us again
-        count_up(wakeup_count);
+        wakeup_count.add();
         // A pass short of the budget found every source empty; stop() may interrupt a flood.
         while (!stopping() && pass() == settings.budget)
         {

@@ -11,7 +11,6 @@
 #include <courier/patterns/swap_and_retire.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -50,7 +49,7 @@ struct registry_reader_state
     }
 
     swap_and_retire<registry_snapshot<Message>> snapshots;
-    std::atomic<std::uint64_t> unknown{0};  // written by the reader thread only
+    counter unknown;                        // written by the reader thread only
     std::uint64_t published_version = 0;    // written by the control thread only
 };
 
@@ -193,7 +192,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t unknown_names() const noexcept COURIER_REALTIME
     {
-        return state->unknown.load(std::memory_order_relaxed);  // a counter; nothing read through it
+        return state->unknown.load();
     }
 
     /// True when this reader belongs to a registry.
@@ -320,8 +319,7 @@ send_status registry_reader<Message>::try_send(std::string_view name, Message&& 
     const auto target = find(name);
     if (!target)
     {
-        // Single writer (this reader's thread): a load and a store.
-        count_up(state->unknown);
+        state->unknown.add();  // this reader's thread is its one writer
         return send_status::gone;
     }
     return target->try_send(std::move(message));

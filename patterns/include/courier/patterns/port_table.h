@@ -123,7 +123,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t open_ports() const noexcept COURIER_REALTIME
     {
-        return open_count.load(std::memory_order_relaxed);  // a count for display; nothing read through it
+        return static_cast<std::size_t>(open_count.load());
     }
 
     /// A snapshot of the counters. Sums one counter per lane of every slot, so it costs capacity() × max_lanes()
@@ -153,7 +153,8 @@ private:
     struct lane_gate
     {
         std::atomic<std::uint32_t> active{0};  // senders inside try_send on this lane index
-        std::atomic<std::uint64_t> gone{0};    // gone refusals on this lane index
+        std::atomic<std::uint64_t> gone{0};    // gone refusals on this lane index: many writers (stale channels),
+                                               // so a fetch_add, not a single-writer courier::counter
     };
 
     lane_gate& gate(std::uint32_t slot_index, std::uint32_t lane) const noexcept COURIER_REALTIME
@@ -174,8 +175,8 @@ private:
     // sender (try_send reads only the atomics in `slots` and `gates`).
     std::mutex control;
     std::vector<std::uint32_t> free_slots;  // a stack; reserved at setup
-    std::atomic<std::size_t> open_count{0};
-    std::atomic<std::uint64_t> opened_count{0};
+    counter open_count;    // written by the control thread that holds `control`
+    counter opened_count;  // written by the control thread that holds `control`
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -209,8 +210,8 @@ inline port_table_stats port_table::stats() const noexcept
     port_table_stats s;
     s.capacity = slots.size();
     // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.open = open_count.load(std::memory_order_relaxed);
-    s.opened = opened_count.load(std::memory_order_relaxed);
+    s.open = static_cast<std::size_t>(open_count.load());
+    s.opened = opened_count.load();
     for (std::size_t i = 0; i < slots.size() * lanes_per_slot; ++i)
         s.gone += gates[i].gone.load(std::memory_order_relaxed);
     return s;
@@ -230,8 +231,8 @@ inline port_address port_table::open(void* state)
     // Pairs with the seq_cst load in channel::try_send (and the acquire in is_open): a sender that sees the new
     // generation also sees `state`.
     s.generation.store(generation, std::memory_order_release);
-    count_up(open_count);  // under the mutex
-    count_up(opened_count);
+    open_count.add();  // under the mutex
+    opened_count.add();
     return port_address(this, index, generation);
 }
 
@@ -255,7 +256,7 @@ inline void port_table::close(std::uint32_t slot_index)
 
     const std::lock_guard lock(control);
     free_slots.push_back(slot_index);  // within the reserved capacity: never allocates
-    open_count.store(open_count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);  // under the mutex
+    open_count.set(open_count.load() - 1);  // under the mutex
 }
 
 }  // namespace courier

@@ -4,9 +4,9 @@
 #pragma once
 
 #include <courier/contracts.h>
+#include <courier/counter.h>
 #include <courier/lane.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -108,9 +108,8 @@ public:
     {
         state_commands_stats s;
         s.lane = commands.stats();
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        s.applied = applied.load(std::memory_order_relaxed);
-        s.over_budget = over_budget.load(std::memory_order_relaxed);
+        s.applied = applied.load();
+        s.over_budget = over_budget.load();
         return s;
     }
 
@@ -129,8 +128,8 @@ private:
     const std::size_t per_callback;
 
     // Written by the audio thread only (apply_pending), read anywhere.
-    std::atomic<std::uint64_t> applied{0};
-    std::atomic<std::uint64_t> over_budget{0};
+    counter applied;
+    counter over_budget;
 };
 
 /// The control side's end: sends commands. Move-only; one thread sends at a time (the lane's role guard
@@ -230,16 +229,14 @@ state_commands_report state_command_receiver<State, Command...>::apply_pending(S
     report.applied = from_control.drain(
         [&state](message&& m) { dispatch(m, state, std::index_sequence_for<Command...>{}); }, owner->per_callback);
 
-    // Single writer (this thread): a load and a store, no read-modify-write needed.
-    owner->applied.store(owner->applied.load(std::memory_order_relaxed) + report.applied, std::memory_order_relaxed);
+    owner->applied.add(report.applied);
     if (report.applied == owner->per_callback)
     {
         // `received` is ours and exact; `sent` may lag a send in progress by one, so `waiting` is a lower
         // bound. Whatever is queued stays in the lane, in order, and is applied first by the next call.
         report.waiting = from_control.stats().depth();
         if (report.waiting > 0)
-            owner->over_budget.store(owner->over_budget.load(std::memory_order_relaxed) + 1,
-                                     std::memory_order_relaxed);
+            owner->over_budget.add();
     }
     return report;
 }

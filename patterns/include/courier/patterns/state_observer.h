@@ -61,7 +61,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t published() const noexcept COURIER_REALTIME
     {
-        return published_count.load(std::memory_order_relaxed);  // a counter; no data is read through it
+        return published_count.load();
     }
 
 private:
@@ -97,7 +97,7 @@ private:
         std::uint64_t sequence = 0;
         role_guard guard{detail::type_label<state_observer>::text, "publisher"};
     } writer;
-    std::atomic<std::uint64_t> published_count{0};
+    counter published_count;  // written by the publishing thread
 
     // Written by the reading thread only.
     struct alignas(cache_line_size) reader_state
@@ -399,7 +399,7 @@ void state_observer<T>::publish(const T& value) noexcept
     // take back happen before we overwrite it.
     const unsigned old_middle = middle.exchange(writer.back | fresh, std::memory_order_acq_rel);
     writer.back = old_middle & index_mask;
-    published_count.store(writer.sequence, std::memory_order_relaxed);  // a counter only
+    published_count.set(writer.sequence);
 }
 
 template <class T>

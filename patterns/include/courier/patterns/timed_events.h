@@ -8,7 +8,6 @@
 #include <courier/lane.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -110,10 +109,9 @@ public:
     {
         timed_events_stats s;
         s.lane = incoming.stats();
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        s.late = late_count.load(std::memory_order_relaxed);
-        s.buffer_full = full_count.load(std::memory_order_relaxed);
-        s.scheduled = scheduled_count.load(std::memory_order_relaxed);
+        s.late = late_count.load();
+        s.buffer_full = full_count.load();
+        s.scheduled = scheduled_count.load();
         return s;
     }
 
@@ -135,9 +133,9 @@ private:
     const std::size_t buffer_size;
 
     // Written by the audio thread only, read anywhere.
-    std::atomic<std::uint64_t> late_count{0};
-    std::atomic<std::uint64_t> full_count{0};
-    std::atomic<std::uint64_t> scheduled_count{0};
+    counter late_count;
+    counter full_count;
+    counter scheduled_count;
 };
 
 /// The sending end of a timed_events. Move-only; one thread sends at a time.
@@ -357,9 +355,9 @@ timed_block<Event> timed_event_receiver<Event>::begin_block(std::uint64_t block_
     while (due < count && entries[due].time < block_end)
         ++due;
 
-    count_up(owner->late_count, late);
-    count_up(owner->full_count, full);
-    owner->scheduled_count.store(count, std::memory_order_relaxed);  // a counter for display
+    owner->late_count.add(late);
+    owner->full_count.add(full);
+    owner->scheduled_count.set(count);  // for display
     return timed_block<Event>(std::span<const timed_event<Event>>(entries, due), block_start, frames);
 }
 

@@ -9,7 +9,6 @@
 #include <courier/send_status.h>
 
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -165,9 +164,8 @@ public:
         s.sent = r.written;
         s.refused_full = r.refused_full;
         s.high_water_bytes = r.high_water_bytes;
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        s.refused_too_large = refused_too_large.load(std::memory_order_relaxed);
-        s.applied = applied.load(std::memory_order_relaxed);
+        s.refused_too_large = refused_too_large.load();
+        s.applied = applied.load();
         return s;
     }
 
@@ -180,10 +178,8 @@ private:
     byte_ring ring;
     const std::size_t most_items;
 
-    // Written by the sending thread only.
-    std::atomic<std::uint64_t> refused_too_large{0};
-    // Written by the applying thread only.
-    std::atomic<std::uint64_t> applied{0};
+    counter refused_too_large;  // written by the sending thread
+    counter applied;            // written by the applying thread
 };
 
 /// The sending end of a transaction channel. Move-only; one thread sends at a time (the ring's role guard
@@ -204,7 +200,7 @@ public:
         COURIER_EXPECTS(owner != nullptr);
         if (items.size() > owner->most_items)
         {
-            count_up(owner->refused_too_large);
+            owner->refused_too_large.add();
             return send_status::too_large;
         }
         // One record: written whole, then published by the ring's one release store in commit(). Records are
@@ -297,8 +293,7 @@ std::size_t transaction_receiver<T>::apply_pending(Handler&& handle, std::size_t
         reader.release();  // the record's bytes go back to the sender; nothing to destroy
         ++handled;
     }
-    // Single writer (this thread): a load and a store, no read-modify-write needed.
-    owner->applied.store(owner->applied.load(std::memory_order_relaxed) + handled, std::memory_order_relaxed);
+    owner->applied.add(handled);
     return handled;
 }
 
