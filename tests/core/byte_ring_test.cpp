@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/byte_ring.h>: contiguous messages across the wrap point, full and oversize, stress.
+// Tests for <courier/byte_ring.h>: contiguous messages across the wrap point, full and too_large, stress.
 #include <courier/byte_ring.h>
 
 #include "tests/support/allocation_counter.h"
@@ -14,7 +14,7 @@
 #include <vector>
 
 using courier::byte_ring;
-using courier::ring_status;
+using courier::send_status;
 
 namespace {
 // Fills `payload` with bytes derived from `seed`, so the reader can tell a torn or misplaced message.
@@ -42,7 +42,7 @@ TEST_CASE("byte_ring")
         auto w = ring.writer();
         auto r = ring.reader();
         const char text[] = "note on";
-        REQUIRE(w.try_write(7, std::as_bytes(std::span(text))) == ring_status::ok);
+        REQUIRE(w.try_write(7, std::as_bytes(std::span(text))) == send_status::sent);
         auto m = r.peek();
         REQUIRE(m.has_value());
         CHECK(m->tag == 7);
@@ -58,8 +58,8 @@ TEST_CASE("byte_ring")
         byte_ring ring(128);
         auto w = ring.writer();
         auto r = ring.reader();
-        REQUIRE(w.try_write_value(1, 10.0) == ring_status::ok);
-        REQUIRE(w.try_write_value(2, 20.0) == ring_status::ok);
+        REQUIRE(w.try_write_value(1, 10.0) == send_status::sent);
+        REQUIRE(w.try_write_value(2, 20.0) == send_status::sent);
         CHECK(r.peek()->tag == 1);
         CHECK(r.peek()->tag == 1);
         r.release();
@@ -78,7 +78,7 @@ TEST_CASE("byte_ring")
         // Records of 64 and 56 bytes move the positions to 120, so only 8 bytes remain before the end.
         for (std::size_t payload : {56u, 48u})
         {
-            REQUIRE(w.try_write(1, std::vector<std::byte>(payload)) == ring_status::ok);
+            REQUIRE(w.try_write(1, std::vector<std::byte>(payload)) == send_status::sent);
             REQUIRE(r.peek().has_value());
             r.release();
         }
@@ -101,26 +101,26 @@ TEST_CASE("byte_ring")
         byte_ring ring(64);
         auto w = ring.writer();
         auto r = ring.reader();
-        REQUIRE(w.try_write(1, std::vector<std::byte>(24)) == ring_status::ok);  // 32 bytes
-        REQUIRE(w.try_write(2, std::vector<std::byte>(24)) == ring_status::ok);  // 64 bytes: full
-        CHECK(w.try_write(3, std::vector<std::byte>(0)) == ring_status::full);
+        REQUIRE(w.try_write(1, std::vector<std::byte>(24)) == send_status::sent);  // 32 bytes
+        REQUIRE(w.try_write(2, std::vector<std::byte>(24)) == send_status::sent);  // 64 bytes: full
+        CHECK(w.try_write(3, std::vector<std::byte>(0)) == send_status::full);
         CHECK(ring.stats().refused_full == 1);
         (void)r.peek();
         r.release();
-        CHECK(w.try_write(3, std::vector<std::byte>(0)) == ring_status::ok);
+        CHECK(w.try_write(3, std::vector<std::byte>(0)) == send_status::sent);
         CHECK(ring.stats().high_water_bytes == 64);
     }
 
-    SUBCASE("a payload larger than max_payload is refused as oversize, never as full")
+    SUBCASE("a payload larger than max_payload is refused as too_large, never as full")
     {
         byte_ring ring(100);  // rounds up to 128
         CHECK(ring.capacity() == 128);
         CHECK(ring.max_payload() == 56);
         auto w = ring.writer();
-        CHECK(w.try_write(1, std::vector<std::byte>(57)) == ring_status::oversize);
-        CHECK(w.try_begin(1, 1'000'000).status == ring_status::oversize);
-        CHECK(w.try_write(1, std::vector<std::byte>(56)) == ring_status::ok);
-        CHECK(ring.stats().refused_oversize == 2);
+        CHECK(w.try_write(1, std::vector<std::byte>(57)) == send_status::too_large);
+        CHECK(w.try_begin(1, 1'000'000).status == send_status::too_large);
+        CHECK(w.try_write(1, std::vector<std::byte>(56)) == send_status::sent);
+        CHECK(ring.stats().refused_too_large == 2);
         CHECK(ring.stats().written == 1);
     }
 
@@ -157,7 +157,7 @@ TEST_CASE("byte_ring")
         const courier::test::allocation_counter allocations;
         for (int i = 0; i < 100; ++i)
         {
-            REQUIRE(w.try_write(3, payload) == ring_status::ok);
+            REQUIRE(w.try_write(3, payload) == send_status::sent);
             REQUIRE(r.peek().has_value());
             r.release();
         }
@@ -211,5 +211,5 @@ TEST_CASE("byte_ring: messages of every size cross threads whole and in order" *
     CHECK(damaged == 0);
     CHECK_FALSE(r.peek().has_value());
     CHECK(ring.stats().written == count);
-    CHECK(ring.stats().refused_oversize == 0);
+    CHECK(ring.stats().refused_too_large == 0);
 }

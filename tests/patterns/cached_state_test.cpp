@@ -39,7 +39,7 @@ TEST_CASE("cached_state")
         for (int step = 1; step <= 20; ++step)
         {
             const auto status = gui.modify([&](channel& c) { c.gain = 0.05f * static_cast<float>(step); });
-            CHECK(status == courier::write_status::sent);
+            CHECK(status == courier::send_status::sent);
             CHECK(gui.get().gain == 0.05f * static_cast<float>(step));  // no round trip
             CHECK_FALSE(gui.synced());
 
@@ -56,12 +56,12 @@ TEST_CASE("cached_state")
         auto gui = strip.proxy();
         auto audio = strip.target();
         // [cached-state-full]
-        CHECK(gui.write(channel{0.1f, 0.0f, false, 1}) == courier::write_status::sent);
-        CHECK(gui.write(channel{0.2f, 0.0f, true, 2}) == courier::write_status::pending);  // lane full
+        CHECK(gui.write(channel{0.1f, 0.0f, false, 1}) == courier::send_status::sent);
+        CHECK(gui.write(channel{0.2f, 0.0f, true, 2}) == courier::send_status::full);  // lane full
         CHECK(gui.get().gain == 0.2f);  // the copy holds the newest value, not a diverged one
         CHECK_FALSE(gui.synced());      // and says that the audio side lags behind it
         CHECK(audio.update());          // the audio side takes 0.1, which makes room
-        CHECK(gui.flush() == courier::write_status::sent);
+        CHECK(gui.flush() == courier::send_status::sent);
         CHECK(audio.update());
         CHECK(audio.value() == gui.get());
         CHECK(gui.synced());
@@ -75,12 +75,12 @@ TEST_CASE("cached_state")
         courier::cached_state<channel> strip(channel{}, 1);
         auto gui = strip.proxy();
         auto audio = strip.target();
-        REQUIRE(gui.write(channel{0.1f, 0.0f, false, 1}) == courier::write_status::sent);
-        REQUIRE(gui.write(channel{0.2f, 0.0f, false, 2}) == courier::write_status::pending);
+        REQUIRE(gui.write(channel{0.1f, 0.0f, false, 1}) == courier::send_status::sent);
+        REQUIRE(gui.write(channel{0.2f, 0.0f, false, 2}) == courier::send_status::full);
         CHECK(audio.update());  // takes 0.1; the lane has room again
-        CHECK(gui.write(channel{0.3f, 0.0f, false, 3}) == courier::write_status::sent);
+        CHECK(gui.write(channel{0.3f, 0.0f, false, 3}) == courier::send_status::sent);
         CHECK_FALSE(gui.pending());  // 0.2 is superseded: the state is 0.3 now
-        CHECK(gui.flush() == courier::write_status::sent);  // nothing to send
+        CHECK(gui.flush() == courier::send_status::sent);  // nothing to send
         CHECK(audio.update());
         CHECK(audio.value().gain == 0.3f);
         CHECK(gui.synced());
@@ -91,14 +91,14 @@ TEST_CASE("cached_state")
         courier::cached_state<channel> strip(channel{}, 1);
         auto gui = strip.proxy();
         auto audio = strip.target();
-        REQUIRE(gui.write(channel{0.5f, 0.0f, false, 1}) == courier::write_status::sent);
+        REQUIRE(gui.write(channel{0.5f, 0.0f, false, 1}) == courier::send_status::sent);
         for (int i = 2; i < 10; ++i)
-            CHECK(gui.modify([](channel& c) { ++c.edits; }) == courier::write_status::pending);
-        CHECK(gui.flush() == courier::write_status::pending);
+            CHECK(gui.modify([](channel& c) { ++c.edits; }) == courier::send_status::full);
+        CHECK(gui.flush() == courier::send_status::full);
         CHECK(gui.stats().deferred == 8);
         CHECK(gui.stats().lane.refused == 9);  // eight writes and one flush
         CHECK(audio.update());
-        CHECK(gui.flush() == courier::write_status::sent);
+        CHECK(gui.flush() == courier::send_status::sent);
         CHECK(audio.update());
         CHECK(audio.value() == gui.get());
         CHECK(audio.value().edits == 9);
@@ -113,7 +113,7 @@ TEST_CASE("cached_state")
         CHECK_FALSE(audio.update());
         CHECK(audio.value() == channel{});
         for (std::uint64_t n = 1; n <= 5; ++n)
-            REQUIRE(gui.write(channel{1.0f, 0.0f, false, n}) == courier::write_status::sent);
+            REQUIRE(gui.write(channel{1.0f, 0.0f, false, n}) == courier::send_status::sent);
         CHECK(audio.update());
         CHECK(audio.value().edits == 5);
         CHECK(strip.stats().applied_version == 5);
@@ -141,7 +141,7 @@ TEST_CASE("cached_state")
         courier::cached_state_target<channel> audio;
         gui = strip.proxy();
         audio = strip.target();
-        CHECK(gui.write(channel{0.5f, 0.0f, false, 1}) == courier::write_status::sent);
+        CHECK(gui.write(channel{0.5f, 0.0f, false, 1}) == courier::send_status::sent);
         CHECK(audio.update());
         CHECK(audio.value() == gui.get());
     }
@@ -201,7 +201,7 @@ TEST_CASE("cached_state: with both sides running, the audio side sees whole valu
             c.mute = n % 2 == 1;
         });
     }
-    while (gui.flush() == courier::write_status::pending)
+    while (gui.flush() == courier::send_status::full)
         std::this_thread::yield();
     while (!gui.synced())  // the audio side converges without further writes
         std::this_thread::yield();

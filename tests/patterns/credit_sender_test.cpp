@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-using courier::credit_result;
+using courier::send_status;
 using courier::credit_sender;
 using courier::test::tracked;
 using courier::test::tracking_log;
@@ -29,31 +29,31 @@ TEST_CASE("credit_sender")
         // [credit-no-credit]
         credit_sender<int> jobs(2, 8);  // 2 jobs in flight at most, through a lane of 8
         auto worker = jobs.receiver();
-        CHECK(jobs.try_send(1) == credit_result::sent);
-        CHECK(jobs.try_send(2) == credit_result::sent);
-        CHECK(jobs.try_send(3) == credit_result::no_credit);  // fails at once; the lane still has room
+        CHECK(jobs.try_send(1) == send_status::sent);
+        CHECK(jobs.try_send(2) == send_status::sent);
+        CHECK(jobs.try_send(3) == send_status::no_credit);  // fails at once; the lane still has room
 
         auto job = worker.try_receive();  // the worker finishes job 1 and hands it back
         worker.give_back(std::move(*job));
         CHECK(jobs.reclaim([](int&& done) { CHECK(done == 1); }) == 1);
-        CHECK(jobs.try_send(3) == credit_result::sent);
+        CHECK(jobs.try_send(3) == send_status::sent);
         // [credit-no-credit]
         CHECK(jobs.stats().refused_no_credit == 1);
     }
 
-    SUBCASE("try_send returns lane_full and spends no credit when the lane is smaller than the credits")
+    SUBCASE("try_send returns full and spends no credit when the lane is smaller than the credits")
     {
         // [credit-lane-full]
         credit_sender<int> jobs(4, 2);
         auto worker = jobs.receiver();
-        CHECK(jobs.try_send(1) == credit_result::sent);
-        CHECK(jobs.try_send(2) == credit_result::sent);
-        CHECK(jobs.try_send(3) == credit_result::lane_full);  // credits left, but no room in the lane
+        CHECK(jobs.try_send(1) == send_status::sent);
+        CHECK(jobs.try_send(2) == send_status::sent);
+        CHECK(jobs.try_send(3) == send_status::full);  // credits left, but no room in the lane
         CHECK(jobs.available() == 2);
         (void)worker.try_receive();  // the worker takes job 1 and keeps working on it
-        CHECK(jobs.try_send(3) == credit_result::sent);
+        CHECK(jobs.try_send(3) == send_status::sent);
         // [credit-lane-full]
-        CHECK(jobs.stats().refused_lane_full == 1);
+        CHECK(jobs.stats().refused_full == 1);
         CHECK(jobs.stats().refused_no_credit == 0);
     }
 
@@ -61,14 +61,14 @@ TEST_CASE("credit_sender")
     {
         credit_sender<std::unique_ptr<int>> s(1, 1);
         auto r = s.receiver();
-        REQUIRE(s.try_send(std::make_unique<int>(1)) == credit_result::sent);
+        REQUIRE(s.try_send(std::make_unique<int>(1)) == send_status::sent);
         auto kept = std::make_unique<int>(2);
-        CHECK(s.try_send(std::move(kept)) == credit_result::no_credit);
+        CHECK(s.try_send(std::move(kept)) == send_status::no_credit);
         REQUIRE(kept != nullptr);
         CHECK(*kept == 2);
         auto first = r.try_receive();
         r.acknowledge();
-        CHECK(s.try_send(std::move(kept)) == credit_result::sent);
+        CHECK(s.try_send(std::move(kept)) == send_status::sent);
         CHECK(kept == nullptr);
     }
 
@@ -76,14 +76,14 @@ TEST_CASE("credit_sender")
     {
         credit_sender<int> s(2, 2);
         auto r = s.receiver();
-        REQUIRE(s.try_send(1) == credit_result::sent);
-        REQUIRE(s.try_send(2) == credit_result::sent);
+        REQUIRE(s.try_send(1) == send_status::sent);
+        REQUIRE(s.try_send(2) == send_status::sent);
         CHECK(r.drain([&](int&&) {}, 8) == 2);
         CHECK(r.holding() == 2);
         r.acknowledge(2);
         CHECK(r.holding() == 0);
         CHECK(s.in_flight() == 2);  // not taken in yet
-        CHECK(s.try_send(3) == credit_result::sent);
+        CHECK(s.try_send(3) == send_status::sent);
         CHECK(s.in_flight() == 1);
         CHECK(s.stats().acknowledged == 2);
     }
@@ -94,7 +94,7 @@ TEST_CASE("credit_sender")
         credit_sender<tracked> s(3);
         auto r = s.receiver();
         for (std::uint64_t i = 0; i < 3; ++i)
-            REQUIRE(s.try_send(tracked(log, i)) == credit_result::sent);
+            REQUIRE(s.try_send(tracked(log, i)) == send_status::sent);
         std::thread receiver([&] {
             r.drain([&](tracked&& m) { r.give_back(std::move(m)); }, 3);  // hands each straight back
         });
@@ -116,7 +116,7 @@ TEST_CASE("credit_sender")
         auto r = s.receiver();
         CHECK(s.credits() == 5);
         for (int i = 0; i < 4; ++i)
-            REQUIRE(s.try_send(i) == credit_result::sent);
+            REQUIRE(s.try_send(i) == send_status::sent);
         CHECK(s.in_flight() == 4);
         CHECK(s.available() == 1);
         auto a = r.try_receive();
@@ -139,11 +139,11 @@ TEST_CASE("credit_sender")
         const courier::test::allocation_counter allocations;
         for (int round = 0; round < 20; ++round)
         {
-            REQUIRE(s.try_send(std::move(item)) == credit_result::sent);
+            REQUIRE(s.try_send(std::move(item)) == send_status::sent);
             REQUIRE(r.drain([&](std::unique_ptr<int>&& p) { r.give_back(std::move(p)); }, 4) == 1);
             const std::size_t credits_back = s.reclaim([&](std::unique_ptr<int>&& p) { item = std::move(p); });
             REQUIRE(credits_back == (round == 0 ? 1u : 2u));  // from round 1 on, with the last acknowledgement
-            REQUIRE(s.try_send(std::move(item)) == credit_result::sent);
+            REQUIRE(s.try_send(std::move(item)) == send_status::sent);
             item = std::move(r.try_receive().value());  // the receiver keeps the pointer...
             r.acknowledge();                            // ...and returns only the credit
         }
@@ -159,7 +159,7 @@ TEST_CASE("credit_sender")
             credit_sender<tracked> s(4);
             auto r = s.receiver();
             for (std::uint64_t i = 0; i < 3; ++i)
-                REQUIRE(s.try_send(tracked(log, i)) == credit_result::sent);
+                REQUIRE(s.try_send(tracked(log, i)) == send_status::sent);
             auto m = r.try_receive();
             r.give_back(std::move(*m));  // left in the return lane, never reclaimed
             CHECK(log.live == 3);
@@ -185,7 +185,7 @@ TEST_CASE("credit_sender")
         const courier::test::violation_recorder violations;
         credit_sender<int> s(2);
         auto r = s.receiver();
-        REQUIRE(s.try_send(1) == credit_result::sent);
+        REQUIRE(s.try_send(1) == send_status::sent);
         (void)r.try_receive();
         r.acknowledge(1);
         CHECK(violations.count() == 0);
@@ -247,9 +247,9 @@ TEST_CASE("credit_sender: in flight never exceeds the credits, and every credit 
             for (;;)
             {
                 const auto result = s.try_send(std::move(message));
-                if (result == credit_result::sent)
+                if (result == send_status::sent)
                     break;
-                if (result == credit_result::lane_full)
+                if (result == send_status::full)
                     ++lane_full;  // must stay 0: the lane is larger than the credits
                 else
                     ++no_credit;
@@ -275,7 +275,7 @@ TEST_CASE("credit_sender: in flight never exceeds the credits, and every credit 
         CHECK(st.sent == count);
         CHECK(st.refused_no_credit == no_credit);
         CHECK(lane_full == 0);
-        CHECK(st.refused_lane_full == 0);
+        CHECK(st.refused_full == 0);
         CHECK(st.given_back + st.acknowledged == count);
         CHECK(st.high_water_in_flight <= credits);
         CHECK(log.destroyed_away_from_home == static_cast<int>(st.acknowledged));

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-using courier::link_status;
+using courier::send_status;
 using courier::link_unlink;
 using courier::test::tracked;
 using courier::test::tracking_log;
@@ -62,7 +62,7 @@ TEST_CASE("link_unlink")
         tracking_log log;
         link_unlink<voice> voices(8, 16);  // at most 8 voices alive; 16 requests queued
         auto result = voices.try_link(std::make_unique<voice>(log, 1u, 10));  // control
-        REQUIRE(result.status == link_status::ok);
+        REQUIRE(result.status == send_status::sent);
         CHECK(ids_of(voices).empty());  // not yet: the audio side links it in its next callback
         voices.update();  // audio, at the start of the next callback: no allocation
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{1});
@@ -145,22 +145,22 @@ TEST_CASE("link_unlink")
         CHECK(voices.stats().stale_requests == 2);
     }
 
-    SUBCASE("try_link returns at_capacity and leaves the object with the caller when max_objects exist")
+    SUBCASE("try_link returns no_credit and leaves the object with the caller when max_objects exist")
     {
         tracking_log log;
         link_unlink<voice> voices(2, 16);
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 1u, 1)));
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 2u, 100)));
         auto third = std::make_unique<voice>(log, 3u, 100);
-        CHECK(voices.try_link(std::move(third)).status == link_status::at_capacity);
+        CHECK(voices.try_link(std::move(third)).status == send_status::no_credit);
         REQUIRE(third != nullptr);
         CHECK(third->tag.number() == 3);
         CHECK(voices.alive() == 2);
 
         render(voices);  // voice 1 finishes; it still counts until collected
-        CHECK(voices.try_link(std::move(third)).status == link_status::at_capacity);
+        CHECK(voices.try_link(std::move(third)).status == send_status::no_credit);
         CHECK(voices.collect() == 1);
-        CHECK(voices.try_link(std::move(third)).status == link_status::ok);
+        CHECK(voices.try_link(std::move(third)).status == send_status::sent);
         CHECK(third == nullptr);
         CHECK(voices.stats().returns.refused == 2);
     }
@@ -172,7 +172,7 @@ TEST_CASE("link_unlink")
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 1u, 100)));
         auto second = std::make_unique<voice>(log, 2u, 100);
         const auto refused = voices.try_link(std::move(second));
-        CHECK(refused.status == link_status::full);
+        CHECK(refused.status == send_status::full);
         CHECK_FALSE(refused.handle);
         REQUIRE(second != nullptr);
         CHECK_FALSE(second->handle());  // the handle it was about to get is withdrawn
@@ -275,7 +275,7 @@ TEST_CASE("link_unlink")
         const auto a = voices.try_link(std::make_unique<voice>(log, 1u, 1));
         REQUIRE(a);
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 2u, 100)));
-        CHECK(voices.try_link(std::make_unique<voice>(log, 3u, 100)).status == link_status::at_capacity);
+        CHECK(voices.try_link(std::make_unique<voice>(log, 3u, 100)).status == send_status::no_credit);
         render(voices);
         REQUIRE(voices.try_request_unlink(a.handle));
         voices.update();

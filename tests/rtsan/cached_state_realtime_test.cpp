@@ -41,7 +41,7 @@ TEST_CASE("realtime paths: cached_state adopts written values in a callback with
             (void)gui.modify([&](mixer_settings& s) { s.gains[static_cast<std::size_t>(edit)] += 1.0f; });
         const courier::test::allocation_counter allocations;
         const float first = process_block(audio);
-        CHECK(gui.flush() == courier::write_status::sent);
+        CHECK(gui.flush() == courier::send_status::sent);
         const float second = process_block(audio);
         CHECK(allocations.count() == 0);
         CHECK(first < second);

@@ -44,7 +44,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
     if (a.spare)
     {
         (*a.spare)[0] = static_cast<float>(a.job_sum);
-        if (a.scope->try_send(std::move(a.spare)) != courier::credit_result::sent)
+        if (a.scope->try_send(std::move(a.spare)) != courier::send_status::sent)
             ++a.frames_refused;  // `spare` is untouched: kept for the next block
     }
     (void)a.scope->available();
@@ -69,8 +69,8 @@ TEST_CASE("credit_sender: both ends run in a COURIER_REALTIME callback without a
     for (int block = 0; block < 20; ++block)
     {
         jobs.reclaim([](int&&) {});
-        REQUIRE(jobs.try_send(2 * block) == courier::credit_result::sent);
-        REQUIRE(jobs.try_send(2 * block + 1) == courier::credit_result::sent);
+        REQUIRE(jobs.try_send(2 * block) == courier::send_status::sent);
+        REQUIRE(jobs.try_send(2 * block + 1) == courier::send_status::sent);
         expected += 4 * block + 1;
 
         const courier::test::allocation_counter allocations;

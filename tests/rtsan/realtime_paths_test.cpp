@@ -109,7 +109,7 @@ TEST_CASE("realtime paths: one simulated callback touches every real-time entry 
         REQUIRE(to_audio.try_send(block));
         REQUIRE(producer.try_send(2));
         REQUIRE(command_tx.try_send([](int& s) { s += 3; }));
-        REQUIRE(event_tx.try_write_value(4, block) == courier::ring_status::ok);
+        REQUIRE(event_tx.try_write_value(4, block) == courier::send_status::sent);
         REQUIRE(owned_tx.try_send(std::make_unique<int>(block)));
         expected_state += block + 2 + 3 + 4;
 

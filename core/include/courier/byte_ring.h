@@ -7,6 +7,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/role_guard.h>
+#include <courier/send_status.h>
 
 #include <atomic>
 #include <bit>
@@ -25,14 +26,6 @@ namespace courier {
 class byte_ring_writer;
 class byte_ring_reader;
 
-/// The outcome of a write.
-enum class ring_status
-{
-    ok,       ///< written (or reserved)
-    full,     ///< not enough free space now; try again after the reader catches up
-    oversize  ///< larger than max_payload(): it will never fit, whatever the reader does
-};
-
 /// A message as the reader sees it: the writer's tag and a view of the payload, valid until release().
 struct ring_message
 {
@@ -40,15 +33,17 @@ struct ring_message
     std::span<const std::byte> payload;
 };
 
-/// Space reserved by byte_ring_writer::try_begin. Fill `payload`, then commit.
+/// Space reserved by byte_ring_writer::try_begin. Fill `payload`, then commit. `status` is `sent` when the
+/// space is reserved, `full` (not enough free space now; try again after the reader catches up) or
+/// `too_large` (larger than max_payload(): it will never fit, whatever the reader does).
 struct write_grant
 {
-    ring_status status = ring_status::full;
+    send_status status = send_status::full;
     std::span<std::byte> payload;
 
     /// True when the space was reserved.
     /// Thread: producer. Real-time: wait-free.
-    explicit operator bool() const noexcept COURIER_REALTIME { return status == ring_status::ok; }
+    explicit operator bool() const noexcept COURIER_REALTIME { return status == send_status::sent; }
 
 private:
     friend class byte_ring_writer;
@@ -61,14 +56,14 @@ struct byte_ring_stats
     std::size_t capacity_bytes = 0;
     std::uint64_t written = 0;           ///< messages committed
     std::uint64_t refused_full = 0;      ///< try_begin/try_write refused for lack of space
-    std::uint64_t refused_oversize = 0;  ///< refused because larger than max_payload()
+    std::uint64_t refused_too_large = 0;  ///< refused because larger than max_payload()
     std::uint64_t high_water_bytes = 0;  ///< most bytes in use at once, headers and padding included
 };
 
 /// A one-way queue of variable-length messages in one block of bytes. Each message is an 8-byte header
 /// (payload size, tag) followed by its payload, padded to 8 bytes, always contiguous in memory: a message
 /// that would straddle the end of the buffer is written at the start instead, behind a wrap marker. A
-/// payload larger than max_payload() (half the ring less the 8-byte header) is refused as `oversize`, because
+/// payload larger than max_payload() (half the ring less the 8-byte header) is refused as `too_large`, because
 /// it could not be placed at every read position. Payloads are 8-byte aligned.
 ///
 /// The ring must outlive both ends; it allocates its buffer in the constructor and frees it on the thread
@@ -111,7 +106,7 @@ public:
         s.capacity_bytes = size;
         s.written = writer_side.written.load(std::memory_order_relaxed);  // counters only
         s.refused_full = writer_side.refused_full.load(std::memory_order_relaxed);
-        s.refused_oversize = writer_side.refused_oversize.load(std::memory_order_relaxed);
+        s.refused_too_large = writer_side.refused_too_large.load(std::memory_order_relaxed);
         s.high_water_bytes = writer_side.high_water.load(std::memory_order_relaxed);
         return s;
     }
@@ -156,7 +151,7 @@ private:
         std::uint64_t known_read_position = 0;  // a stale copy of reader_side.read_position
         std::atomic<std::uint64_t> written{0};
         std::atomic<std::uint64_t> refused_full{0};
-        std::atomic<std::uint64_t> refused_oversize{0};
+        std::atomic<std::uint64_t> refused_too_large{0};
         std::atomic<std::uint64_t> high_water{0};
         bool grant_open = false;
     } writer_side;
@@ -186,7 +181,7 @@ public:
     byte_ring_writer() noexcept = default;
 
     /// Reserves room for a message with `tag` and `payload_size` bytes of payload. On success the grant's
-    /// payload is yours to fill until commit(); otherwise its status says why (full or oversize). At most
+    /// payload is yours to fill until commit(); otherwise its status says why (full or too_large). At most
     /// one grant is open at a time.
     /// Thread: producer. Real-time: wait-free.
     [[nodiscard]] write_grant try_begin(std::uint32_t tag, std::size_t payload_size) noexcept COURIER_REALTIME;
@@ -199,7 +194,7 @@ public:
 
     /// Copies `payload` into the ring as one message with `tag`, or says why it could not.
     /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] ring_status try_write(std::uint32_t tag, std::span<const std::byte> payload) noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_write(std::uint32_t tag, std::span<const std::byte> payload) noexcept COURIER_REALTIME
     {
         write_grant grant = try_begin(tag, payload.size());
         if (!grant)
@@ -207,14 +202,14 @@ public:
         if (!payload.empty())
             std::memcpy(grant.payload.data(), payload.data(), payload.size());
         commit(grant);
-        return ring_status::ok;
+        return send_status::sent;
     }
 
     /// Copies a trivially copyable value into the ring as one message with `tag`.
     /// Thread: producer. Real-time: wait-free.
     template <class T>
         requires std::is_trivially_copyable_v<T>
-    [[nodiscard]] ring_status try_write_value(std::uint32_t tag, const T& value) noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_write_value(std::uint32_t tag, const T& value) noexcept COURIER_REALTIME
     {
         return try_write(tag, std::as_bytes(std::span<const T, 1>(&value, 1)));
     }
@@ -312,8 +307,8 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
     write_grant grant;
     if (payload_size > ring->max_payload())
     {
-        count_up(w.refused_oversize);
-        grant.status = ring_status::oversize;
+        count_up(w.refused_too_large);
+        grant.status = send_status::too_large;
         return grant;
     }
 
@@ -331,7 +326,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
         if (position + needed - w.known_read_position > ring->size)
         {
             count_up(w.refused_full);
-            grant.status = ring_status::full;
+            grant.status = send_status::full;
             return grant;
         }
     }
@@ -345,7 +340,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
     const byte_ring::header h{static_cast<std::uint32_t>(payload_size), tag};
     std::memcpy(ring->at(record_start), &h, sizeof h);
 
-    grant.status = ring_status::ok;
+    grant.status = send_status::sent;
     grant.payload = std::span<std::byte>(ring->at(record_start) + byte_ring::header_size, payload_size);
     grant.record_start = record_start;
     w.grant_open = true;
@@ -356,7 +351,7 @@ inline void byte_ring_writer::commit(const write_grant& grant, std::size_t used_
 {
     auto& w = ring->writer_side;
     const role_guard::scope held(ring->writer_guard);
-    COURIER_EXPECTS(w.grant_open && grant.status == ring_status::ok && used_size <= grant.payload.size());
+    COURIER_EXPECTS(w.grant_open && grant.status == send_status::sent && used_size <= grant.payload.size());
     if (used_size != grant.payload.size())
     {
         const byte_ring::header h{static_cast<std::uint32_t>(used_size),

@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/send_status.h>
 
 #include <atomic>
 #include <cstddef>
@@ -14,13 +15,6 @@
 #include <utility>
 
 namespace courier {
-
-/// What a write through a cached_state_proxy did.
-enum class write_status
-{
-    sent,     ///< the value is in the lane; the audio side takes it at its next update
-    pending,  ///< the lane was full: the value is kept and sent by the next flush() or write
-};
 
 /// A snapshot of a cached_state's counters.
 struct cached_state_stats
@@ -42,7 +36,7 @@ class cached_state_target;
 /// update has run, the audio side's value equals the proxy's copy: the copy converges after every write.
 ///
 /// When the lane is full, the write is not lost and the copy does not silently diverge: the proxy keeps the
-/// value as pending (write returns write_status::pending, counted in `deferred`) and sends its current copy on
+/// value as pending (write returns send_status::full, counted in `deferred`) and sends its current copy on
 /// the next flush() or write. Since each message is the whole value, a newer write supersedes an older pending
 /// one: the audio side skips intermediate values, never the newest. Only the proxy writes the value; the audio
 /// side reads it (state the audio side changes itself is observed through state_observer instead).
@@ -120,10 +114,11 @@ public:
     /// Thread: control (the proxy's thread). Real-time: wait-free.
     [[nodiscard]] const T& get() const noexcept COURIER_REALTIME { return copy; }
 
-    /// Sets the local copy to `value` and sends it to the audio side; returns write_status::pending when the
-    /// lane was full (the value is kept and goes with the next flush() or write; counted in `deferred`).
+    /// Sets the local copy to `value` and sends it to the audio side. Returns `sent` when the value is in the
+    /// lane (the audio side takes it at its next update), or `full` when the lane was full: the value is not
+    /// lost, it is kept and sent by the next flush() or write (counted in `deferred`).
     /// Thread: control (the proxy's thread). Real-time: wait-free.
-    write_status write(const T& value) noexcept COURIER_REALTIME
+    send_status write(const T& value) noexcept COURIER_REALTIME
     {
         copy = value;
         return send_copy();
@@ -132,16 +127,17 @@ public:
     /// Calls `change(T&)` on the local copy, then sends the result as write() does. Use it to change one field.
     /// Thread: control (the proxy's thread). Real-time: wait-free if `change` is.
     template <class Change>
-    write_status modify(Change&& change) noexcept
+    send_status modify(Change&& change) noexcept
     {
         change(copy);
         return send_copy();
     }
 
-    /// Sends a pending write, if any; returns write_status::sent when nothing is pending any more.
+    /// Sends a pending write, if any; returns `sent` when nothing is pending any more, `full` when the lane is
+    /// still full (the value stays kept for the next flush() or write).
     /// Call it on every timer tick (or before relying on the audio side having the value).
     /// Thread: control (the proxy's thread). Real-time: wait-free.
-    write_status flush() noexcept COURIER_REALTIME;
+    send_status flush() noexcept COURIER_REALTIME;
 
     /// True when a write is waiting for room in the lane.
     /// Thread: control (the proxy's thread). Real-time: wait-free.
@@ -171,7 +167,7 @@ private:
     {
     }
 
-    write_status send_copy() noexcept COURIER_REALTIME;
+    send_status send_copy() noexcept COURIER_REALTIME;
 
     cached_state<T>* owner = nullptr;
     lane_sender<typename cached_state<T>::versioned> to_audio;
@@ -220,7 +216,7 @@ private:
 // Implementation
 
 template <class T>
-write_status cached_state_proxy<T>::send_copy() noexcept
+send_status cached_state_proxy<T>::send_copy() noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
     count_up(owner->write_count);
@@ -228,25 +224,25 @@ write_status cached_state_proxy<T>::send_copy() noexcept
     if (to_audio.try_send(typename cached_state<T>::versioned{copy, version}))
     {
         has_pending = false;  // this newer value supersedes any pending one
-        return write_status::sent;
+        return send_status::sent;
     }
     // Full: the copy keeps the value, so get() already answers with it, and flush() or the next write sends it.
     has_pending = true;
     count_up(owner->deferred_count);
-    return write_status::pending;
+    return send_status::full;
 }
 
 template <class T>
-write_status cached_state_proxy<T>::flush() noexcept
+send_status cached_state_proxy<T>::flush() noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
     if (!has_pending)
-        return write_status::sent;
+        return send_status::sent;
     // Same version: the copy has not changed since the write that was kept pending.
     if (!to_audio.try_send(typename cached_state<T>::versioned{copy, version}))
-        return write_status::pending;  // the refusal is counted in the lane's stats
+        return send_status::full;  // the refusal is counted in the lane's stats
     has_pending = false;
-    return write_status::sent;
+    return send_status::sent;
 }
 
 template <class T>

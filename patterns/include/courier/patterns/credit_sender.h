@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/send_status.h>
 
 #include <atomic>
 #include <cstddef>
@@ -17,21 +18,13 @@
 
 namespace courier {
 
-/// The outcome of credit_sender::try_send.
-enum class credit_result
-{
-    sent,       ///< queued; one credit is spent until the message comes back or is acknowledged
-    no_credit,  ///< every credit is out: the receiver holds `credits()` messages it has not finished with
-    lane_full   ///< a credit was free but the lane had no room; the credit stays with the sender
-};
-
 /// A snapshot of a credit_sender's counters; each field is exact for some moment during the call.
 struct credit_stats
 {
     std::size_t credits = 0;                 ///< the most messages in flight at once
     std::uint64_t sent = 0;                  ///< messages queued by try_send
     std::uint64_t refused_no_credit = 0;     ///< try_send calls that found no credit
-    std::uint64_t refused_lane_full = 0;     ///< try_send calls that had a credit but found the lane full
+    std::uint64_t refused_full = 0;     ///< try_send calls that had a credit but found the lane full
     std::uint64_t given_back = 0;            ///< messages the receiver returned with give_back
     std::uint64_t acknowledged = 0;          ///< messages the receiver acknowledged without returning them
     std::uint64_t high_water_in_flight = 0;  ///< the most credits spent at once
@@ -44,7 +37,7 @@ class credit_receiver;
 /// receiver hands the message back (give_back, and the sender takes it in reclaim) or acknowledges it
 /// (acknowledge). So at most `credits` messages are ever in flight (queued, being worked on by the receiver,
 /// or on their way back), and a sender that outruns its receiver is told `no_credit` at once, before
-/// anything queues up. A full lane is a different refusal (`lane_full`) that spends no credit.
+/// anything queues up. A full lane is a different refusal (`full`) that spends no credit.
 ///
 /// Use it where the receiver's work, not the queue, is the limit: disk reads in progress at a worker, scope
 /// buffers the GUI has not drawn yet, jobs a network thread has not sent. The credit_sender object is the
@@ -65,7 +58,7 @@ public:
     {
     }
 
-    /// `credits` messages in flight at most, through a lane as large: `lane_full` cannot happen.
+    /// `credits` messages in flight at most, through a lane as large: `full` cannot happen.
     /// Thread: setup. Real-time: no (allocates).
     explicit credit_sender(std::size_t credits) : credit_sender(credits, credits) {}
 
@@ -82,15 +75,16 @@ public:
         return credit_receiver<T>(to_receiver.receiver(), returns.sender(), *this);
     }
 
-    /// Queues `message` and spends a credit, or says why not and leaves `message` untouched: `no_credit`
-    /// (every credit is out, even after taking in the receiver's acknowledgements) or `lane_full` (no credit
-    /// is spent). Both refusals are counted. Messages given back wait for reclaim() to return their credits.
+    /// Queues `message` and spends a credit (`sent`: the credit stays spent until the message comes back or is
+    /// acknowledged), or says why not and leaves `message` untouched: `no_credit` (every credit is out, even
+    /// after taking in the receiver's acknowledgements: the receiver holds `credits()` messages it has not
+    /// finished with) or `full` (a credit was free but the lane had no room; no credit is spent). Both refusals are counted. Messages given back wait for reclaim() to return their credits.
     /// Thread: producer. Real-time: wait-free.
-    [[nodiscard]] credit_result try_send(T&& message) noexcept COURIER_REALTIME { return send(std::move(message)); }
+    [[nodiscard]] send_status try_send(T&& message) noexcept COURIER_REALTIME { return send(std::move(message)); }
 
     /// Copies `message` into the lane and spends a credit, or says why not (see the overload above).
     /// Thread: producer. Real-time: wait-free if T's copy constructor is.
-    [[nodiscard]] credit_result try_send(const T& message) noexcept
+    [[nodiscard]] send_status try_send(const T& message) noexcept
         requires std::is_nothrow_copy_constructible_v<T>
     {
         return send(message);
@@ -130,7 +124,7 @@ private:
     }
 
     template <class Message>
-    credit_result send(Message&& message) noexcept;
+    send_status send(Message&& message) noexcept;
     void take_acknowledgements() noexcept COURIER_REALTIME;
 
     // Written at setup only.
@@ -146,7 +140,7 @@ private:
     std::uint64_t acks_taken = 0;  // how many of the receiver's acknowledgements have returned their credit
     std::atomic<std::uint64_t> sent{0};
     std::atomic<std::uint64_t> refused_no_credit{0};
-    std::atomic<std::uint64_t> refused_lane_full{0};
+    std::atomic<std::uint64_t> refused_full{0};
     std::atomic<std::uint64_t> high_water{0};
 
     // Written by the receiving thread only.
@@ -228,7 +222,7 @@ private:
 
 template <class T>
 template <class Message>
-credit_result credit_sender<T>::send(Message&& message) noexcept
+send_status credit_sender<T>::send(Message&& message) noexcept
 {
     if (spent == total)
     {
@@ -236,19 +230,19 @@ credit_result credit_sender<T>::send(Message&& message) noexcept
         if (spent == total)
         {
             count_up(refused_no_credit);
-            return credit_result::no_credit;
+            return send_status::no_credit;
         }
     }
     if (!outgoing.try_send(std::forward<Message>(message)))  // leaves `message` untouched when refused
     {
-        count_up(refused_lane_full);
-        return credit_result::lane_full;
+        count_up(refused_full);
+        return send_status::full;
     }
     ++spent;
     count_up(sent);
     if (spent > high_water.load(std::memory_order_relaxed))
         high_water.store(spent, std::memory_order_relaxed);
-    return credit_result::sent;
+    return send_status::sent;
 }
 
 template <class T>
@@ -284,7 +278,7 @@ credit_stats credit_sender<T>::stats() const noexcept
     // Counters only: nothing is read through them, so relaxed loads are enough.
     s.sent = sent.load(std::memory_order_relaxed);
     s.refused_no_credit = refused_no_credit.load(std::memory_order_relaxed);
-    s.refused_lane_full = refused_lane_full.load(std::memory_order_relaxed);
+    s.refused_full = refused_full.load(std::memory_order_relaxed);
     s.given_back = given_back.load(std::memory_order_relaxed);
     s.acknowledged = acknowledged.load(std::memory_order_relaxed);
     s.high_water_in_flight = high_water.load(std::memory_order_relaxed);

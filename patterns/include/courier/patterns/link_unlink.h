@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/send_status.h>
 #include <courier/patterns/deferred_delete.h>
 
 #include <atomic>
@@ -40,23 +41,18 @@ struct link_handle
     bool operator==(const link_handle&) const = default;
 };
 
-/// The outcome of try_link.
-enum class link_status
-{
-    ok,          ///< queued: the audio side links the object in its next update()
-    full,        ///< the request lane is full; the object stays with the caller, try again later
-    at_capacity  ///< `max_objects` objects exist already; the object stays with the caller; collect() and retry
-};
-
-/// What try_link returns: the status and, when it is `ok`, the object's handle.
+/// What try_link returns: the status and, when it is `sent`, the object's handle. The status is `sent`
+/// (queued: the audio side links the object in its next update()), `full` (the request lane is full; the object
+/// stays with the caller, try again later) or `no_credit` (`max_objects` objects exist already; the object
+/// stays with the caller; collect() and retry).
 struct link_result
 {
-    link_status status = link_status::full;
+    send_status status = send_status::full;
     link_handle handle;
 
     /// True when the object was queued.
     /// Thread: control. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return status == link_status::ok; }
+    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return status == send_status::sent; }
 };
 
 /// A snapshot of a link_unlink's counters; each field is exact for some moment during the call.
@@ -102,7 +98,7 @@ private:
 ///   deferred_delete and its destructor runs in the control side's collect(): never on the audio thread.
 ///
 /// **Sizing (why returning can never fail):** at most `max_objects` objects exist at once, counting those
-/// queued for linking, linked, and on their way back. try_link enforces it (`at_capacity`) by taking one
+/// queued for linking, linked, and on their way back. try_link enforces it (`no_credit`) by taking one
 /// reservation of the deferred_delete per object, and the return lane holds `max_objects`, so the audio side
 /// can always send an object back. A full request lane makes try_link or try_request_unlink return a
 /// refusal; the caller keeps its object.
@@ -132,7 +128,7 @@ public:
     // ----- control side ---------------------------------------------------------------------------------
 
     /// Queues `object` for linking and returns its handle, leaving `object` empty. On a refusal (`full` or
-    /// `at_capacity`, both counted) `object` is left untouched, still owned by the caller.
+    /// `no_credit`, both counted) `object` is left untouched, still owned by the caller.
     /// Thread: control (the one control thread of this object). Real-time: wait-free.
     [[nodiscard]] link_result try_link(std::unique_ptr<T>&& object) noexcept COURIER_REALTIME;
 
@@ -277,7 +273,7 @@ link_result link_unlink<T>::try_link(std::unique_ptr<T>&& object) noexcept
 {
     COURIER_EXPECTS(object != nullptr);
     if (!graveyard.try_reserve())
-        return {link_status::at_capacity, {}};
+        return {send_status::no_credit, {}};
     // Not empty: a slot is taken with each reservation and given back with it in collect(), so free slots =
     // max_objects - reservations out > 0 here.
     COURIER_EXPECTS(!free_slots.empty());
@@ -289,10 +285,10 @@ link_result link_unlink<T>::try_link(std::unique_ptr<T>&& object) noexcept
     {
         graveyard.cancel_reservation();
         hook_of(*object).self = link_handle{};
-        return {link_status::full, {}};
+        return {send_status::full, {}};
     }
     free_slots.pop_back();  // never frees: the vector's capacity stays
-    return {link_status::ok, handle};
+    return {send_status::sent, handle};
 }
 
 template <class T>
