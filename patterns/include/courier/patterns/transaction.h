@@ -204,7 +204,7 @@ public:
             return send_status::too_large;
         }
         // One record: written whole, then published by the ring's one release store in commit(). Records are
-        // sized for max_items at setup, so the ring answers ok or full here, never oversize.
+        // sized for max_items at setup, so the ring answers sent or full here, never too_large.
         return writer.try_write(0, std::as_bytes(items)) == send_status::sent ? send_status::sent : send_status::full;
     }
 
