@@ -6,6 +6,8 @@
 #include <courier/lane.h>
 #include <courier/mailbox.h>
 #include <courier/patterns/priority_lanes.h>
+#include <courier/patterns/state_commands.h>
+#include <courier/patterns/transaction.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
@@ -134,6 +136,42 @@ TEST_CASE("audio_poll")
         }
         CHECK(allocations.count() == 0);
         CHECK(state == 10 * 111);
+    }
+
+    SUBCASE("audio_poll takes state commands through a lambda around poll and a transaction end through drain_source")
+    {
+        struct level
+        {
+            int value = 0;
+        };
+        struct add
+        {
+            int n;
+            void apply(level& l) const noexcept { l.value += n; }
+        };
+        courier::state_commands<level, add> commands(16);
+        auto command_tx = commands.sender();
+        auto command_rx = commands.receiver();
+        courier::transaction<int> groups(4, 8);
+        auto group_tx = groups.sender();
+        level state;
+        auto apply_commands = [&](std::size_t max) { return command_rx.poll(state, max); };
+        drain_source grouped(groups.receiver(), [&](const courier::transaction_view<int>& group) {
+            for (const int v : group)
+                state.value += v;
+        });
+        for (int i = 0; i < 10; ++i)
+            REQUIRE(command_tx.try_send(add{1}));
+        REQUIRE(group_tx.try_send({100, 100}) == courier::send_status::sent);
+        REQUIRE(group_tx.try_send({1000}) == courier::send_status::sent);
+
+        // Shares of 3: three commands and both transactions, then one more command with what is left.
+        CHECK(audio_poll(6, apply_commands, grouped) == 6);
+        CHECK(state.value == 4 + 200 + 1000);
+        CHECK(audio_poll(16, apply_commands, grouped) == 6);  // the other six commands; nothing else waits
+        CHECK(state.value == 10 + 200 + 1000);
+        CHECK(commands.stats().applied == 10);
+        CHECK(groups.stats().applied == 2);
     }
 
     SUBCASE("audio_poll with a budget below the number of sources serves them in order")

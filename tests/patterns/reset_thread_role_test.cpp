@@ -91,7 +91,7 @@ struct command_receiver_end
     commands lane{16};
     courier::state_command_receiver<level, set_level> receiver = lane.receiver();
     level state;
-    void use() { (void)receiver.apply_pending(state); }
+    void use() { (void)receiver.poll(state); }
     void reset() { receiver.reset_thread_role(); }
 };
 

@@ -46,7 +46,7 @@ using synth_commands = courier::state_commands<synth_state, set_gain, note_on, n
 void render(courier::state_command_receiver<synth_state, set_gain, note_on, note_off>& commands, synth_state& state,
             std::array<float, 8>& out) noexcept
 {
-    (void)commands.apply_pending(state);
+    (void)commands.poll(state);
     for (float& sample : out)
         sample = state.gain;
 }
@@ -55,7 +55,7 @@ void render(courier::state_command_receiver<synth_state, set_gain, note_on, note
 
 TEST_CASE("state_commands")
 {
-    SUBCASE("apply_pending applies each command type through its own apply, in order")
+    SUBCASE("poll applies each command type through its own apply, in order")
     {
         // [state-commands-define]
         struct mixer_state { float gain = 1.0f; bool muted = false; };  // owned by the audio thread
@@ -77,13 +77,13 @@ TEST_CASE("state_commands")
         REQUIRE(to_audio.try_send(set_gain{0.25f}));
 
         mixer_state state;  // at the start of the next callback
-        CHECK(on_audio.apply_pending(state).applied == 3);
+        CHECK(on_audio.poll(state) == 3);
         CHECK(state.gain == 0.25f);  // in order: the last gain wins
         CHECK(state.muted);
         // [state-commands-define]
     }
 
-    SUBCASE("apply_pending applies commands in the order try_send accepted them")
+    SUBCASE("poll applies commands in the order try_send accepted them")
     {
         synth_commands commands(16);
         auto to_audio = commands.sender();    // control thread's end
@@ -94,9 +94,8 @@ TEST_CASE("state_commands")
         REQUIRE(to_audio.try_send(note_on{64}));
 
         synth_state state;  // owned by the audio thread
-        const auto report = on_audio.apply_pending(state);
-        CHECK(report.applied == 4);
-        CHECK(report.waiting == 0);
+        CHECK(on_audio.poll(state) == 4);
+        CHECK(on_audio.stats().lane.depth() == 0);
         CHECK(state.gain == 0.5f);
         CHECK(state.note_count == 3);
         CHECK(state.notes[0] == 60);
@@ -104,7 +103,7 @@ TEST_CASE("state_commands")
         CHECK(state.notes[2] == 64);
     }
 
-    SUBCASE("apply_pending applies every command sent before the callback at its start, before frame 0")
+    SUBCASE("poll applies every command sent before the callback at its start, before frame 0")
     {
         synth_commands commands(4);
         auto to_audio = commands.sender();
@@ -133,13 +132,13 @@ TEST_CASE("state_commands")
         CHECK(to_audio.stats().lane.refused == 1);
 
         synth_state state;
-        CHECK(on_audio.apply_pending(state).applied == 2);
+        CHECK(on_audio.poll(state) == 2);
         CHECK(to_audio.try_send(third));  // room again: retry succeeds
-        CHECK(on_audio.apply_pending(state).applied == 1);
+        CHECK(on_audio.poll(state) == 1);
         CHECK(state.gain == 0.3f);
     }
 
-    SUBCASE("apply_pending stops at the budget and leaves the rest, in order, for the next call, counted")
+    SUBCASE("poll stops at the budget and leaves the rest, in order, for the next call, counted")
     {
         synth_commands commands(8, 3);  // at most 3 commands per callback
         auto to_audio = commands.sender();
@@ -148,21 +147,18 @@ TEST_CASE("state_commands")
             REQUIRE(to_audio.try_send(note_on{key}));
 
         synth_state state;
-        auto report = on_audio.apply_pending(state);
-        CHECK(report.applied == 3);
-        CHECK(report.waiting == 4);
-        report = on_audio.apply_pending(state);
-        CHECK(report.applied == 3);
-        CHECK(report.waiting == 1);
-        report = on_audio.apply_pending(state);
-        CHECK(report.applied == 1);
-        CHECK(report.waiting == 0);
+        CHECK(on_audio.poll(state) == 3);
+        CHECK(on_audio.stats().lane.depth() == 4);
+        CHECK(on_audio.poll(state) == 3);
+        CHECK(on_audio.stats().lane.depth() == 1);
+        CHECK(on_audio.poll(state) == 1);
+        CHECK(on_audio.stats().lane.depth() == 0);
         CHECK(on_audio.stats().over_budget == 2);
         for (std::size_t i = 0; i < 7; ++i)
             CHECK(state.notes[i] == static_cast<int>(i) + 1);
     }
 
-    SUBCASE("apply_pending does not count a call that used its whole budget and left nothing behind")
+    SUBCASE("poll does not count a call that used its whole budget and left nothing behind")
     {
         synth_commands commands(4, 2);
         auto to_audio = commands.sender();
@@ -170,9 +166,8 @@ TEST_CASE("state_commands")
         REQUIRE(to_audio.try_send(note_on{1}));
         REQUIRE(to_audio.try_send(note_on{2}));
         synth_state state;
-        const auto report = on_audio.apply_pending(state);
-        CHECK(report.applied == 2);
-        CHECK(report.waiting == 0);
+        CHECK(on_audio.poll(state) == 2);
+        CHECK(on_audio.stats().lane.depth() == 0);
         CHECK(commands.stats().over_budget == 0);
     }
 
@@ -189,7 +184,7 @@ TEST_CASE("state_commands")
         for (int key = 0; key < 4; ++key)
             (void)to_audio.try_send(note_on{key});  // the fourth is refused
         synth_state state;
-        (void)on_audio.apply_pending(state);
+        (void)on_audio.poll(state);
         const auto s = commands.stats();
         CHECK(s.lane.sent == 3);
         CHECK(s.lane.refused == 1);
@@ -219,11 +214,11 @@ TEST_CASE("state_commands")
         auto moved = std::move(to_audio);
         REQUIRE(moved.try_send(set_gain{0.75f}));
         synth_state state;
-        CHECK(on_audio.apply_pending(state).applied == 1);
+        CHECK(on_audio.poll(state) == 1);
         CHECK(state.gain == 0.75f);
     }
 
-    SUBCASE("try_send and apply_pending neither allocate nor free")
+    SUBCASE("try_send and poll neither allocate nor free")
     {
         synth_commands commands(8, 4);
         auto to_audio = commands.sender();
@@ -233,8 +228,8 @@ TEST_CASE("state_commands")
         for (int key = 0; key < 8; ++key)
             CHECK(to_audio.try_send(note_on{key}));
         CHECK_FALSE(to_audio.try_send(set_gain{0.0f}));
-        CHECK(on_audio.apply_pending(state).applied == 4);
-        CHECK(on_audio.apply_pending(state).applied == 4);
+        CHECK(on_audio.poll(state) == 4);
+        CHECK(on_audio.poll(state) == 4);
         (void)on_audio.stats();
         CHECK(allocations.count() == 0);
     }
@@ -280,11 +275,11 @@ TEST_CASE("state_commands: a command accepted before a callback starts is applie
     while (state.value < count)
     {
         const std::uint64_t sent_before_start = accepted.load(std::memory_order_acquire);
-        const auto report = on_audio.apply_pending(state);
+        const std::size_t applied = on_audio.poll(state);
         if (state.value < sent_before_start)
             ++late;
         ++callbacks;
-        if (report.applied == 0)
+        if (applied == 0)
             std::this_thread::yield();  // an idle "callback": let the control thread run
     }
     control.join();

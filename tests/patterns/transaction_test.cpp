@@ -47,7 +47,7 @@ TEST_CASE("transaction")
 {
     filter_state state;
 
-    SUBCASE("apply_pending hands each transaction whole to one handler call, oldest first")
+    SUBCASE("drain hands each transaction whole to one handler call, oldest first")
     {
         // [transaction-send-apply]
         transaction<set_param> changes(8, 4);  // up to 8 items per group, 4 groups queued
@@ -58,13 +58,13 @@ TEST_CASE("transaction")
         REQUIRE(to_audio.try_send({{0, 1200.0f}}) == send_status::sent);
 
         // Audio, at the start of a block: whole transactions only.
-        CHECK(on_audio.apply_pending([&](const auto& group) { apply(group, state); }, 16) == 2);
+        CHECK(on_audio.drain([&](const auto& group) { apply(group, state); }, 16) == 2);
         CHECK(state.transactions == 2);
         CHECK(state.params == std::array{1200.0f, 0.7f, 1.0f, 0.0f});
         // [transaction-send-apply]
     }
 
-    SUBCASE("apply_pending stops at max_transactions, between two transactions, never inside one")
+    SUBCASE("drain stops at max_transactions, between two transactions, never inside one")
     {
         transaction<set_param> changes(4, 8);
         auto tx = changes.sender();
@@ -76,7 +76,7 @@ TEST_CASE("transaction")
         }
         int calls = 0;
         bool whole = true;
-        while (rx.apply_pending([&](const auto& group) { apply(group, state); }, 2) > 0)
+        while (rx.drain([&](const auto& group) { apply(group, state); }, 2) > 0)
         {
             ++calls;
             // Between calls, the four values always come from one transaction.
@@ -113,7 +113,7 @@ TEST_CASE("transaction")
         const auto queued = changes.stats().sent;
         CHECK(tx.try_send(group) == send_status::full);
         CHECK(changes.stats().sent == queued);  // not one item of the refused group went in
-        CHECK(rx.apply_pending([&](const auto& g) { apply(g, state); }, 1) == 1);
+        CHECK(rx.drain([&](const auto& g) { apply(g, state); }, 1) == 1);
         CHECK(tx.try_send(group) == send_status::sent);  // the same group, sent again once there is room
         // [transaction-full]
         CHECK(changes.stats().refused_full == 2);  // the loop's last try and the explicit one
@@ -144,10 +144,10 @@ TEST_CASE("transaction")
                 {
                     // Move the ring's position on by one small transaction, then queue `queued` full ones.
                     REQUIRE(tx.try_send({{0, 0.0f}}) == send_status::sent);
-                    REQUIRE(rx.apply_pending([](const auto&) {}, 1) == 1);
+                    REQUIRE(rx.drain([](const auto&) {}, 1) == 1);
                     for (std::size_t i = 0; i < queued; ++i)
                         all_fit = all_fit && tx.try_send(full) == send_status::sent;
-                    CHECK(rx.apply_pending([](const auto&) {}, queued + 1) == queued);
+                    CHECK(rx.drain([](const auto&) {}, queued + 1) == queued);
                 }
                 CHECK(all_fit);
             }
@@ -161,7 +161,7 @@ TEST_CASE("transaction")
         REQUIRE(tx.try_send(std::span<const set_param>()) == send_status::sent);
         std::size_t sizes = 99;
         bool empty = false;
-        CHECK(rx.apply_pending(
+        CHECK(rx.drain(
                   [&](const transaction_view<set_param>& g) {
                       sizes = g.size();
                       empty = g.empty() && g.begin() == g.end();
@@ -179,7 +179,7 @@ TEST_CASE("transaction")
         REQUIRE(tx.try_send({{7, 0.5f}, {8, 1.5f}, {9, 2.5f}}) == send_status::sent);
         std::vector<std::uint32_t> order;
         order.reserve(6);
-        rx.apply_pending(
+        rx.drain(
             [&](const transaction_view<set_param>& g) {
                 REQUIRE(g.size() == 3);
                 CHECK(g[1].value == 1.5f);
@@ -192,7 +192,7 @@ TEST_CASE("transaction")
         CHECK(order == std::vector<std::uint32_t>{7, 8, 9, 7, 8, 9});
     }
 
-    SUBCASE("try_send and apply_pending neither allocate nor free")
+    SUBCASE("try_send and drain neither allocate nor free")
     {
         transaction<set_param> changes(4, 4);
         auto tx = changes.sender();
@@ -202,7 +202,7 @@ TEST_CASE("transaction")
         {
             REQUIRE(tx.try_send({{0, 1.0f}, {1, 2.0f}}) == send_status::sent);
             REQUIRE(tx.try_send({{2, 3.0f}}) == send_status::sent);
-            REQUIRE(rx.apply_pending([&](const auto& g) { apply(g, state); }, 4) == 2);
+            REQUIRE(rx.drain([&](const auto& g) { apply(g, state); }, 4) == 2);
         }
         (void)rx.stats();
         CHECK(allocations.count() == 0);
@@ -223,7 +223,7 @@ TEST_CASE("transaction")
 }
 
 // The control thread sends transaction k as "slot 0 = k", k % 7 filler writes, "slot 7 = k". Slots 0 and 7 match
-// only between whole transactions, so the audio side checks them after every apply_pending call and inside
+// only between whole transactions, so the audio side checks them after every drain call and inside
 // every handler call; a single half-applied transaction would show as a mismatch.
 TEST_CASE("transaction: the audio side never sees half a transaction" * doctest::test_suite("stress"))
 {
@@ -257,7 +257,7 @@ TEST_CASE("transaction: the audio side never sees half a transaction" * doctest:
     std::uint32_t bad_sizes = 0;  // a transaction of the wrong length
     while (slots[7] < count)
     {
-        rx.apply_pending(
+        rx.drain(
             [&](const transaction_view<write>& group) {
                 if (group.size() != 2 + group[0].value % 7)
                     ++bad_sizes;

@@ -37,11 +37,11 @@ using voice_receiver = courier::state_command_receiver<voice_state, set_gain, pl
 // One audio callback: commands first, then the block.
 void process_block(voice_receiver& commands, voice_state& state) noexcept COURIER_REALTIME
 {
-    const auto report = commands.apply_pending(state);
+    const std::size_t applied = commands.poll(state);
     (void)commands.stats();
     for (float& sample : state.out)
         sample = state.active_key >= 0 ? state.gain : 0.0f;
-    state.out[0] += static_cast<float>(report.waiting);
+    state.out[0] += static_cast<float>(applied + commands.stats().lane.depth());
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ struct audio_side
 
 void process_block(audio_side& a) noexcept COURIER_REALTIME
 {
-    a.from_control.apply_pending(
+    a.from_control.drain(
         [&a](const courier::transaction_view<set_value>& group) {
             for (auto it = group.begin(); it != group.end(); ++it)
                 a.slots[(*it).slot] = (*it).value;
@@ -67,7 +67,7 @@ TEST_CASE("transaction: the audio side applies and sends transactions in a COURI
         CHECK(allocations.count() == 0);
 
         std::array<std::int32_t, 3> seen{};
-        CHECK(control_rx.apply_pending(
+        CHECK(control_rx.drain(
                   [&](const courier::transaction_view<set_value>& g) {
                       for (const set_value v : g)
                           seen[v.slot] = v.value;

@@ -23,19 +23,12 @@ concept state_command = std::is_trivially_copyable_v<Command> && requires(const 
     { c.apply(s) } noexcept;
 };
 
-/// What one apply_pending call did.
-struct state_commands_report
-{
-    std::size_t applied = 0;  ///< commands applied by this call
-    std::uint64_t waiting = 0;  ///< commands left queued for the next call, as far as the lane's counters tell
-};
-
 /// A snapshot of a state_commands' counters.
 struct state_commands_stats
 {
     lane_stats lane;                ///< sent, refused (a full lane), received, high-water mark
     std::uint64_t applied = 0;      ///< commands applied on the audio side so far
-    std::uint64_t over_budget = 0;  ///< apply_pending calls that stopped at the budget with commands still queued
+    std::uint64_t over_budget = 0;  ///< poll calls that stopped at their limit with commands still queued
 };
 
 template <class State, class... Command>
@@ -98,7 +91,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return commands.capacity(); }
 
-    /// The most commands one apply_pending call applies.
+    /// The most commands one poll(state) call applies.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t budget() const noexcept COURIER_REALTIME { return per_callback; }
 
@@ -127,7 +120,7 @@ private:
     lane<message> commands;
     const std::size_t per_callback;
 
-    // Written by the audio thread only (apply_pending), read anywhere.
+    // Written by the audio thread only (poll), read anywhere.
     counter applied;
     counter over_budget;
 };
@@ -181,12 +174,20 @@ public:
     /// An end connected to nothing; give it a value by moving a real one in.
     state_command_receiver() noexcept = default;
 
-    /// Applies up to `budget()` queued commands to `state`, oldest first, and reports how many it applied and
-    /// how many are left for the next call (which are counted in `over_budget` when there are any). Call it
-    /// at the start of every callback, before the state is used. Each command dies right after it is applied,
-    /// on this thread (it is trivially destructible: nothing is freed).
+    /// Applies up to `budget()` queued commands to `state`, oldest first, and returns how many. Call it at the
+    /// start of every callback, before the state is used. A call that stops at its limit with commands still
+    /// queued is counted in `over_budget`; those commands wait, in order, for the next call (how many:
+    /// `stats().lane.depth()`). Each command dies right after it is applied, on this thread (it is trivially
+    /// destructible: nothing is freed).
     /// Thread: audio. Real-time: wait-free if every command's apply is.
-    state_commands_report apply_pending(State& state) noexcept;
+    std::size_t poll(State& state) noexcept { return poll(state, owner->per_callback); }
+
+    /// As poll(state), but applies up to `max` commands instead of budget(). It returns fewer than `max` only
+    /// when the lane is empty, so a lambda around it is a poll source for audio_poll (delivery.h), sharing one
+    /// callback budget with other receivers:
+    /// `audio_poll(64, [&](std::size_t max) { return commands.poll(state, max); }, other)`.
+    /// Thread: audio. Real-time: wait-free if every command's apply is.
+    std::size_t poll(State& state, std::size_t max) noexcept;
 
     /// The counters (see state_commands::stats).
     /// Thread: any. Real-time: wait-free.
@@ -221,24 +222,19 @@ private:
 // Implementation
 
 template <class State, class... Command>
-state_commands_report state_command_receiver<State, Command...>::apply_pending(State& state) noexcept
+std::size_t state_command_receiver<State, Command...>::poll(State& state, std::size_t max) noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
-    state_commands_report report;
     // Each command dies right after its apply, inside drain, on this (the audio) thread: plain bytes, no free.
-    report.applied = from_control.drain(
-        [&state](message&& m) { dispatch(m, state, std::index_sequence_for<Command...>{}); }, owner->per_callback);
+    const std::size_t applied =
+        from_control.drain([&state](message&& m) { dispatch(m, state, std::index_sequence_for<Command...>{}); }, max);
 
-    owner->applied.add(report.applied);
-    if (report.applied == owner->per_callback)
-    {
-        // `received` is ours and exact; `sent` may lag a send in progress by one, so `waiting` is a lower
-        // bound. Whatever is queued stays in the lane, in order, and is applied first by the next call.
-        report.waiting = from_control.stats().depth();
-        if (report.waiting > 0)
-            owner->over_budget.add();
-    }
-    return report;
+    owner->applied.add(applied);
+    // `received` is ours and exact; `sent` may lag a send in progress by one, so depth() is a lower bound.
+    // Whatever is queued stays in the lane, in order, and is applied first by the next call.
+    if (applied == max && max > 0 && from_control.stats().depth() > 0)
+        owner->over_budget.add();
+    return applied;
 }
 
 }  // namespace courier

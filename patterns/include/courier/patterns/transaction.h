@@ -32,7 +32,7 @@ struct transaction_stats
     std::uint64_t sent = 0;               ///< transactions accepted by try_send
     std::uint64_t refused_full = 0;       ///< refused because the ring had no room now
     std::uint64_t refused_too_large = 0;  ///< refused because they held more than max_items()
-    std::uint64_t applied = 0;            ///< transactions handed to apply_pending's handler
+    std::uint64_t applied = 0;            ///< transactions handed to drain's handler
     std::uint64_t high_water_bytes = 0;   ///< most ring bytes in use at once (headers and padding included)
 };
 
@@ -42,7 +42,7 @@ template <transaction_item T>
 class transaction_receiver;
 
 /// One transaction as the receiving side sees it: its items in the order they were given to try_send. Valid
-/// only inside the apply_pending handler it was passed to; items are read out by value.
+/// only inside the drain handler it was passed to; items are read out by value.
 template <transaction_item T>
 class transaction_view
 {
@@ -121,7 +121,7 @@ private:
 /// must never be seen half done by the audio callback.
 ///
 /// Each transaction travels as one record in a byte ring, written whole and published by one release store,
-/// so the receiver sees either none of it or all of it; apply_pending hands the whole record to one handler
+/// so the receiver sees either none of it or all of it; drain hands the whole record to one handler
 /// call, and a budget counts whole transactions, so no callback ever ends in the middle of one. A send
 /// succeeds or fails as a whole: `send_status::full` (try again later) or `send_status::too_large` (more than
 /// max_items, never fits).
@@ -238,10 +238,11 @@ public:
     /// Calls `handle(const transaction_view<T>&)` once per queued transaction, oldest first, for up to
     /// `max_transactions` transactions, and returns how many it handled. Each call sees one whole
     /// transaction; the view is invalid once the handler returns, when the record's space goes back to the
-    /// sender. Nothing is destroyed (items are trivially copyable).
+    /// sender. Nothing is destroyed (items are trivially copyable). It returns fewer than `max_transactions`
+    /// only when none is left, so the end is a poll source for audio_poll through drain_source (delivery.h).
     /// Thread: consumer. Real-time: wait-free if `handle` is.
     template <class Handler>
-    std::size_t apply_pending(Handler&& handle, std::size_t max_transactions) noexcept;
+    std::size_t drain(Handler&& handle, std::size_t max_transactions) noexcept;
 
     /// The channel's counters (see transaction::stats).
     /// Thread: any. Real-time: wait-free.
@@ -277,7 +278,7 @@ std::size_t transaction<T>::ring_bytes(std::size_t max_items, std::size_t queued
 
 template <transaction_item T>
 template <class Handler>
-std::size_t transaction_receiver<T>::apply_pending(Handler&& handle, std::size_t max_transactions) noexcept
+std::size_t transaction_receiver<T>::drain(Handler&& handle, std::size_t max_transactions) noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
     std::size_t handled = 0;
