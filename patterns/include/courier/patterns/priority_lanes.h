@@ -57,6 +57,10 @@ template <class T>
 class priority_lanes
 {
 public:
+    /// The ends' types, for a processor that keeps them as members: both senders are plain lane senders.
+    using sender_type = lane_sender<T>;
+    using receiver_type = priority_receiver<T>;
+
     /// Reserves both lanes and keeps `bulk_share` of every drain call's budget for bulk messages (0 makes the
     /// priority strict). Throws std::invalid_argument when a capacity is 0.
     /// Thread: setup. Real-time: no (allocates).

@@ -59,6 +59,9 @@ class state_commands
 public:
     /// What travels in the lane: one of the command types.
     using message = std::variant<Command...>;
+    /// The ends' types, for a processor that keeps them as members without repeating the command list.
+    using sender_type = state_command_sender<State, Command...>;
+    using receiver_type = state_command_receiver<State, Command...>;
 
     /// Holds at most `capacity` commands and applies at most `capacity` per callback. Allocates the lane now.
     /// Throws std::invalid_argument when `capacity` is 0.

@@ -42,6 +42,10 @@ class state_observer
                   "and default-constructible");
 
 public:
+    /// The ends' types, for a processor that keeps them as members.
+    using publisher_type = state_publisher<T>;
+    using reader_type = state_reader<T>;
+
     /// Creates the cell holding `initial` (sequence 0). Allocates the three slots now.
     /// Thread: setup. Real-time: no (allocates).
     explicit state_observer(const T& initial = T{});

@@ -76,6 +76,10 @@ class timed_events
                   "courier::timed_events: events must be trivially copyable and default-constructible");
 
 public:
+    /// The ends' types, for a processor that keeps them as members.
+    using sender_type = timed_event_sender<Event>;
+    using receiver_type = timed_event_receiver<Event>;
+
     /// A lane of `lane_capacity` events and an audio-side buffer of `buffer_capacity`, both allocated now.
     /// Throws std::invalid_argument when either is 0 or too large for memory.
     /// Thread: setup. Real-time: no (allocates).

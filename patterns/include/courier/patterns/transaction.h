@@ -132,6 +132,10 @@ template <transaction_item T>
 class transaction
 {
 public:
+    /// The ends' types, for a processor that keeps them as members.
+    using sender_type = transaction_sender<T>;
+    using receiver_type = transaction_receiver<T>;
+
     /// Sizes the ring so that at least `queued_transactions` transactions of up to `max_items` items each fit
     /// at once. Throws std::invalid_argument when either is 0 or the ring would pass 2 GiB.
     /// Thread: setup. Real-time: no (allocates).
