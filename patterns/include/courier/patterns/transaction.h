@@ -209,7 +209,7 @@ public:
         }
         // One record: written whole, then published by the ring's one release store in commit(). Records are
         // sized for max_items at setup, so the ring answers sent or full here, never too_large.
-        return writer.try_write(0, std::as_bytes(items)) == send_status::sent ? send_status::sent : send_status::full;
+        return writer.try_write(0, std::as_bytes(items));
     }
 
     /// Sends the listed items as one transaction (see the span overload).
