@@ -31,6 +31,9 @@ int forward_to_callback(const void* input, void* output, unsigned long frames,
     }
     target->callback->process(static_cast<const float* const*>(input), static_cast<float* const*>(output),
                             static_cast<std::size_t>(frames));
+    // Release: this block's writes happen before the control thread's acquire in stop() when the host lost
+    // the stream (the JACK server died), after which this thread never calls process() again.
+    target->blocks.store(target->blocks.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return paContinue;
 }
 
@@ -164,8 +167,10 @@ portaudio_driver::portaudio_driver()
 portaudio_driver::~portaudio_driver()
 {
     close();
-    // Balances the constructor's Pa_Initialize; PortAudio counts them, so other drivers keep theirs.
-    static_cast<void>(Pa_Terminate());
+    // Balances the constructor's Pa_Initialize; PortAudio counts them, so other drivers keep theirs. Not after a
+    // lost stream: Pa_Terminate closes every open stream, and closing the abandoned one waits 10 minutes.
+    if (!abandoned)
+        static_cast<void>(Pa_Terminate());
 }
 
 std::string portaudio_driver::version() { return Pa_GetVersionText(); }
@@ -262,6 +267,7 @@ void portaudio_driver::open(const device_request& request, audio_callback& callb
     // No stream is open, so the device's thread does not read `link` now; Pa_OpenStream publishes it.
     link.callback = &callback;
     link.xruns.store(0, std::memory_order_relaxed);
+    link.blocks.store(0, std::memory_order_relaxed);
     PaStream* opened_stream = nullptr;
     check(Pa_OpenStream(&opened_stream, in_p, out_p, wanted.sample_rate, static_cast<unsigned long>(wanted.block_size),
                         paNoFlag, &forward_to_callback, &link),
@@ -288,6 +294,7 @@ void portaudio_driver::open(const device_request& request, audio_callback& callb
         throw;
     }
     stream = opened_stream;
+    on_jack = Pa_GetHostApiInfo(api)->type == paJACK;
     opened = std::move(result);
 }
 
@@ -301,10 +308,30 @@ void portaudio_driver::start()
     running = true;
 }
 
+bool portaudio_driver::stream_lost() const noexcept
+{
+    // PortAudio's JACK host clears the stream's "active" flag in JACK's shutdown callback, after the last
+    // process cycle; the stream itself still counts as running (it was never stopped).
+    return stream != nullptr && running && on_jack && Pa_IsStreamActive(static_cast<PaStream*>(stream)) == 0;
+}
+
 void portaudio_driver::stop()
 {
     if (stream == nullptr || !running)
         return;
+    if (stream_lost())
+    {
+        // The JACK server is gone. PortAudio 19.6's JACK host cannot stop such a stream: Pa_StopStream,
+        // Pa_AbortStream and Pa_CloseStream each wait (10 minutes) for a process cycle to acknowledge, and none
+        // comes. The host calls process() no more, so the stream is abandoned to PortAudio as it is (its memory
+        // stays reachable from PortAudio's own state until the process exits) and nothing of it is called again.
+        running = false;
+        abandoned = true;
+        // Acquire, partner of the trampoline's release: the last block's writes happen before anything the
+        // caller now does to the callback (destroying it, on this thread).
+        static_cast<void>(link.blocks.load(std::memory_order_acquire));
+        return;
+    }
     running = false;
     // Pa_StopStream returns after the last callback has returned: no process() runs after this line.
     check(Pa_StopStream(static_cast<PaStream*>(stream)), "stopping the stream on '" + opened.device + "'");
@@ -314,6 +341,13 @@ void portaudio_driver::close() noexcept
 {
     if (stream == nullptr)
         return;
+    if (running && stream_lost())
+        stop();  // abandons it: PortAudio cannot stop or close it any more
+    if (abandoned)
+    {
+        stream = nullptr;  // left to PortAudio (see stop()); the callback may be destroyed now
+        return;
+    }
     auto* s = static_cast<PaStream*>(stream);
     if (running)
         static_cast<void>(Pa_StopStream(s));  // a failure here leaves nothing else to do but close

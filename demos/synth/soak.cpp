@@ -76,6 +76,13 @@ soak_controller::~soak_controller()
     figure("graphs_made", made);
     figure("graphs_destroyed_on_control", counters.destroyed_on_control.load(std::memory_order_relaxed));
     figure("graphs_destroyed_elsewhere", counters.destroyed_elsewhere.load(std::memory_order_relaxed));
+    if (lost)
+    {
+        // Everything the run made is gone by now (the engine, its graphs and lanes, the driver): the teardown
+        // after the server died, timed from the watchdog's verdict.
+        figure("teardown_done", 1);
+        std::printf("soak: teardown_seconds %.3f\n", std::chrono::duration<double>(clock::now() - lost_at).count());
+    }
     std::fflush(stdout);
 }
 
@@ -120,7 +127,10 @@ bool soak_controller::on_wake()
         last_progress = now;
     }
     else if (now - last_progress > seconds_of(settings.watchdog))
-        abandon_dead_stream();
+    {
+        stream_lost();
+        return false;
+    }
 
     if (draining)
     {
@@ -221,29 +231,22 @@ bool soak_controller::lanes_empty() const
     return engine->timed_stats().lane.depth() == 0;
 }
 
-void soak_controller::abandon_dead_stream()
+void soak_controller::stream_lost()
 {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f", settings.watchdog);
     fail(std::string("the audio stream stopped: no callback for ") + seconds +
          " s (the audio server, e.g. JACK, is gone)");
+    lost = true;
+    lost_at = clock::now();
+    if (device != nullptr && !device->stream_lost())
+        std::fprintf(stderr, "courier-synth: soak: the host still reports the stream active: stopping it may block\n");
     if (control != nullptr)
-    {
-        control->stop.store(true, std::memory_order_relaxed);  // a flag; done (acquire) is the synchronisation
-        const auto until = clock::now() + std::chrono::seconds(2);
-        while (!control->done.load(std::memory_order_acquire) && clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // it checks the flag every millisecond
-        if (!control->done.load(std::memory_order_acquire))
-            control = nullptr;  // its counters are not final: leave them out of the report
-    }
-    // Whatever the lanes still hold was queued before the server went: the report counts it ("queued").
-    print_report();
-    figure("audio_server_lost", 1);
-    std::fprintf(stderr, "courier-synth: soak: exiting without stopping the stream: PortAudio's JACK host API "
-                         "blocks in Pa_StopStream and Pa_CloseStream once its server has died\n");
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::_Exit(EXIT_FAILURE);  // no destructor runs: each would wait for the dead stream
+        control->stop.store(true, std::memory_order_relaxed);  // a flag; the run's join is the synchronisation
+    // The run then ends as any other: the endpoint stops, the driver abandons the dead stream (PortAudio cannot
+    // stop it, see portaudio_driver::stream_lost()), the control thread is joined, the figures are printed
+    // (whatever the lanes still hold was queued before the server went: "queued"), and every object dies on
+    // the main thread. The destructor prints how long that took.
 }
 
 void soak_controller::fail(const std::string& why)
@@ -254,8 +257,8 @@ void soak_controller::fail(const std::string& why)
 
 void soak_controller::check_stream_buffers()
 {
-    if (stream == nullptr)
-        return;
+    if (stream == nullptr || lost)
+        return;  // lost: the audio side holds what it held when the server died, and returns nothing more
     // Stream stopped: the audio side returns nothing more, and the worker refills every buffer it holds. Each
     // buffer is then either waiting for the audio side (read and not yet received) or the one it was playing
     // (received and not yet returned): blocks_read - requests counts them all.
@@ -274,6 +277,10 @@ void soak_controller::print_report() const
     const audio::engine_stats s = engine->stats();
     std::printf("\nsoak figures\n");
     figure("failed", failed ? 1 : 0);
+    if (lost)
+        figure("audio_server_lost", 1);
+    if (device != nullptr)
+        figure("stream_abandoned", device->abandoned_stream() ? 1 : 0);
     figure("drained", drained ? 1 : 0);
     std::printf("soak: drain_seconds %.3f\n", drain_seconds);
     figure("callbacks", s.callbacks);

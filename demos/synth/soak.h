@@ -76,8 +76,9 @@ public:
 
     /// One turn of the main loop (every 10 ms): swaps, pauses, stalls, the watchdog, then the drain. Returns
     /// false when the run should end (drained, or failed: see status()). When the watchdog fires (no callback
-    /// for --soak-watchdog seconds while the stream should run), it prints a clear error and the figures and
-    /// exits the process with status 1 without touching the stream, which can no longer be stopped.
+    /// for --soak-watchdog seconds while the stream should run: the JACK server died), it prints a clear error
+    /// and returns false: the run then tears everything down as usual on this thread (the driver abandons the
+    /// stream PortAudio can no longer stop), prints the figures, and exits with status 1.
     /// Thread: control (main). Real-time: no (allocates graphs, sleeps, starts and stops the stream).
     [[nodiscard]] bool on_wake();
 
@@ -100,7 +101,7 @@ private:
     void pause_or_resume(clock::time_point now);
     [[nodiscard]] bool lanes_empty() const;
     void fail(const std::string& why);
-    [[noreturn]] void abandon_dead_stream();
+    void stream_lost();
 
     soak_options settings;
     synth_settings synth;
@@ -117,6 +118,8 @@ private:
     bool drained = false;
     bool paused = false;
     bool failed = false;
+    bool lost = false;  // the watchdog fired: the audio server is gone
+    clock::time_point lost_at;
     clock::time_point start, next_swap, next_pause, resume_at, next_stall, drain_from, last_progress;
     std::uint64_t last_frames = 0;
     std::uint64_t swaps = 0;

@@ -18,7 +18,9 @@
 #             /load requests at once until the second is refused (busy, at the sender, counted)
 #   end       courier-synth stops its control thread, waits until every lane is empty, stops, and prints figures
 # Phase "kill": courier-synth under the same control load and an OSC flood; the JACK server is killed (SIGKILL).
-#             courier-synth must notice (no callback for 2 s), print a clear error and its figures, and exit 1.
+#             courier-synth must notice (no callback for 2 s), print a clear error, tear everything down on its
+#             main thread (the driver abandons the stream PortAudio can no longer stop), print its figures, and
+#             exit 1; in an ASan build with no leak.
 #
 # Fails on: a lost message (sent != applied + refused on any path, or anything left queued after the drain), a
 # refusal that did not reach its sender (the control thread's count, /fail replies by reason), a buffer of the disk
@@ -351,6 +353,10 @@ phase_kill() {
   printf '| %-44s | %22s |\n' "control -> mailbox sent / applied / queued" "$m0s / $m0r / $m0q"
   printf '| %-44s | %22s |\n' "control -> /synth sent / applied / queued" "$p0s / $p0r / $p0q"
   printf '| %-44s | %22s |\n' "control refused (counted)" "$(fig "$log" control_refused)"
+  printf '| %-44s | %22s |\n' "graphs made / destroyed on the main thread" \
+         "$(fig "$log" graphs_made) / $(fig "$log" graphs_destroyed_on_control)"
+  printf '| %-44s | %22s |\n' "stream abandoned to PortAudio" "$(fig "$log" stream_abandoned)"
+  printf '| %-44s | %22s |\n' "teardown after the verdict (s)" "$(fig "$log" teardown_seconds)"
   printf '| %-44s | %22s |\n' "exit status" "$status"
   echo "checks (phase kill)"
   check "courier-synth exited 1, not hung or crashed (exit $status)" eq "$status" 1
@@ -362,6 +368,14 @@ phase_kill() {
   check "control thread: every refusal counted" eq "$(fig "$log" control_refused)" \
         "$(( $(lane "$log" mailbox0 refused) + $(lane "$log" port/synth0 refused) ))"
   check "graphs: none destroyed off the main thread" eq "$(fig "$log" graphs_destroyed_elsewhere)" 0
+  check "clean teardown: it ran to the end (every object destroyed)" eq "$(fig "$log" teardown_done)" 1
+  check "clean teardown: the dead stream was abandoned, not waited for" eq "$(fig "$log" stream_abandoned)" 1
+  check "clean teardown: every graph made died on the main thread" eq "$(fig "$log" graphs_made)" \
+        "$(fig "$log" graphs_destroyed_on_control)"
+  check "clean teardown: within 5 s of the verdict" eq "$(awk -v t="$(fig "$log" teardown_seconds)" 'BEGIN { print (t < 5) }')" 1
+  if sanitizer_build; then
+    check "no leak (LeakSanitizer)" eval "! grep -q 'ERROR: LeakSanitizer' '$log'"
+  fi
   [ "$failed" -eq 0 ] || { echo "courier-synth's output:"; grep -v '^ALSA lib' "$log" | sed 's/^/  /' | tail -n 40; }
   return "$failed"
 }

@@ -63,6 +63,7 @@ struct portaudio_link
 {
     audio_callback* callback = nullptr;
     std::atomic<std::uint64_t> xruns{0};
+    std::atomic<std::uint64_t> blocks{0};  // released after each block; acquired by stop() on a lost stream
 };
 
 }  // namespace detail
@@ -85,7 +86,8 @@ public:
     /// Thread: control. Real-time: no (initialises PortAudio, allocates).
     portaudio_driver();
 
-    /// Stops and closes the stream if one is open, then releases PortAudio.
+    /// Stops and closes the stream if one is open, then releases PortAudio (not after a lost stream was
+    /// abandoned: see stream_lost()).
     /// Thread: control. Real-time: no (blocks until the device's thread is done).
     ~portaudio_driver();
 
@@ -123,13 +125,32 @@ public:
 
     /// Stops the stream and returns once process() will not run again (PortAudio waits for the device's
     /// thread). Does nothing when the stream is not running. Throws driver_error when PortAudio fails.
+    /// A lost stream (stream_lost()) is not stopped but abandoned: the host calls process() no more, and
+    /// PortAudio could not stop it anyway; stop() then returns at once, and close() and the destructor leave
+    /// PortAudio's stream and library state as they are (see stream_lost()).
     /// Thread: control. Real-time: no (blocks).
     void stop();
 
     /// Stops the stream if it runs and closes it; afterwards the callback may be destroyed. Does nothing
-    /// when no stream is open.
+    /// when no stream is open. A lost stream is abandoned instead (see stop()), and the callback may be
+    /// destroyed as well.
     /// Thread: control. Real-time: no (blocks, closes the device).
     void close() noexcept;
+
+    /// True when the host stopped calling the running stream on its own and never will again: the JACK
+    /// server died (PortAudio's JACK host marks the stream inactive from JACK's shutdown callback, after its
+    /// last process cycle). Such a stream cannot be stopped or closed through PortAudio 19.6: its JACK host
+    /// waits up to 10 minutes for a process cycle that never comes in Pa_StopStream, Pa_AbortStream,
+    /// Pa_CloseStream and Pa_Terminate alike. So stop(), close() and the destructor abandon it instead: they
+    /// return at once, the callback may then be destroyed, and PortAudio's own memory for the stream stays
+    /// reachable from its library state until the process exits (not a leak LeakSanitizer reports). Only
+    /// JACK streams are ever lost; other host APIs stop as usual.
+    /// Thread: control. Real-time: no (asks PortAudio).
+    [[nodiscard]] bool stream_lost() const noexcept;
+
+    /// True once a lost stream was abandoned by stop() or close(): PortAudio was not released.
+    /// Thread: control. Real-time: no (control-side state).
+    [[nodiscard]] bool abandoned_stream() const noexcept { return abandoned; }
 
     /// True between a successful open() and close().
     /// Thread: control. Real-time: no (control-side state).
@@ -158,6 +179,8 @@ private:
     detail::portaudio_link link;
     void* stream = nullptr;  // PaStream*, kept opaque so that portaudio.h stays out of this header
     bool running = false;
+    bool on_jack = false;    // the open stream is on PortAudio's JACK host API
+    bool abandoned = false;  // a lost stream was left to PortAudio (stream_lost()); no Pa_Terminate then
     stream_info opened;
 };
 
