@@ -2,6 +2,7 @@
 // The engine's bodies and the patterns it is built from (audio/README.md).
 #include <courier/audio/engine.h>
 
+#include <courier/counter.h>
 #include <courier/mailbox.h>
 #include <courier/patterns/delivery.h>
 #include <courier/patterns/port_registry.h>
@@ -53,12 +54,6 @@ struct engine_state
         positive(c.message_budget, "message_budget");
     }
 
-    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept COURIER_REALTIME
-    {
-        // Single writer (the audio thread): a load and a store; a counter, nothing is read through it.
-        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
-
     void publish_meters(float* const* out, std::size_t channels, std::size_t frames, std::uint64_t end_frame,
                         const audio_graph& graph) noexcept COURIER_REALTIME;
     void feed_scope(const float* channel, std::size_t frames) noexcept COURIER_REALTIME;
@@ -90,19 +85,13 @@ struct engine_state
     std::vector<std::string> processor_names;
     std::vector<port<engine_event>> processor_ports;
 
-    // Written by the audio thread only, read by stats() anywhere (relaxed: counters).
+    // Written by the audio thread only, read by stats() anywhere (relaxed: counters; frame_clock is the frames
+    // rendered, max_per_callback a high-water mark).
+    counter callbacks, frame_clock, over_budget, immediate_applied, port_applied, timed_applied, host_applied,
+        max_per_callback, budget_exhausted;
     static_assert(std::atomic<double>::is_always_lock_free);
-    std::atomic<std::uint64_t> callbacks{0};
-    std::atomic<std::uint64_t> frame_clock{0};
     std::atomic<double> max_load{0.0};
     std::atomic<double> load_sum{0.0};
-    std::atomic<std::uint64_t> over_budget{0};
-    std::atomic<std::uint64_t> immediate_applied{0};
-    std::atomic<std::uint64_t> port_applied{0};
-    std::atomic<std::uint64_t> timed_applied{0};
-    std::atomic<std::uint64_t> host_applied{0};
-    std::atomic<std::uint64_t> max_per_callback{0};
-    std::atomic<std::uint64_t> budget_exhausted{0};
 };
 
 void engine_state::publish_meters(float* const* out, std::size_t channels, std::size_t frames,
@@ -269,10 +258,10 @@ void engine::process_block(const float* const* in, float* const* out, std::size_
         return n;
     };
     if (audio_poll(s.settings.message_budget, from_mailbox, from_ports) == s.settings.message_budget)
-        detail::engine_state::add(s.budget_exhausted, 1);
+        s.budget_exhausted.add(1);
 
     // 3. Timed events and the host's block events, each at its frame: render sub-blocks cut at their times.
-    const std::uint64_t block_start = s.frame_clock.load(std::memory_order_relaxed);
+    const std::uint64_t block_start = s.frame_clock.load();
     const auto block = s.timed_in.begin_block(block_start, static_cast<std::uint32_t>(frames));
     std::size_t position = 0;  // frames rendered so far
     std::size_t next_host = 0;
@@ -308,14 +297,13 @@ void engine::process_block(const float* const* in, float* const* out, std::size_
     }
 
     // 5. Statistics (single writer: loads and stores, relaxed; they are counters).
-    detail::engine_state::add(s.immediate_applied, now_applied);
-    detail::engine_state::add(s.port_applied, port_count);
-    detail::engine_state::add(s.timed_applied, timed_count);
-    detail::engine_state::add(s.host_applied, events.size());
+    s.immediate_applied.add(now_applied);
+    s.port_applied.add(port_count);
+    s.timed_applied.add(timed_count);
+    s.host_applied.add(events.size());
     const std::uint64_t applied = now_applied + port_count + timed_count + events.size();
-    if (applied > s.max_per_callback.load(std::memory_order_relaxed))
-        s.max_per_callback.store(applied, std::memory_order_relaxed);
-    s.frame_clock.store(block_start + frames, std::memory_order_relaxed);
+    s.max_per_callback.raise_to(applied);
+    s.frame_clock.set(block_start + frames);
 
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const double period = static_cast<double>(std::max<std::size_t>(frames, 1)) * s.seconds_per_frame;
@@ -324,8 +312,8 @@ void engine::process_block(const float* const* in, float* const* out, std::size_
     if (load > s.max_load.load(std::memory_order_relaxed))
         s.max_load.store(load, std::memory_order_relaxed);
     if (load > s.settings.over_budget_load)
-        detail::engine_state::add(s.over_budget, 1);
-    detail::engine_state::add(s.callbacks, 1);
+        s.over_budget.add(1);
+    s.callbacks.add(1);
 }
 
 bool engine::try_read_meters(engine_meters& into) noexcept
@@ -421,22 +409,22 @@ engine_stats engine::stats() const noexcept
     const detail::engine_state& s = *state;
     engine_stats r;
     // Counters written by the audio thread: relaxed loads, nothing is read through them.
-    r.callbacks = s.callbacks.load(std::memory_order_relaxed);
-    r.frames = s.frame_clock.load(std::memory_order_relaxed);
+    r.callbacks = s.callbacks.load();
+    r.frames = s.frame_clock.load();
     r.max_load = s.max_load.load(std::memory_order_relaxed);
     r.mean_load =
         r.callbacks == 0 ? 0.0 : s.load_sum.load(std::memory_order_relaxed) / static_cast<double>(r.callbacks);
-    r.over_budget = s.over_budget.load(std::memory_order_relaxed);
-    r.immediate_applied = s.immediate_applied.load(std::memory_order_relaxed);
-    r.port_applied = s.port_applied.load(std::memory_order_relaxed);
-    r.timed_applied = s.timed_applied.load(std::memory_order_relaxed);
-    r.host_events_applied = s.host_applied.load(std::memory_order_relaxed);
-    r.max_messages_per_callback = s.max_per_callback.load(std::memory_order_relaxed);
+    r.over_budget = s.over_budget.load();
+    r.immediate_applied = s.immediate_applied.load();
+    r.port_applied = s.port_applied.load();
+    r.timed_applied = s.timed_applied.load();
+    r.host_events_applied = s.host_applied.load();
+    r.max_messages_per_callback = s.max_per_callback.load();
     r.mean_messages_per_callback =
         r.callbacks == 0 ? 0.0
                          : static_cast<double>(r.immediate_applied + r.port_applied + r.timed_applied + r.host_events_applied) /
                                static_cast<double>(r.callbacks);
-    r.budget_exhausted = s.budget_exhausted.load(std::memory_order_relaxed);
+    r.budget_exhausted = s.budget_exhausted.load();
     const timed_events_stats t = s.timed.stats();
     r.late_events = t.late;
     const swap_and_retire_stats g = s.graphs.stats();

@@ -25,7 +25,9 @@ void count_free(const volatile void*) { ++heap_calls; }
 [[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(&count_malloc, &count_free);
 }  // namespace
 #else
-namespace {
+#include "tests/support/replaced_new.h"
+
+namespace courier::test::replaced_new {
 
 void* allocate(std::size_t size)
 {
@@ -52,26 +54,6 @@ void release(void* p) noexcept
     ++heap_calls;
     std::free(p);
 }
-}  // namespace
+}  // namespace courier::test::replaced_new
 
-void* operator new(std::size_t size) { return allocate(size); }
-void* operator new[](std::size_t size) { return allocate(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept
-{
-    try { return allocate(size); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept
-{
-    try { return allocate(size); } catch (...) { return nullptr; }
-}
-void* operator new(std::size_t size, std::align_val_t a) { return allocate_aligned(size, a); }
-void* operator new[](std::size_t size, std::align_val_t a) { return allocate_aligned(size, a); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 #endif

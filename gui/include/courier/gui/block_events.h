@@ -10,7 +10,6 @@
 #include <juce_audio_basics/juce_audio_basics.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -63,7 +62,7 @@ public:
         for (const audio::block_event& e : carry)
             list.push_back({0, e.event});  // cannot grow: carry holds at most capacity()
         carry.clear();
-        count_up(block_count);
+        block_count.add();
     }
 
     /// Adds `event` (a parameter change, say) at its frame; events must be added in frame order, and before
@@ -73,11 +72,11 @@ public:
     {
         if (list.size() == list.capacity())
         {
-            count_up(dropped_count);
+            dropped_count.add();
             return false;
         }
         list.push_back(event);
-        count_up(other_count);
+        other_count.add();
         note_size();
         return true;
     }
@@ -92,25 +91,25 @@ public:
         {
             if (m.numBytes < 1 || m.numBytes > 3 || m.data[0] < 0x80 || m.data[0] >= 0xF0)
             {
-                count_up(ignored_count);
+                ignored_count.add();
                 continue;
             }
             const audio::block_event e{static_cast<std::uint32_t>(std::clamp(m.samplePosition, 0, last)),
                                        audio::make_midi_event(m.data[0], m.numBytes > 1 ? m.data[1] : 0,
                                                               m.numBytes > 2 ? m.data[2] : 0)};
-            count_up(midi_count);
+            midi_count.add();
             if (list.size() < list.capacity())
                 list.push_back(e);
             else if (carry.size() < carry.capacity())
             {
                 carry.push_back(e);
-                count_up(carried_count);
+                carried_count.add();
             }
             else
-                count_up(dropped_count);
+                dropped_count.add();
         }
         note_size();
-        carrying_now.store(carry.size(), std::memory_order_relaxed);  // a gauge; nothing is read through it
+        carrying_now.set(carry.size());  // a gauge
     }
 
     /// This block's events, in frame order.
@@ -125,40 +124,20 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] block_events_stats stats() const noexcept COURIER_REALTIME
     {
-        // Counters written by the audio thread only: relaxed loads, nothing is read through them.
-        block_events_stats s;
-        s.capacity = list.capacity();
-        s.blocks = block_count.load(std::memory_order_relaxed);
-        s.midi = midi_count.load(std::memory_order_relaxed);
-        s.other = other_count.load(std::memory_order_relaxed);
-        s.carried = carried_count.load(std::memory_order_relaxed);
-        s.dropped = dropped_count.load(std::memory_order_relaxed);
-        s.ignored = ignored_count.load(std::memory_order_relaxed);
-        s.carrying = carrying_now.load(std::memory_order_relaxed);
-        s.high_water = most.load(std::memory_order_relaxed);
-        return s;
+        return {.capacity = list.capacity(), .blocks = block_count.load(), .midi = midi_count.load(),
+                .other = other_count.load(), .carried = carried_count.load(), .dropped = dropped_count.load(),
+                .ignored = ignored_count.load(), .carrying = carrying_now.load(), .high_water = most.load()};
     }
 
 private:
-    void note_size() noexcept COURIER_REALTIME
-    {
-        if (list.size() > most.load(std::memory_order_relaxed))
-            most.store(list.size(), std::memory_order_relaxed);
-    }
+    void note_size() noexcept COURIER_REALTIME { most.raise_to(list.size()); }
 
     // Audio thread only; both reserved at setup and never grown (every push_back checks the capacity first).
     std::vector<audio::block_event> list;
     std::vector<audio::block_event> carry;
 
-    // Written by the audio thread only (loads and stores), read by stats() anywhere.
-    std::atomic<std::uint64_t> block_count{0};
-    std::atomic<std::uint64_t> midi_count{0};
-    std::atomic<std::uint64_t> other_count{0};
-    std::atomic<std::uint64_t> carried_count{0};
-    std::atomic<std::uint64_t> dropped_count{0};
-    std::atomic<std::uint64_t> ignored_count{0};
-    std::atomic<std::uint64_t> carrying_now{0};
-    std::atomic<std::uint64_t> most{0};
+    // Written by the audio thread only, read by stats() anywhere (carrying_now is a gauge, most a high-water mark).
+    counter block_count, midi_count, other_count, carried_count, dropped_count, ignored_count, carrying_now, most;
 };
 
 }  // namespace courier::gui
