@@ -441,4 +441,6 @@ engine_stats engine::stats() const noexcept
     return r;
 }
 
+int engine::compiled_checks() noexcept COURIER_REALTIME { return COURIER_CHECKS; }
+
 }  // namespace courier::audio

@@ -294,6 +294,13 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] buffer_pool_stats scope_stats() const noexcept COURIER_REALTIME;
 
+    /// COURIER_CHECKS as courier::engine itself was compiled (1: role guards and preconditions on). Every file of
+    /// a program must agree with it: the linker keeps one copy of each inline function of courier's headers, so a
+    /// file that disagrees runs the library's choice, or the library its. courier's own build makes its compiled
+    /// libraries pass their setting on to whatever links them (CMakeLists.txt); tests/mixed_checks checks it.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] static int compiled_checks() noexcept COURIER_REALTIME;
+
 private:
     stream_config shape;
     std::unique_ptr<detail::engine_state> state;  // ✗ dies in ~engine, on the control thread
