@@ -15,7 +15,8 @@
 #             /status probes check that others are still served
 #   limits    after the flood: the subscriber cap filled from one socket after another until /subscribe is
 #             refused (too_many_subscribers, at the sender, counted by the endpoint), every slot given back; two
-#             /load requests at once until the second is refused (busy, at the sender, counted)
+#             /load requests at once until the second is refused (busy, at the sender, counted); TCP connections
+#             opened until the connection cap closes new ones at once (at the client, counted)
 #   end       courier-synth stops its control thread, waits until every lane is empty, stops, and prints figures
 # Phase "kill": courier-synth under the same control load and an OSC flood; the JACK server is killed (SIGKILL).
 #             courier-synth must notice (no callback for 2 s), print a clear error, tear everything down on its
@@ -119,7 +120,7 @@ sanitizer_build() { [ "$(nm "$synth" 2>/dev/null | grep -c '__asan_')" -gt 0 ]; 
 phase_main() {
   local log=$work/synth.log pause_every=12 lease=5
   [ "$seconds" -gt 120 ] && pause_every=30
-  "$synth" --host-api jack --osc-port 0 --osc-load-root "$work" --osc-lease "$lease" --score "$work/soak.score" --control-rate 10000 \
+  "$synth" --host-api jack --osc-port 0 --osc-tcp 0 --osc-load-root "$work" --osc-lease "$lease" --score "$work/soak.score" --control-rate 10000 \
            --stream "$work/tone.wav" --stream-loop --stream-gain 0.2 --stream-stall-every 40 --stream-stall 0.6 \
            --soak "$seconds" --soak-swap-every 1 --soak-pause-every "$pause_every" --soak-pause-for 5.5 \
            --soak-stall-every 7 --soak-stall-for 0.3 >"$log" 2>&1 &
@@ -149,6 +150,9 @@ phase_main() {
   # The limits, once the flood and the subscription loop are over (their requests would meet the full cap): by
   # now the vanished subscribers' leases ran out, so the cap is the endpoint's whole max_subscribers.
   "$client" fill-subscribers "$port" >"$work/limit-subscribers.out" 2>&1
+  local tcp_port
+  tcp_port=$(sed -nE 's/.* tcp 127\.0\.0\.1:([0-9]+) .*/\1/p' "$log" | head -n 1)
+  "$client" fill-connections "${tcp_port:-0}" >"$work/limit-connections.out" 2>&1
   "$client" load-busy "$port" load.wav >"$work/limit-load.out" 2>&1
   local status=0
   wait_exit "$synth_pid" $((seconds + 60)) || status=$?
@@ -190,6 +194,9 @@ phase_main() {
   l_released=$(client_fig released "$work/limit-subscribers.out"); l_resent=$(client_fig resent "$work/limit-subscribers.out")
   b_done=$(client_fig done "$work/limit-load.out"); b_busy=$(client_fig busy "$work/limit-load.out")
   b_other=$(client_fig other "$work/limit-load.out")
+  local t_held t_refused t_counted
+  t_held=$(client_fig held "$work/limit-connections.out"); t_refused=$(client_fig refused "$work/limit-connections.out")
+  t_counted=$(osc "$log" 'tcp: connections [0-9]+ \(refused ([0-9]+)')
   local c_sent f_fails f_lane f_timed f_drops f_valid f_bundles f_bad
   c_sent=$(client_fig sent "${all_clients[@]}")
   f_fails=$(client_fig fails "$flood"); f_lane=$(client_fig "fail lane_full" "$flood")
@@ -253,6 +260,8 @@ phase_main() {
   row "subscriber cap: slots held / refused at the cap" "$l_held / $l_refused"
   row "  refusals counted by the endpoint / released" "$subs_refused / $l_released"
   row "subscribers kept at stop" "$subs"
+  row "TCP connection cap: held / closed at once" "$t_held / $t_refused"
+  row "  refusals counted by the endpoint" "$t_counted"
   row "/load done / failed" "$loads_done / $loads_failed"
   row "  /load busy at the sender (done after)" "$b_busy ($b_done)"
   row "/status probes answered" "$answered of $probes"
@@ -323,6 +332,8 @@ phase_main() {
   check "subscriber cap: every refusal reached its sender and was counted" eq "$subs_refused" "$l_refused"
   check "subscriber cap: every slot given back, nothing kept at stop" eq "$l_released/$subs" "$l_held/0"
   check "/load: a second load at once was refused busy at its sender" gt0 "$b_busy"
+  check "TCP cap: filled to max_connections (8), the ones beyond closed at once" eq "$t_held/$t_refused" "8/2"
+  check "TCP cap: every refusal counted by the endpoint" eq "$t_counted" "$t_refused"
   check "/load: every refusal counted (failed = busy)" eq "$loads_failed/$b_other" "$b_busy/0"
   if sanitizer_build; then
     check "no leak (LeakSanitizer)" eval "! grep -q 'ERROR: LeakSanitizer' '$log'"

@@ -11,10 +11,14 @@
 //   soak_osc_client fill-subscribers PORT     subscribes from one new socket after another until the endpoint's
 //                                             subscriber cap answers /fail too_many_subscribers (twice, two
 //                                             sockets), then unsubscribes every one it holds
+//   soak_osc_client fill-connections PORT     opens TCP connections (size prefix) one after another, each asking
+//                                             /status, until the endpoint's connection cap closes two at once
+//                                             (connections_refused); then closes every one it holds
 //   soak_osc_client load-busy PORT PATH       asks /load PATH twice at once until the second is answered
 //                                             /fail /load busy (the disk worker takes one load at a time); waits
 //                                             for every final reply
 #include "tests/osc/osc_test_support.h"
+#include "tests/osc/tcp_test_client.h"
 
 #include <atomic>
 #include <chrono>
@@ -386,6 +390,34 @@ int fill_subscribers(std::uint16_t port)
     return refused == 2 && released == held.size() && other == 0 && lost == 0 ? 0 : 1;
 }
 
+int fill_connections(std::uint16_t port)
+{
+    std::vector<std::unique_ptr<tcp_client>> held;
+    std::uint64_t refused = 0, lost = 0;
+    const bytes status = msg("/status", "");
+    for (int i = 0; i < 64 && refused < 2; ++i)
+    {
+        auto c = std::make_unique<tcp_client>(port, courier::osc::framing::size_prefix);
+        if (!c->connected())
+        {
+            ++lost;
+            continue;
+        }
+        // A connection within the cap is served (its /status answered); one over it is accepted and closed at
+        // once: the refusal reaches the client as the end of the stream.
+        if (c->send(status) && c->receive(2000).has_value())
+            held.push_back(std::move(c));
+        else if (c->wait_closed(1000))
+            ++refused;
+        else
+            ++lost;
+    }
+    figure("fill-connections", "held", held.size());
+    figure("fill-connections", "refused", refused);
+    figure("fill-connections", "lost", lost);
+    return refused == 2 && lost == 0 ? 0 : 1;
+}
+
 int load_busy(std::uint16_t port, const char* path)
 {
     udp_client client(port);
@@ -436,10 +468,12 @@ int main(int argc, char** argv)
         return status_once(port);
     if (mode == "fill-subscribers" && argc == 3)
         return fill_subscribers(port);
+    if (mode == "fill-connections" && argc == 3)
+        return fill_connections(port);
     if (mode == "load-busy" && argc == 4)
         return load_busy(port, argv[3]);
     std::fprintf(stderr, "usage: soak_osc_client flood PORT SECONDS RATE | subscribe PORT SECONDS | "
                          "vanish-subscribe PORT | vanish-load PORT PATH | status PORT | fill-subscribers PORT | "
-                         "load-busy PORT PATH\n");
+                         "fill-connections PORT | load-busy PORT PATH\n");
     return 2;
 }
