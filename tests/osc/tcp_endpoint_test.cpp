@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint over TCP on 127.0.0.1: both framings, several clients each answered over its own connection,
 // the connection limit, oversize and endless packets cut off, idle connections cut off, framing errors counted, the shared secret, a client
-// that does not read, and backpressure when the audio side's lane is full (docs/osc.md, "TCP").
+// that does not read, backpressure when the audio side's lane is full, and subscriptions that end with their
+// connection, never with a lease (docs/osc.md, "TCP").
 #include <courier/audio/engine.h>
 #include <courier/osc/osc_endpoint.h>
 #include <courier/patterns/channel.h>
@@ -324,4 +325,37 @@ TEST_CASE("osc endpoint: TCP")
         for (std::size_t i = 0; i < r.graph->log.size(); ++i)
             CHECK(r.graph->log[i].event.key == i % 128);  // in the order sent
     }
+}
+
+TEST_CASE("osc endpoint over TCP: a connection's subscription has no lease, a datagram one's runs out")
+{
+    // Both subscribe at once and then stay silent. The datagram subscriber's lease ends its subscription; the
+    // connection's stays, because it ends with the connection (a closed connection is seen, a vanished UDP
+    // peer is not). The UDP expiry is the clock: by then the lease has run out for both.
+    endpoint_config e;
+    e.udp_port = 0;
+    e.subscription_lease_seconds = 0.3;
+    tcp_rig r(e);
+    tcp_client stream(r.port(framing::size_prefix), framing::size_prefix);
+    udp_client datagram(r.osc->udp_port());
+    REQUIRE(stream.connected());
+    const auto over_tcp = ask(stream, msg("/subscribe", "s", {str("/events")}));
+    REQUIRE(over_tcp.size() >= 2);
+    CHECK(over_tcp[0] == "/done");
+    REQUIRE(datagram.send(msg("/subscribe", "s", {str("/events")})));
+    const auto over_udp = datagram.receive(2000);
+    REQUIRE(over_udp.has_value());
+    CHECK(strings_of(*over_udp)[0] == "/done");
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (r.osc->stats().subscribers_expired == 0 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polls a counter with a deadline
+    const endpoint_stats s = r.osc->stats();
+    CHECK(s.subscribers_expired == 1);  // the datagram subscriber's
+    CHECK(s.subscribers == 1);          // the connection's, still on
+    audio::engine_event tick;
+    tick.type = 100;
+    REQUIRE(r.to_osc.try_send(std::move(tick)) == send_status::sent);
+    const auto event = stream.receive(2000);  // and it is still served
+    REQUIRE(event.has_value());
+    CHECK(strings_of(*event)[0] == "/event");
 }
