@@ -232,9 +232,8 @@ reject_reason read_verb(reader& r, const verb& v, std::string_view tags, parsed_
     return reject_reason::none;
 }
 
-// Converts one message starting at the reader's position and ending at `bytes.size()`.
-reject_reason parse_message(std::span<const std::byte> bytes, const address_map& addresses, bool in_bundle,
-                            parsed_message& m, parsed_packet& out) noexcept
+// Reads one message's address and checks its type-tag string is there (the arguments are read by parse_message).
+reject_reason outline_message(std::span<const std::byte> bytes, packet_element& e, std::string_view& failed) noexcept
 {
     reader r{bytes};
     std::string_view address;
@@ -246,17 +245,29 @@ reject_reason parse_message(std::span<const std::byte> bytes, const address_map&
     }
     if (address.empty() || address.front() != '/')
         return reject_reason::bad_address;
-    note_address(out, address);
+    failed = address;
     if (std::any_of(address.begin(), address.end(), is_pattern_char))
         return reject_reason::pattern_unsupported;
+    e.address = address;
+    e.after_address = bytes.subspan(r.at);
+    reader tags_reader{e.after_address};
+    std::string_view tags;
+    return read_tags(tags_reader, tags);
+}
+
+// Converts one outlined message.
+reject_reason parse_message(const packet_element& e, const address_map& addresses, bool in_bundle,
+                            parsed_message& m) noexcept
+{
     const auto* found_verb =
-        std::find_if(verbs.begin(), verbs.end(), [&](const verb& v) { return v.address == address; });
-    const address_map::entry* found_event = found_verb == verbs.end() ? addresses.find(address) : nullptr;
+        std::find_if(verbs.begin(), verbs.end(), [&](const verb& v) { return v.address == e.address; });
+    const address_map::entry* found_event = found_verb == verbs.end() ? addresses.find(e.address) : nullptr;
     if (found_verb == verbs.end() && found_event == nullptr)
         return reject_reason::unknown_address;
     if (in_bundle && found_event == nullptr)
         return reject_reason::verb_in_bundle;
     m = parsed_message{};
+    reader r{e.after_address};
     std::string_view tags;
     if (const reject_reason why = read_tags(r, tags); why != reject_reason::none)
         return why;
@@ -273,6 +284,62 @@ std::string_view reason_name(reject_reason reason) noexcept COURIER_REALTIME
     return i < reason_names.size() ? reason_names[i] : std::string_view("?");
 }
 
+reject_reason outline_packet(std::span<const std::byte> bytes, packet_outline& out) noexcept
+{
+    out.bundle = false;
+    out.time_tag = immediately;
+    out.count = 0;
+    out.failed_address = "?";
+    if (bytes.empty())
+        return reject_reason::empty;
+    if (bytes.size() > max_packet_bytes)
+        return reject_reason::oversize;
+    if (bytes.size() % 4 != 0)
+        return reject_reason::not_aligned;
+
+    const bool is_bundle = bytes.size() >= bundle_marker.size() &&
+                           std::memcmp(bytes.data(), bundle_marker.data(), bundle_marker.size()) == 0;
+    if (!is_bundle)
+    {
+        if (const reject_reason why = outline_message(bytes, out.elements[0], out.failed_address);
+            why != reject_reason::none)
+            return why;
+        out.count = 1;
+        out.failed_address = "?";
+        return reject_reason::none;
+    }
+
+    out.bundle = true;
+    reader r{bytes, bundle_marker.size()};
+    if (!r.read_u64(out.time_tag))
+        return reject_reason::truncated;
+    std::uint32_t count = 0;
+    while (r.left() > 0)
+    {
+        std::uint32_t size = 0;
+        if (!r.read_u32(size))
+            return reject_reason::truncated;
+        if (size == 0 || size % 4 != 0)
+            return reject_reason::bad_bundle;
+        if (size > r.left())
+            return reject_reason::truncated;
+        const auto element = bytes.subspan(r.at, size);
+        r.at += size;
+        if (size >= bundle_marker.size() &&
+            std::memcmp(element.data(), bundle_marker.data(), bundle_marker.size()) == 0)
+            return reject_reason::nested_bundle;
+        if (count == max_bundle_messages)
+            return reject_reason::bundle_too_large;
+        if (const reject_reason why = outline_message(element, out.elements[count], out.failed_address);
+            why != reject_reason::none)
+            return why;
+        ++count;
+    }
+    out.count = count;
+    out.failed_address = "?";
+    return reject_reason::none;
+}
+
 reject_reason parse_packet(std::span<const std::byte> bytes, const address_map& addresses, parsed_packet& out) noexcept
 {
     out.bundle = false;
@@ -280,52 +347,24 @@ reject_reason parse_packet(std::span<const std::byte> bytes, const address_map& 
     out.count = 0;
     out.reason = reject_reason::none;
     note_address(out, "?");
-    if (bytes.empty())
-        return reject(out, reject_reason::empty);
-    if (bytes.size() > max_packet_bytes)
-        return reject(out, reject_reason::oversize);
-    if (bytes.size() % 4 != 0)
-        return reject(out, reject_reason::not_aligned);
-
-    const bool is_bundle = bytes.size() >= bundle_marker.size() &&
-                           std::memcmp(bytes.data(), bundle_marker.data(), bundle_marker.size()) == 0;
-    if (!is_bundle)
+    packet_outline outline;
+    if (const reject_reason why = outline_packet(bytes, outline); why != reject_reason::none)
     {
-        const reject_reason why = parse_message(bytes, addresses, false, out.messages[0], out);
-        if (why != reject_reason::none)
-            return reject(out, why);
-        out.count = 1;
-        return reject_reason::none;
+        note_address(out, outline.failed_address);
+        return reject(out, why);
     }
-
-    out.bundle = true;
-    reader r{bytes, bundle_marker.size()};
-    if (!r.read_u64(out.time_tag))
-        return reject(out, reject_reason::truncated);
-    std::uint32_t count = 0;
-    while (r.left() > 0)
+    out.bundle = outline.bundle;
+    out.time_tag = outline.time_tag;
+    for (std::uint32_t i = 0; i < outline.count; ++i)
     {
-        std::uint32_t size = 0;
-        if (!r.read_u32(size))
-            return reject(out, reject_reason::truncated);
-        if (size == 0 || size % 4 != 0)
-            return reject(out, reject_reason::bad_bundle);
-        if (size > r.left())
-            return reject(out, reject_reason::truncated);
-        const auto element = bytes.subspan(r.at, size);
-        r.at += size;
-        if (size >= bundle_marker.size() &&
-            std::memcmp(element.data(), bundle_marker.data(), bundle_marker.size()) == 0)
-            return reject(out, reject_reason::nested_bundle);
-        if (count == max_bundle_messages)
-            return reject(out, reject_reason::bundle_too_large);
-        const reject_reason why = parse_message(element, addresses, true, out.messages[count], out);
-        if (why != reject_reason::none)
+        note_address(out, outline.elements[i].address);
+        if (const reject_reason why = parse_message(outline.elements[i], addresses, outline.bundle, out.messages[i]);
+            why != reject_reason::none)
             return reject(out, why);
-        ++count;
     }
-    out.count = count;
-    note_address(out, "?");
+    out.count = outline.count;
+    if (out.bundle)
+        note_address(out, "?");  // a single message keeps its address: a later /fail (lane_full) names it
     return reject_reason::none;
 }
 

@@ -120,4 +120,30 @@ struct parsed_packet
 /// The OSC time tag for "immediately".
 inline constexpr std::uint64_t immediately = 1;
 
+/// One message of a packet before conversion: its address and the bytes after the address (type tags and
+/// arguments), both views into the packet.
+struct packet_element
+{
+    std::string_view address;                 ///< starts with '/', no pattern characters
+    std::span<const std::byte> after_address; ///< the type-tag string and the arguments, as they came
+};
+
+/// A packet's shape without its meaning: a message, or a bundle's time tag and messages. What a router needs to
+/// send each message on by its address, and what parse_packet walks before converting.
+struct packet_outline
+{
+    bool bundle = false;
+    std::uint64_t time_tag = immediately;  ///< the bundle's; `immediately` for a message
+    std::uint32_t count = 0;               ///< messages in `elements`
+    std::array<packet_element, max_bundle_messages> elements{};
+    std::string_view failed_address = "?"; ///< when rejected: the address of the message at fault, if read
+};
+
+/// Checks the framing of one packet (size, alignment, bundle elements, each message's address and type-tag
+/// string) without an address map and lists its messages in `out`. Returns reject_reason::none, or why the packet
+/// is malformed (one bad element rejects a bundle whole). The views in `out` point into `bytes`. Never reads
+/// outside `bytes`, never allocates, never throws; O(bytes.size()).
+/// Thread: any. Real-time: wait-free (bounded by the packet size; not marked, it runs on network threads).
+[[nodiscard]] reject_reason outline_packet(std::span<const std::byte> bytes, packet_outline& out) noexcept;
+
 }  // namespace courier::osc
