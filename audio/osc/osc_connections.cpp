@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The OSC endpoint's TCP connection table of osc_connections.h (docs/osc.md, "TCP").
+// The OSC TCP connection table of osc_connections.h (the endpoint's clients, the router's controllers and nodes) (docs/osc.md, "TCP").
 #include "osc_connections.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +46,51 @@ connection* connection_table::free_slot() noexcept COURIER_REALTIME
         if (!c.open())
             return &c;
     return nullptr;
+}
+
+connection* connection_table::accept_from(const listener_socket& l, int socket_buffer_bytes, bool authenticated,
+                                          std::atomic<std::uint64_t>& refused, bool& was_refused) noexcept
+{
+    was_refused = false;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    const int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return nullptr;  // EAGAIN: no more waiting (or the client gave up already)
+    connection* slot = free_slot();
+    if (slot == nullptr)
+    {
+        count_up(refused);  // before the close: the client may look at once
+        ::close(fd);        // the limit: the client sees the connection closed
+        was_refused = true;
+        return nullptr;
+    }
+    const int on = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // replies are small: send each now
+    if (socket_buffer_bytes > 0)
+    {
+        (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
+    }
+    open(*slot, fd, l.kind, address, length, authenticated);
+    return slot;
+}
+
+bool connection_table::read_more(connection& c, bool& got_any) noexcept
+{
+    const ssize_t got = ::recv(c.fd, c.in.data(), c.in.size(), MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+    {
+        close(c);  // the peer closed (or reset) the connection
+        return false;
+    }
+    got_any = got > 0;
+    if (got_any)
+    {
+        c.in_at = 0;
+        c.in_end = static_cast<std::size_t>(got);
+    }
+    return true;
 }
 
 void connection_table::open(connection& c, int fd, framing kind, const sockaddr_storage& address, socklen_t length,

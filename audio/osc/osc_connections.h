@@ -5,6 +5,7 @@
 #pragma once
 
 #include "osc_sockets.h"
+#include <courier/counter.h>
 #include <courier/osc/stream_deframer.h>
 
 #include <atomic>
@@ -15,6 +16,30 @@
 #include <vector>
 
 namespace courier::osc {
+
+/// A TCP listening socket and the framing of the connections it accepts.
+struct listener_socket
+{
+    int fd = -1;
+    std::uint16_t port = 0;
+    framing kind = framing::size_prefix;
+};
+
+/// The counters a connection_table's pump() keeps (each written by the network thread only).
+struct stream_counters
+{
+    std::atomic<std::uint64_t>* frames;        // packets read
+    std::atomic<std::uint64_t>* frame_errors;  // framing errors that kept the connection
+    std::atomic<std::uint64_t>* cut;           // connections closed for an oversize packet or endless bytes
+};
+
+/// How pump() left a connection.
+enum class pump_result : std::uint8_t
+{
+    drained,  ///< nothing more to deframe now (or not readable)
+    paused,   ///< the frame handler kept the frame (backpressure): deframer.frame() waits to be offered again
+    closed,   ///< closed: by the client, by the handler, or cut off (counted)
+};
 
 /// One TCP connection slot. The network thread's own.
 struct connection
@@ -61,6 +86,21 @@ public:
     /// Thread: the network thread. Real-time: wait-free.
     [[nodiscard]] connection* free_slot() noexcept COURIER_REALTIME;
 
+    /// Accepts the next connection waiting on `l` into a free slot, reading `l.kind` packets (TCP_NODELAY, and
+    /// SO_SNDBUF/SO_RCVBUF of `socket_buffer_bytes` when > 0); with no free slot it closes it at once after
+    /// counting it in `refused`. Returns the slot, or nullptr when none waited or it was refused (`was_refused`).
+    /// Thread: the network thread. Real-time: no (syscalls).
+    [[nodiscard]] connection* accept_from(const listener_socket& l, int socket_buffer_bytes, bool authenticated,
+                                          std::atomic<std::uint64_t>& refused, bool& was_refused) noexcept;
+
+    /// Deframes what `c` has read and, when `readable`, reads more (two reads at most, so one client cannot hold
+    /// the thread), calling `on_frame(c)` with each whole packet in c.deframer.frame(). `on_frame` returns false to
+    /// keep the packet for later (the connection is then left paused and unread). A packet over the limit closes
+    /// the connection (counted in `counts.cut` first).
+    /// Thread: the network thread. Real-time: no (syscalls).
+    template <class OnFrame>
+    pump_result pump(connection& c, bool readable, const stream_counters& counts, OnFrame&& on_frame) noexcept;
+
     /// Makes `slot` (from free_slot) the connection `fd` from `address`, reading `kind` packets.
     /// Thread: the network thread. Real-time: wait-free.
     void open(connection& slot, int fd, framing kind, const sockaddr_storage& address, socklen_t length,
@@ -97,10 +137,56 @@ public:
     [[nodiscard]] std::size_t open_count() const noexcept COURIER_REALTIME { return opened; }
 
 private:
+    // Reads into c.in when it is all deframed; false when the connection closed (then closed here).
+    [[nodiscard]] bool read_more(connection& c, bool& got_any) noexcept;
+
     std::vector<connection> table;       // ✗ the slots die with the table, on the setup thread
     std::vector<std::uint32_t> closed;   // reserved for every slot twice: no allocation in close()
     std::size_t opened = 0;
     std::atomic<std::uint64_t>* gauge;  // endpoint_stats::connections_open; written by the network thread only
 };
+
+template <class OnFrame>
+pump_result connection_table::pump(connection& c, bool readable, const stream_counters& counts,
+                                   OnFrame&& on_frame) noexcept
+{
+    for (int round = 0; round < 2 && c.open(); ++round)
+    {
+        // Deframe what was read before reading more, so the read-ahead buffer bounds what one client holds.
+        while (c.in_at < c.in_end)
+        {
+            std::span<const std::byte> in(c.in.data() + c.in_at, c.in_end - c.in_at);
+            const deframe_status s = c.deframer.next(in);
+            c.in_at = c.in_end - in.size();
+            if (s == deframe_status::need_more)
+                break;
+            if (s == deframe_status::oversize)
+            {
+                count_up(*counts.cut);  // before the close: a client that sees it closed sees the count
+                close(c);
+                return pump_result::closed;
+            }
+            if (s != deframe_status::frame)
+            {
+                count_up(*counts.frame_errors);  // the stream is still in step: go on with the next packet
+                continue;
+            }
+            count_up(*counts.frames);
+            if (!on_frame(c))
+                return pump_result::paused;  // the frame stays in the deframer, the rest in `in`, the rest of the
+                                             // rest in the kernel: TCP flow control reaches the client
+            if (!c.open())
+                return pump_result::closed;
+        }
+        if (!readable || round == 1)
+            break;
+        bool got_any = false;
+        if (!read_more(c, got_any))
+            return pump_result::closed;
+        if (!got_any)
+            break;
+    }
+    return c.open() ? pump_result::drained : pump_result::closed;
+}
 
 }  // namespace courier::osc

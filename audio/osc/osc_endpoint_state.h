@@ -29,14 +29,6 @@
 
 namespace courier::osc {
 
-/// A TCP listening socket and the framing of the connections it accepts.
-struct listener_socket
-{
-    int fd = -1;
-    std::uint16_t port = 0;
-    framing kind = framing::size_prefix;
-};
-
 /// Everything behind endpoint: made and destroyed on the setup thread; between start() and stop() each group
 /// below belongs to the thread its comment names. The network thread's functions are in osc_network.cpp and
 /// osc_verbs.cpp, the disk worker's in osc_load_worker.cpp.

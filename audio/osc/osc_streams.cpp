@@ -6,12 +6,6 @@
 
 #include <courier/counter.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 
 namespace courier::osc {
@@ -35,28 +29,14 @@ void endpoint::state::accept_from(const listener_socket& l) noexcept
 {
     for (;;)
     {
-        sockaddr_storage address{};
-        socklen_t length = sizeof address;
-        const int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;  // EAGAIN: no more waiting (or the client gave up already)
-        connection* slot = streams.free_slot();
-        if (slot == nullptr)
-        {
-            count_up(count.connections_refused);  // before the close: the client may look at once
-            ::close(fd);                          // the limit: the client sees the connection closed
+        bool refused = false;
+        connection* c = streams.accept_from(l, config.connection_socket_buffer_bytes, config.tcp_secret.empty(),
+                                            count.connections_refused, refused);
+        if (c == nullptr && !refused)
+            return;  // none waiting
+        if (c == nullptr)
             continue;
-        }
-        const int on = 1;
-        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // replies are small: send each now
-        if (config.connection_socket_buffer_bytes > 0)
-        {
-            const int size = config.connection_socket_buffer_bytes;
-            (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-            (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        }
-        streams.open(*slot, fd, l.kind, address, length, config.tcp_secret.empty());
-        slot->last_packet = round_start;
+        c->last_packet = round_start;
         count_up(count.connections);
     }
 }
@@ -71,50 +51,15 @@ void endpoint::state::serve(connection& c, bool readable) noexcept
         if (!c.open())
             return;
     }
-    for (int round = 0; round < 2 && c.open(); ++round)
+    const stream_counters counts{&count.frames, &count.frame_errors, &count.connections_cut};
+    const pump_result r = streams.pump(c, readable, counts, [this](connection& from) {
+        from.last_packet = round_start;
+        return handle_frame(from);
+    });
+    if (r == pump_result::paused)
     {
-        // Deframe what was read before reading more, so the read-ahead buffer bounds what one client holds.
-        while (c.in_at < c.in_end)
-        {
-            std::span<const std::byte> in(c.in.data() + c.in_at, c.in_end - c.in_at);
-            const deframe_status s = c.deframer.next(in);
-            c.in_at = c.in_end - in.size();
-            if (s == deframe_status::need_more)
-                break;
-            if (s == deframe_status::oversize)
-            {
-                count_up(count.connections_cut);  // a packet over the limit, or bytes with no frame end
-                streams.close(c);
-                return;
-            }
-            if (s != deframe_status::frame)
-            {
-                count_up(count.frame_errors);  // the stream is still in step: go on with the next packet
-                continue;
-            }
-            count_up(count.frames);
-            c.last_packet = round_start;
-            if (!handle_frame(c))
-            {
-                c.paused = true;  // the frame stays in the deframer, the rest in `in`, the rest of the rest in
-                count_up(count.backpressure);  // the kernel: TCP flow control reaches the client
-                return;
-            }
-            if (!c.open())
-                return;
-        }
-        if (!readable || round == 1)
-            return;
-        const ssize_t got = ::recv(c.fd, c.in.data(), c.in.size(), MSG_DONTWAIT);
-        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        {
-            streams.close(c);  // the client closed (or reset) the connection
-            return;
-        }
-        if (got < 0)
-            return;
-        c.in_at = 0;
-        c.in_end = static_cast<std::size_t>(got);
+        c.paused = true;
+        count_up(count.backpressure);
     }
 }
 
