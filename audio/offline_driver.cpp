@@ -24,6 +24,29 @@ using sndfile_ptr = std::unique_ptr<SNDFILE, sndfile_closer>;
 
 [[noreturn]] void fail(const std::string& what) { throw driver_error("courier::audio::offline_driver: " + what); }
 
+// Opens `path` for writing the output of `shape` as a WAV file (created or overwritten).
+sndfile_ptr open_wav(const stream_config& shape, const std::filesystem::path& path, wav_format format)
+{
+    if (shape.output_channels == 0)
+        fail("a WAV file needs at least one output channel");
+    const double whole_rate = std::round(shape.sample_rate);
+    if (whole_rate != shape.sample_rate || whole_rate > 2147483647.0)
+        fail("a WAV file needs a whole-number sample rate, not " + std::to_string(shape.sample_rate));
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(whole_rate);
+    info.channels = static_cast<int>(shape.output_channels);
+    info.format = SF_FORMAT_WAV | (format == wav_format::float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_24);
+    const std::string name = path.string();
+    sndfile_ptr file(sf_open(name.c_str(), SFM_WRITE, &info));
+    if (!file)
+        fail("cannot open '" + name + "' for writing: " + sf_strerror(nullptr));
+    // A PEAK chunk carries the time of writing, which would make two renders differ: leave it out.
+    sf_command(file.get(), SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
+    // Integer formats clip samples beyond ±1.0 instead of wrapping them round.
+    sf_command(file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+    return file;
+}
+
 }  // namespace
 
 offline_driver::offline_driver(const stream_config& config) : shape(config)
@@ -65,25 +88,8 @@ void offline_driver::render_to_file(audio_callback& callback, std::size_t frames
 {
     if (is_running())
         fail("render_to_file: the driver is started; stop() it first");
-    if (shape.output_channels == 0)
-        fail("render_to_file: a WAV file needs at least one output channel");
-    const double whole_rate = std::round(shape.sample_rate);
-    if (whole_rate != shape.sample_rate || whole_rate > 2147483647.0)
-        fail("render_to_file: a WAV file needs a whole-number sample rate, not " + std::to_string(shape.sample_rate));
-
-    SF_INFO info{};
-    info.samplerate = static_cast<int>(whole_rate);
-    info.channels = static_cast<int>(shape.output_channels);
-    info.format = SF_FORMAT_WAV | (format == wav_format::float32 ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_24);
+    sndfile_ptr file = open_wav(shape, path, format);
     const std::string name = path.string();
-    sndfile_ptr file(sf_open(name.c_str(), SFM_WRITE, &info));
-    if (!file)
-        fail("cannot open '" + name + "' for writing: " + sf_strerror(nullptr));
-    // A PEAK chunk carries the time of writing, which would make two renders differ: leave it out.
-    sf_command(file.get(), SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
-    // Integer formats clip samples beyond ±1.0 instead of wrapping them round.
-    sf_command(file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
-
     callback.prepare(shape);
     std::vector<float> block(shape.block_size * shape.output_channels);
     for (std::size_t done = 0; done < frames;)
@@ -107,8 +113,31 @@ void offline_driver::start(audio_callback& callback, pacing mode)
     if (is_running())
         fail("start: already started");
     callback.prepare(shape);  // before the thread exists, so never concurrent with process()
+    started_unix_ns.store(0, std::memory_order_relaxed);  // the thread's creation publishes it
     stop_requested.store(false, std::memory_order_relaxed);  // the thread's creation publishes it
     worker = std::thread([this, &callback, mode] { run_thread(callback, mode); });
+}
+
+void offline_driver::start(audio_callback& callback, pacing mode, const std::filesystem::path& path,
+                           wav_format format)
+{
+    if (is_running())
+        fail("start: already started");
+    sndfile_ptr file = open_wav(shape, path, format);
+    recording_block.assign(shape.block_size * shape.output_channels, 0.0f);
+    record_ok = true;
+    recording = file.release();  // the worker writes it; stop() closes it
+    start(callback, mode);
+}
+
+void offline_driver::write_recording(std::size_t frames) noexcept
+{
+    if (recording == nullptr || !record_ok)
+        return;
+    interleave_into(recording_block.data(), frames);
+    auto* file = static_cast<SNDFILE*>(recording);
+    if (sf_writef_float(file, recording_block.data(), static_cast<sf_count_t>(frames)) != static_cast<sf_count_t>(frames))
+        record_ok = false;  // a full disk: the rest is not written, and recorded_all() says so
 }
 
 void offline_driver::stop() noexcept
@@ -118,6 +147,13 @@ void offline_driver::stop() noexcept
     // A flag only: join() below is what orders the thread's last block before our return.
     stop_requested.store(true, std::memory_order_relaxed);
     worker.join();
+    if (recording != nullptr)
+    {
+        // Closing flushes the header's sizes: a failure here means the file is not whole.
+        if (sf_close(static_cast<SNDFILE*>(recording)) != 0)
+            record_ok = false;
+        recording = nullptr;
+    }
 }
 
 void offline_driver::run_block(audio_callback& callback, std::size_t frames, std::span<const float> input,
@@ -152,10 +188,15 @@ void offline_driver::run_thread(audio_callback& callback, pacing mode) noexcept
 {
     using clock_type = std::chrono::steady_clock;
     const auto started = clock_type::now();
+    started_unix_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count(),
+                          std::memory_order_relaxed);  // a value read on its own (started_unix_nanoseconds)
     std::uint64_t frames = 0;
     while (!stop_requested.load(std::memory_order_relaxed))  // a flag only: see stop()
     {
         run_block(callback, shape.block_size, {}, 0);
+        write_recording(shape.block_size);
         frames += shape.block_size;
         if (mode == pacing::real_time)
         {

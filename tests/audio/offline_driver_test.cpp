@@ -351,6 +351,28 @@ TEST_CASE("offline_driver: started, it paces blocks like a device" * doctest::te
         CHECK(callback.heap_calls_between == 0);
     }
 
+    SUBCASE("a recording start writes every block it ran to the WAV file, bit for bit, closed by stop")
+    {
+        scratch_dir dir;
+        const stream_config stereo{48000.0, 256, 0, 2};
+        offline_driver driver(stereo);
+        ramp_callback callback;
+        driver.start(callback, courier::audio::pacing::as_fast_as_possible, dir.path / "live.wav");
+        REQUIRE(wait_for_frames(driver, 20000, std::chrono::seconds(10)));
+        driver.stop();
+        CHECK(driver.recorded_all());
+        const interleaved_audio got = courier::audio::read_wav(dir.path / "live.wav");
+        REQUIRE(got.frames() == driver.frames_processed());
+        REQUIRE(got.channels == 2);
+        bool same = true;
+        for (std::size_t f = 0; f < got.frames(); ++f)
+            for (std::size_t c = 0; c < 2; ++c)
+                same = same && got.samples[f * 2 + c] == ramp(f, c);
+        CHECK(same);
+        CHECK_THROWS_AS(driver.start(callback, courier::audio::pacing::real_time, dir.path / "no" / "dir.wav"),
+                        driver_error);
+        CHECK_FALSE(driver.is_running());
+    }
     SUBCASE("start and render throw driver_error while started, and stop does nothing when stopped")
     {
         offline_driver driver(config);

@@ -99,6 +99,29 @@ public:
     /// Thread: control. Real-time: no (starts a thread).
     void start(audio_callback& callback, pacing mode = pacing::real_time);
 
+    /// Like start(), but writes the output to a WAV file at `path` as it goes (on the driver's thread, after each
+    /// block, outside the callback), so a program driven live (OSC, a control thread) leaves a render of what it
+    /// played, frame 0 being the first frame of this run. stop() closes the file; recorded_all() then says
+    /// whether every block reached it. Throws driver_error, naming the path, when the file cannot be opened or the
+    /// sample rate is not a whole number, and when already started.
+    /// Thread: control. Real-time: no (opens a file, starts a thread).
+    void start(audio_callback& callback, pacing mode, const std::filesystem::path& path,
+               wav_format format = wav_format::float32);
+
+    /// When the thread of the last start() began, on the system clock (nanoseconds since 1970): the moment its
+    /// clock's first frame is due, block n being due n blocks later with pacing::real_time. 0 until that thread
+    /// has begun (start() may return first). What a program compares with wall-clock times from elsewhere (an
+    /// OSC time tag, another machine's clock) to know which of its frames they fall on.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::int64_t started_unix_nanoseconds() const noexcept COURIER_REALTIME
+    {
+        return started_unix_ns.load(std::memory_order_relaxed);  // a value, read on its own: nothing else with it
+    }
+
+    /// After stop() of a recording start(): true when every block was written and the file closed cleanly.
+    /// Thread: control. Real-time: no (control-side state).
+    [[nodiscard]] bool recorded_all() const noexcept { return record_ok; }
+
     /// Asks the thread to finish and joins it: no process() runs after this returns. Does nothing when
     /// not started.
     /// Thread: control. Real-time: no (joins a thread).
@@ -122,6 +145,7 @@ private:
                    std::size_t offset) noexcept;
     void interleave_into(float* destination, std::size_t frames) const noexcept;
     void run_thread(audio_callback& callback, pacing mode) noexcept;
+    void write_recording(std::size_t frames) noexcept;  // the block just run, to `recording` (driver thread)
 
     stream_config shape;
     // Block buffers, one per channel, and the pointer arrays process() receives. Written by whichever
@@ -133,7 +157,13 @@ private:
     std::vector<float*> output_pointers;
     std::atomic<std::uint64_t> clock{0};   // written by the audio thread, read by any
     std::atomic<bool> stop_requested{false};  // written by stop(), read by the worker
+    std::atomic<std::int64_t> started_unix_ns{0};  // written by the worker as it begins (0: not begun), read by any
     std::thread worker;                    // the started thread; joined by stop() on the control thread
+    // A recording start(): the open file (an SNDFILE*, opaque here so that no libsndfile header is public) and its
+    // interleaving buffer, written by the worker; closed by stop() after the join. ✗ closed in stop(), on control.
+    void* recording = nullptr;
+    std::vector<float> recording_block;
+    bool record_ok = true;                 // the worker's until the join, then stop()'s
 };
 
 /// Reads a WAV (or any libsndfile-readable) file as interleaved floats. Throws driver_error, naming the
