@@ -123,7 +123,19 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     else
     {
         offline = std::make_unique<audio::offline_driver>(actual);
-        offline->start(engine, audio::pacing::real_time);
+        // Frame 0 of this run at this time tag: a bundle's time tag T is scheduled near frame
+        // (T - origin) * sample rate (docs/osc.md, "Time across nodes"), which a recording can be checked against.
+        if (options.record_path.empty())
+            offline->start(engine, audio::pacing::real_time);
+        else
+            offline->start(engine, audio::pacing::real_time, options.record_path,
+                           options.record_pcm24 ? audio::wav_format::pcm24 : audio::wav_format::float32);
+        // The driver's thread reads the system clock as it begins (it may begin after start() returned).
+        const auto asked = std::chrono::steady_clock::now();
+        while (offline->started_unix_nanoseconds() == 0 && std::chrono::steady_clock::now() - asked < std::chrono::seconds(5))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const std::uint64_t origin = osc::time_tag_from_unix_nanoseconds(offline->started_unix_nanoseconds());
+        std::printf("courier-synth: frame 0 at time tag %llu\n", static_cast<unsigned long long>(origin));
     }
     endpoint.start();
 
@@ -194,6 +206,13 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
     std::printf("courier-synth: stopped after %.1f s%s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                 stop_signal != 0 ? " (signal)" : "");
+    if (offline && !options.record_path.empty())
+    {
+        std::printf("courier-synth: recorded %llu frames to %s%s\n",
+                    static_cast<unsigned long long>(offline->frames_processed()), options.record_path.c_str(),
+                    offline->recorded_all() ? "" : " (INCOMPLETE: a write failed)");
+    }
+    const int status = offline && !options.record_path.empty() && !offline->recorded_all() ? 1 : 0;
 
     const osc::endpoint_stats s = endpoint.stats();
     std::printf("\nOSC endpoint statistics\n");
@@ -228,7 +247,7 @@ int run_with_osc(audio::engine& engine, audio::portaudio_driver* device, const a
                 static_cast<unsigned long long>(s.loads_done), static_cast<unsigned long long>(s.loads_failed),
                 static_cast<unsigned long long>(s.events_forwarded), static_cast<unsigned long long>(ticks_refused));
     std::fflush(stdout);
-    return 0;
+    return status;
 }
 #endif
 

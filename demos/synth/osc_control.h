@@ -25,6 +25,8 @@ struct osc_options
     int tcp_slip_port = -1;                 ///< --osc-tcp-slip N: TCP, SLIP framing (-1: none)
     std::string tcp_secret;                 ///< --osc-secret TEXT: TCP connections must send /auth TEXT first
     double tcp_idle = 0.0;                  ///< --osc-tcp-idle S: close a TCP connection with no packet for S s
+    std::string record_path;                ///< --offline --output PATH: the paced run is recorded there
+    bool record_pcm24 = false;              ///< --pcm24 with record_path
     /// Test hook (courier-synth --soak, soak.h): called on the main thread at every turn of the run loop
     /// (every 10 ms); returning false ends the run. Empty: none.
     std::function<bool()> each_wake;

@@ -52,8 +52,8 @@ Options:
                        the engine's mailbox, half by name to the /synth port (load test; the sound does not
                        change; default: 0)
   --osc-port N         enable the OSC endpoint on UDP port N of 127.0.0.1 (docs/osc.md); the synth then plays
-                       until --duration has passed or SIGINT/SIGTERM (offline: paced in real time, no WAV
-                       file), and prints the OSC counters at the end
+                       until --duration has passed or SIGINT/SIGTERM (offline: paced in real time, and
+                       with --output recorded to that WAV file), and prints the OSC counters at the end
   --osc-socket PATH    enable the OSC endpoint on a Unix datagram socket at PATH (mode 0600)
   --osc-tcp N          enable OSC over TCP on port N, int32 size-prefix framing (scsynth, SuperCollider NetAddr)
   --osc-tcp-slip N     enable OSC over TCP on port N, SLIP framing (OSC 1.1)
@@ -123,8 +123,8 @@ void refuse_options_without_effect(const synth_options& o, const std::set<std::s
     refuse_unless(!o.stream_path.empty(), "--stream-loop", "without --stream");
     refuse_unless(!o.offline, "--host-api", "with --offline (no device is opened)");
     refuse_unless(!o.offline, "--device", "with --offline (no device is opened)");
-    refuse_unless(!osc, "--output", "with the OSC endpoint on (it writes no WAV file)");
-    refuse_unless(!osc, "--pcm24", "with the OSC endpoint on (it writes no WAV file)");
+    refuse_unless(!osc || o.offline, "--output", "with the OSC endpoint on a device (only --offline records it)");
+    refuse_unless(!osc || o.offline, "--pcm24", "with the OSC endpoint on a device (only --offline records it)");
     refuse_unless(!osc, "--tail", "with the OSC endpoint on (--duration or a signal ends the run)");
     for (const char* option : {"--soak-swap-every", "--soak-pause-every", "--soak-pause-for", "--soak-stall-every",
                                "--soak-stall-for", "--soak-watchdog"})
@@ -209,6 +209,11 @@ synth_options parse_arguments(int argc, char** argv)
             throw usage_error("unknown argument '" + arg + "'");
     }
     refuse_options_without_effect(o, given);
+    if (o.osc.enabled() && o.offline && given.contains("--output"))
+    {
+        o.osc.record_path = o.output;  // the OSC run records what it plays (osc_control.h)
+        o.osc.record_pcm24 = o.pcm24;
+    }
     return o;
 }
 

@@ -50,13 +50,6 @@ namespace courier::osc {
                                                             std::uint64_t margin_frames, double max_ahead_seconds,
                                                             bool& late) noexcept COURIER_REALTIME;
 
-/// One TCP listener of an endpoint: its port and how packets are framed on the connections it accepts.
-struct tcp_listener
-{
-    int port = 0;                         ///< 0: any free port (see endpoint::tcp_port())
-    framing kind = framing::size_prefix;  ///< size_prefix (scsynth, SuperCollider NetAddr) or slip (OSC 1.1)
-};
-
 /// How an endpoint listens and what it allows. Security defaults: UDP and TCP bind to 127.0.0.1 only; a wider
 /// bind needs `bind_address` set explicitly (courier-synth: --osc-bind); the Unix socket is made mode 0600; /load
 /// reads only regular files under `load_root`, by relative paths without ".."; TCP connections are bounded in

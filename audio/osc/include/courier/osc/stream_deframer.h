@@ -21,6 +21,14 @@ enum class framing : std::uint8_t
     slip,         ///< SLIP (RFC 1055) with END before and after each packet (OSC 1.1)
 };
 
+/// One TCP listener (of an endpoint or a router): its port and how packets are framed on the connections it
+/// accepts.
+struct tcp_listener
+{
+    int port = 0;                         ///< 0: any free port (see endpoint::tcp_port())
+    framing kind = framing::size_prefix;  ///< size_prefix (scsynth, SuperCollider NetAddr) or slip (OSC 1.1)
+};
+
 /// "size_prefix" or "slip".
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] std::string_view framing_name(framing f) noexcept COURIER_REALTIME;
