@@ -15,12 +15,12 @@
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/port_table.h>
-#include <courier/patterns/priority_lanes.h>
+#include <courier/experimental/priority_lanes.h>
 #include <courier/patterns/requester.h>
 #include <courier/patterns/shared_message.h>
 #include <courier/patterns/swap_and_retire.h>
 #include <courier/patterns/timed_events.h>
-#include <courier/patterns/transaction.h>
+#include <courier/experimental/transaction.h>
 #include <courier/protocol/duplex.h>
 #include <courier/protocol/multi_reply.h>
 #include <courier/protocol/one_shot_future.h>

@@ -5,9 +5,9 @@
 #include <courier/command_lane.h>
 #include <courier/lane.h>
 #include <courier/mailbox.h>
-#include <courier/patterns/priority_lanes.h>
+#include <courier/experimental/priority_lanes.h>
 #include <courier/patterns/state_commands.h>
-#include <courier/patterns/transaction.h>
+#include <courier/experimental/transaction.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

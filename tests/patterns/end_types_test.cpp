@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tests for the ends' member types (sender_type, receiver_type, publisher_type, reader_type) of state_commands,
 // timed_events, transaction, priority_lanes and state_observer: a processor holds its ends as members by them.
-#include <courier/patterns/priority_lanes.h>
+#include <courier/experimental/priority_lanes.h>
 #include <courier/patterns/state_commands.h>
 #include <courier/patterns/state_observer.h>
 #include <courier/patterns/timed_events.h>
-#include <courier/patterns/transaction.h>
+#include <courier/experimental/transaction.h>
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/patterns/priority_lanes.h>: urgent overtakes bulk, neither starves the other, budgets, lifetimes.
-#include <courier/patterns/priority_lanes.h>
+// Tests for <courier/experimental/priority_lanes.h>: urgent overtakes bulk, neither starves the other, budgets, lifetimes.
+#include <courier/experimental/priority_lanes.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/patterns/transaction.h>: a group applies whole or not at all, sends succeed or fail whole, sizing.
-#include <courier/patterns/transaction.h>
+// Tests for <courier/experimental/transaction.h>: a group applies whole or not at all, sends succeed or fail whole, sizing.
+#include <courier/experimental/transaction.h>
 
 #include <courier/lane.h>
 

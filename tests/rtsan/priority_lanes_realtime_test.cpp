@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio side of <courier/patterns/priority_lanes.h> from a simulated callback marked COURIER_REALTIME: the
+// Runs the audio side of <courier/experimental/priority_lanes.h> from a simulated callback marked COURIER_REALTIME: the
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it; other builds count allocations.
-#include <courier/patterns/priority_lanes.h>
+#include <courier/experimental/priority_lanes.h>
 
 #include "tests/support/allocation_counter.h"
 

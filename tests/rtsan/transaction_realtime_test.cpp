@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio side of <courier/patterns/transaction.h> from a simulated callback marked COURIER_REALTIME: applying
+// Runs the audio side of <courier/experimental/transaction.h> from a simulated callback marked COURIER_REALTIME: applying
 // transactions from the control side and sending one back. The RealtimeSanitizer build aborts on any
 // allocation, free or lock inside it; other builds count allocations.
-#include <courier/patterns/transaction.h>
+#include <courier/experimental/transaction.h>
 
 #include "tests/support/allocation_counter.h"
 

@@ -2,7 +2,7 @@
 // A user's first program: a lane, a pattern, (when linked) a plugin-style block through courier::engine, and an
 // offline render through courier::audio.
 #include <courier/lane.h>
-#include <courier/patterns/priority_lanes.h>
+#include <courier/experimental/priority_lanes.h>  // experimental headers install with patterns too
 
 #ifdef CONSUMER_WITH_ENGINE
 #include <courier/audio/engine.h>
