@@ -278,7 +278,7 @@ void engine::process_block(const float* const* in, float* const* out, std::size_
         position = until;
     };
     std::size_t timed_count = 0;
-    for (const sub_block<engine_event>& part : block)
+    for (const timed_block<engine_event>::sub_block& part : block)
     {
         render_until(std::max<std::size_t>(position, part.offset));
         for (const timed_event<engine_event>& e : part.events)

@@ -119,7 +119,7 @@ TEST_CASE("timed_events")
         CHECK(block.start() == 1000);
         CHECK(block.frames() == 32);
         CHECK(block.events().size() == 3);
-        std::array<courier::sub_block<tagged>, 8> subs{};
+        std::array<courier::timed_block<tagged>::sub_block, 8> subs{};
         std::size_t n = 0;
         for (auto it = block.begin(); it != block.end(); ++it)
             subs[n++] = *it;

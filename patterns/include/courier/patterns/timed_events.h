@@ -28,16 +28,6 @@ struct timed_event
     Event event;
 };
 
-/// A stretch of a block with no event inside it: render `frames` frames from `offset`, after applying
-/// `events`, which all take effect at frame `offset` (in the order they were sent).
-template <class Event>
-struct sub_block
-{
-    std::uint32_t offset;
-    std::uint32_t frames;
-    std::span<const timed_event<Event>> events;
-};
-
 /// A snapshot of a timed_events' counters.
 struct timed_events_stats
 {
@@ -224,12 +214,22 @@ private:
     std::optional<timed_event<Event>> waiting;  // taken from the lane, but the buffer was full
 };
 
-/// The events of one block, as a range of sub_block: the first starts at frame 0, and each later one starts
+/// The events of one block, as a range of sub_blocks: the first starts at frame 0, and each later one starts
 /// at an event time. Only valid until the next begin_block.
 template <class Event>
 class timed_block
 {
 public:
+    /// A stretch of the block with no event inside it: render `frames` frames from `offset`, after applying
+    /// `events`, which all take effect at frame `offset` (in the order they were sent). Usually reached as
+    /// `const auto& part` in a range-for over the block.
+    struct sub_block
+    {
+        std::uint32_t offset;
+        std::uint32_t frames;
+        std::span<const timed_event<Event>> events;
+    };
+
     class iterator;
 
     /// The first sub-block (there is always one, starting at frame 0).
@@ -253,15 +253,15 @@ public:
     class iterator
     {
     public:
-        using value_type = sub_block<Event>;
+        using value_type = sub_block;
         using difference_type = std::ptrdiff_t;
 
         iterator() noexcept = default;
 
         /// The current sub-block.
         /// Thread: audio. Real-time: wait-free.
-        const sub_block<Event>& operator*() const noexcept COURIER_REALTIME { return current; }
-        const sub_block<Event>* operator->() const noexcept COURIER_REALTIME { return &current; }
+        const sub_block& operator*() const noexcept COURIER_REALTIME { return current; }
+        const sub_block* operator->() const noexcept COURIER_REALTIME { return &current; }
 
         /// Moves to the next sub-block.
         /// Thread: audio. Real-time: wait-free.
@@ -285,11 +285,11 @@ public:
         explicit iterator(const timed_block& b) noexcept : block(&b), current(make(0)) {}
 
         // The sub-block starting at `offset`, whose events are the next ones still to come at that offset.
-        sub_block<Event> make(std::uint32_t offset) const noexcept COURIER_REALTIME;
+        sub_block make(std::uint32_t offset) const noexcept COURIER_REALTIME;
 
         const timed_block* block = nullptr;
         std::size_t next_event = 0;
-        sub_block<Event> current{};
+        sub_block current{};
         bool finished = false;
     };
 
@@ -408,7 +408,7 @@ void timed_event_receiver<Event>::merge_arrivals(std::size_t fresh) noexcept
 }
 
 template <class Event>
-sub_block<Event> timed_block<Event>::iterator::make(std::uint32_t offset) const noexcept
+typename timed_block<Event>::sub_block timed_block<Event>::iterator::make(std::uint32_t offset) const noexcept
 {
     const auto& all = block->due;
     // Events at `offset`: the next ones whose time is exactly block start + offset.
@@ -419,7 +419,7 @@ sub_block<Event> timed_block<Event>::iterator::make(std::uint32_t offset) const 
     const std::uint32_t next_offset = end_of_group < all.size()
                                           ? static_cast<std::uint32_t>(all[end_of_group].time - block->first_frame)
                                           : block->length;
-    return sub_block<Event>{offset, next_offset - offset, all.subspan(next_event, end_of_group - next_event)};
+    return sub_block{offset, next_offset - offset, all.subspan(next_event, end_of_group - next_event)};
 }
 
 }  // namespace courier
