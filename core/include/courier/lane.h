@@ -10,7 +10,6 @@
 #include <courier/ring_storage.h>
 #include <courier/role_guard.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -103,7 +102,7 @@ public:
         // Counters only: nothing is read through them, so relaxed loads are enough.
         s.received = storage.popped();
         s.sent = storage.pushed();
-        s.refused = producer.refused.load(std::memory_order_relaxed);
+        s.refused = producer.refused.load();
         s.high_water = storage.high_water();
         return s;
     }
@@ -141,7 +140,7 @@ private:
     // Written by the producer thread only. The sent and received counts are the storage's own.
     struct alignas(cache_line_size) producer_state
     {
-        std::atomic<std::uint64_t> refused{0};
+        counter refused;
         role_guard guard{detail::type_label<lane>::text, "sender"};
     } producer;
 
@@ -253,12 +252,13 @@ public:
     [[nodiscard]] std::optional<T> try_receive() noexcept COURIER_REALTIME
     {
         COURIER_EXPECTS(source != nullptr);
-        const role_guard::scope held(source->consumer.guard);
-        T* oldest = source->front();
+        lane<T, Storage>& from = *source;  // a local, so the index stores below do not make the compiler reload it
+        const role_guard::scope held(from.consumer.guard);
+        T* oldest = from.front();
         if (oldest == nullptr)
             return std::nullopt;
         std::optional<T> message(std::move(*oldest));
-        source->pop_front();  // the moved-from shell dies here, on the consumer
+        from.pop_front();  // the moved-from shell dies here, on the consumer
         return message;
     }
 
@@ -350,41 +350,41 @@ private:
 
 template <class T, class Storage>
 template <class... Args>
-bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
+inline bool lane<T, Storage>::try_emplace(Args&&... args) noexcept
 {
     const role_guard::scope held(producer.guard);
     if (!storage.try_emplace(std::forward<Args>(args)...))
     {
-        count_up(producer.refused);
+        producer.refused.add();
         return false;
     }
     return true;
 }
 
 template <class T, class Storage>
-std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
+inline std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
 {
     const role_guard::scope held(producer.guard);
     const std::size_t sent = storage.push_many(messages);
     if (sent < messages.size())
-        count_up(producer.refused, messages.size() - sent);
+        producer.refused.add(messages.size() - sent);
     return sent;
 }
 
 template <class T, class Storage>
-T* lane<T, Storage>::front() noexcept
+inline T* lane<T, Storage>::front() noexcept
 {
     return storage.front();  // the callers hold the consumer's role
 }
 
 template <class T, class Storage>
-void lane<T, Storage>::pop_front() noexcept
+inline void lane<T, Storage>::pop_front() noexcept
 {
     storage.pop();
 }
 
 template <class T, class Storage>
-std::size_t lane<T, Storage>::pop_many(std::span<T> out) noexcept
+inline std::size_t lane<T, Storage>::pop_many(std::span<T> out) noexcept
 {
     const role_guard::scope held(consumer.guard);
     return storage.pop_many(out);

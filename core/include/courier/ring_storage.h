@@ -5,6 +5,7 @@
 
 #include <courier/cache_line.h>
 #include <courier/contracts.h>
+#include <courier/counter.h>
 
 #include <atomic>
 #include <bit>
@@ -163,9 +164,8 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t high_water() const noexcept COURIER_REALTIME
     {
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        const std::uint64_t seen_by_producer = producer.high_water.load(std::memory_order_relaxed);
-        const std::uint64_t seen_by_consumer = consumer.high_water.load(std::memory_order_relaxed);
+        const std::uint64_t seen_by_producer = producer.high_water.load();
+        const std::uint64_t seen_by_consumer = consumer.high_water.load();
         return seen_by_producer > seen_by_consumer ? seen_by_producer : seen_by_consumer;
     }
 
@@ -196,8 +196,7 @@ private:
         // Pairs with the release stores in pop and pop_many: the slots up to `known_read` have been vacated.
         producer.known_read = consumer.read.load(std::memory_order_acquire);
         const std::uint64_t stored = write - producer.known_read;
-        if (stored > producer.high_water.load(std::memory_order_relaxed))  // only we store it
-            producer.high_water.store(stored, std::memory_order_relaxed);  // a counter; nothing read through it
+        producer.high_water.raise_to(stored);
         return stored;
     }
 
@@ -207,8 +206,7 @@ private:
         // Pairs with the release stores in try_emplace and push_many: items up to `known_write` are constructed.
         consumer.known_write = producer.write.load(std::memory_order_acquire);
         const std::uint64_t stored = consumer.known_write - read;
-        if (stored > consumer.high_water.load(std::memory_order_relaxed))  // only we store it
-            consumer.high_water.store(stored, std::memory_order_relaxed);  // a counter; nothing read through it
+        consumer.high_water.raise_to(stored);
         return stored;
     }
 
@@ -217,7 +215,7 @@ private:
     {
         std::atomic<std::uint64_t> write{0};
         std::uint64_t known_read = 0;  // a stale copy of consumer.read: at most the true value
-        std::atomic<std::uint64_t> high_water{0};  // the most stored when the producer read consumer.read
+        counter high_water;  // the most stored when the producer read consumer.read
     } producer;
 
     // Written by the consumer thread only.
@@ -225,7 +223,7 @@ private:
     {
         std::atomic<std::uint64_t> read{0};
         std::uint64_t known_write = 0;  // a stale copy of producer.write: at most the true value
-        std::atomic<std::uint64_t> high_water{0};  // the most stored when the consumer read producer.write
+        counter high_water;  // the most stored when the consumer read producer.write
     } consumer;
 };
 

@@ -5,6 +5,7 @@
 
 #include <courier/cache_line.h>
 #include <courier/contracts.h>
+#include <courier/counter.h>
 
 #include <readerwriterqueue/readerwriterqueue.h>
 
@@ -52,10 +53,10 @@ public:
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept
     {
-        const std::uint64_t pushed_before = producer.pushed.load(std::memory_order_relaxed);  // only we store it
+        const std::uint64_t pushed_before = producer.pushed.load();  // only we write it
         if (pushed_before - producer.known_popped == max_items && refresh_depth() == max_items)
         {
-            producer.high_water.store(max_items, std::memory_order_relaxed);  // a counter; the lane was full
+            producer.high_water.set(max_items);  // the lane was full
             return false;
         }
         // try_emplace, never emplace: the latter allocates a new block when the queue is full. It cannot fail
@@ -65,15 +66,11 @@ public:
             COURIER_FAIL("moodycamel refused an item within the capacity it reserved");
             return false;
         }
-        producer.pushed.store(pushed_before + 1, std::memory_order_relaxed);  // a count; moodycamel publishes data
+        producer.pushed.set(pushed_before + 1);  // a count only: moodycamel publishes the data
         // An exact mark: the consumer's count is read whenever the cached depth passes the mark. This storage is
         // not the fast one; ring_storage samples the depth instead and never pays this read.
-        if (pushed_before + 1 - producer.known_popped > producer.high_water.load(std::memory_order_relaxed))
-        {
-            const std::uint64_t depth = refresh_depth();
-            if (depth > producer.high_water.load(std::memory_order_relaxed))  // only we store it
-                producer.high_water.store(depth, std::memory_order_relaxed);  // a counter; nothing read through it
-        }
+        if (pushed_before + 1 - producer.known_popped > producer.high_water.load())
+            producer.high_water.raise_to(refresh_depth());
         return true;
     }
 
@@ -124,7 +121,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t pushed() const noexcept COURIER_REALTIME
     {
-        return producer.pushed.load(std::memory_order_relaxed);  // a count; nothing is read through it
+        return producer.pushed.load();
     }
 
     /// Items popped since construction.
@@ -139,7 +136,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t high_water() const noexcept COURIER_REALTIME
     {
-        return producer.high_water.load(std::memory_order_relaxed);  // a counter; nothing is read through it
+        return producer.high_water.load();
     }
 
 private:
@@ -147,7 +144,7 @@ private:
     std::uint64_t refresh_depth() noexcept
     {
         producer.known_popped = consumer.popped.load(std::memory_order_acquire);  // pairs with the store in pop
-        return producer.pushed.load(std::memory_order_relaxed) - producer.known_popped;
+        return producer.pushed.load() - producer.known_popped;
     }
 
     static std::size_t checked(std::size_t capacity)
@@ -166,9 +163,9 @@ private:
     // Written by the producer thread only.
     struct alignas(cache_line_size) producer_state
     {
-        std::atomic<std::uint64_t> pushed{0};
+        counter pushed;                  // statistics only: moodycamel's own indices carry the data
         std::uint64_t known_popped = 0;  // a stale copy of consumer.popped: at most the true value
-        std::atomic<std::uint64_t> high_water{0};
+        counter high_water;
     } producer;
 
     // Written by the consumer thread only.
