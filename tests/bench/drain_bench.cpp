@@ -104,31 +104,25 @@ std::size_t drain(std::string_view variant, std::size_t count)
 int run(int argc, char** argv)
 {
     std::size_t messages = 1000;
-    std::size_t repeats = 200;
+    courier::bench::bench_args args{200, "bench-results/drain_bench.csv"};
+    auto& [repeats, csv_path] = args;
     std::string only;
-    std::string csv_path = "bench-results/drain_bench.csv";
-    for (int i = 1; i < argc; ++i)
+    const auto own = [&](std::string_view arg, auto&& next) {
+        const char* value = arg == "--variant" ? next() : nullptr;
+        if (value != nullptr)
+            only = value;
+        return value != nullptr;
+    };
+    if (const char* unknown = courier::bench::parse_bench_args(argc, argv, args, 5, own))
     {
-        const std::string_view arg = argv[i];
-        if (arg == "--quick")
-            repeats = 5;
-        else if (arg == "--repeat" && i + 1 < argc)
-            repeats = std::stoul(argv[++i]);
-        else if (arg == "--variant" && i + 1 < argc)
-            only = argv[++i];
-        else if (arg == "--csv" && i + 1 < argc)
-            csv_path = argv[++i];
-        else
-        {
-            std::fprintf(stderr,
-                         "usage: courier_drain_bench [--quick] [--repeat N] [--variant typed|typed_rwq|closures] "
-                         "[--csv PATH]\n"
-                         "Fills a lane with %zu messages, then times one drain of all of them (the audio side's work),\n"
-                         "%s times by default. Under callgrind, count only the drain with\n"
-                         "  --collect-atstart=no --toggle-collect=courier_bench_drain_<variant>\n",
-                         messages, "200");
-            return arg == "--help" ? 0 : 2;
-        }
+        std::fprintf(stderr,
+                     "usage: courier_drain_bench [--quick] [--repeat N] [--variant typed|typed_rwq|closures] "
+                     "[--csv PATH]\n"
+                     "Fills a lane with %zu messages, then times one drain of all of them (the audio side's work),\n"
+                     "%s times by default. Under callgrind, count only the drain with\n"
+                     "  --collect-atstart=no --toggle-collect=courier_bench_drain_<variant>\n",
+                     messages, "200");
+        return std::string_view(unknown) == "--help" ? 0 : 2;
     }
 
     courier::lane<event> l1(lane_capacity);

@@ -3,6 +3,7 @@
 // the table as CSV too (docs/patterns/lane.md; run with --help for the options).
 #include "tests/bench/bench_main.h"
 #include "tests/bench/lane_bench_contender.h"
+#include "tests/bench/lane_bench_instructions.h"
 #include "tests/bench/lane_bench_options.h"
 #include "tests/bench/lane_bench_queues.h"
 #include "tests/bench/lane_bench_report.h"
@@ -73,6 +74,8 @@ int run_bench(int argc, char** argv)
     options opts;
     if (const int code = parse_options(argc, argv, opts); code != 0)
         return code < 0 ? 0 : code;
+    if (!opts.instructions_queue.empty())
+        return run_instruction_loop(opts.instructions_queue, opts.messages);
 
     thread_pair threads;
     const std::string courier_name = "courier::lane";

@@ -2,6 +2,8 @@
 // Parses lane_bench's command line and prints its --help text (docs/performance.md).
 #include "tests/bench/lane_bench_options.h"
 
+#include "tests/bench/lane_bench_instructions.h"
+
 #include <charconv>
 #include <cstdio>
 #include <optional>
@@ -15,6 +17,7 @@ void print_help(std::FILE* out)
 {
     std::fprintf(out,
                  "usage: courier_lane_bench [--quick] [--runs N] [--round-trips N] [--messages N] [--csv PATH]\n"
+                 "       courier_lane_bench --instructions QUEUE [--messages N]\n"
                  "\n"
                  "Compares courier::lane<std::uint64_t> with a raw atomic ping-pong, moodycamel::ReaderWriterQueue,\n"
                  "boost::lockfree::spsc_queue, juce::AbstractFifo with a buffer and std::mutex + std::deque\n"
@@ -33,8 +36,13 @@ void print_help(std::FILE* out)
                  "  --csv PATH        where to write the table as CSV (default bench-results/lane_bench.csv;\n"
                  "                    the directory is created); the round-trip histogram (20 ns bins, last\n"
                  "                    run) goes next to it as <name>_rtt_histogram.csv\n"
+                 "  --instructions Q  time nothing: send and receive --messages values through queue Q on one\n"
+                 "                    thread, each through a call that is never inlined, for callgrind:\n"
+                 "                    valgrind --tool=callgrind --collect-atstart=no\n"
+                 "                    --toggle-collect='*courier_bench_send_one*' (or *courier_bench_receive_one*)\n"
+                 "                    counts one side; Q is one of: %s\n"
                  "  --help            this text\n",
-                 queue_capacity);
+                 queue_capacity, instruction_queue_names());
 }
 
 std::optional<std::uint64_t> parse_count(std::string_view text)
@@ -96,6 +104,15 @@ int parse_options(int argc, char** argv, options& out)
         {
             round_trips = number;
             continue;
+        }
+        else if (arg == "--instructions")
+        {
+            const auto queue = value();
+            if (queue && !queue->empty())
+            {
+                out.instructions_queue = std::string(*queue);
+                continue;
+            }
         }
         else if (arg == "--messages" && (number = count()))
         {

@@ -19,6 +19,7 @@ struct options
     std::uint64_t messages = 20'000'000;
     std::uint64_t runs = 5;
     std::string csv_path = "bench-results/lane_bench.csv";
+    std::string instructions_queue;  // --instructions: run only this queue's one-thread loop, for callgrind
 };
 
 /// Fills `out` from the command line. Returns 0 to go on, or -1 after printing --help (exit with 0), or the

@@ -10,7 +10,7 @@ double lane_drain_throughput(thread_pair& threads, const options& opts)
 {
     const auto queue = std::make_unique<courier_lane_queue>(queue_capacity);
     return one_way_throughput(
-        threads, opts, *queue,
+        threads, opts, [&] { send_all(*queue, opts); },
         [&](std::uint64_t& wrong) {
             std::uint64_t next = 0;
             auto& rx = queue->receiver();

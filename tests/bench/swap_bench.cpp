@@ -162,24 +162,14 @@ summary naive_unlink(std::size_t nodes, std::size_t repeats)
 
 int run(int argc, char** argv)
 {
-    std::size_t repeats = 101;
-    std::string csv_path = "bench-results/swap_bench.csv";
-    for (int i = 1; i < argc; ++i)
+    courier::bench::bench_args args{101, "bench-results/swap_bench.csv"};
+    auto& [repeats, csv_path] = args;
+    if (const char* unknown = courier::bench::parse_bench_args(argc, argv, args, 5))
     {
-        const std::string_view arg = argv[i];
-        if (arg == "--quick")
-            repeats = 5;
-        else if (arg == "--repeat" && i + 1 < argc)
-            repeats = std::stoul(argv[++i]);
-        else if (arg == "--csv" && i + 1 < argc)
-            csv_path = argv[++i];
-        else
-        {
-            std::fprintf(stderr, "usage: courier_swap_bench [--quick] [--repeat N] [--csv PATH]\n"
-                                 "Times the audio side's part of replacing a graph and of removing one node,\n"
-                                 "courier's patterns against destroying on the audio thread (ns, p50 and max).\n");
-            return arg == "--help" ? 0 : 2;
-        }
+        std::fprintf(stderr, "usage: courier_swap_bench [--quick] [--repeat N] [--csv PATH]\n"
+                             "Times the audio side's part of replacing a graph and of removing one node,\n"
+                             "courier's patterns against destroying on the audio thread (ns, p50 and max).\n");
+        return std::string_view(unknown) == "--help" ? 0 : 2;
     }
     std::FILE* csv = courier::bench::open_csv(csv_path);
     std::fprintf(csv, "operation,nodes,courier_p50_ns,courier_max_ns,naive_p50_ns,naive_max_ns\n");

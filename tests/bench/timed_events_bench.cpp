@@ -74,35 +74,31 @@ double time_one(const std::vector<std::uint64_t>& times)
 
 int run(int argc, char** argv)
 {
-    std::size_t repeats = 51;
+    courier::bench::bench_args args{51, "bench-results/timed_events_bench.csv"};
+    auto& [repeats, csv_path] = args;
     std::string only_order;
     std::size_t only_count = 0;
-    std::string csv_path = "bench-results/timed_events_bench.csv";
-    for (int i = 1; i < argc; ++i)
-    {
-        const std::string_view arg = argv[i];
-        if (arg == "--quick")
-            repeats = 5;
-        else if (arg == "--repeat" && i + 1 < argc)
-            repeats = std::stoul(argv[++i]);
-        else if (arg == "--order" && i + 1 < argc)
-            only_order = argv[++i];
-        else if (arg == "--events" && i + 1 < argc)
-            only_count = std::stoul(argv[++i]);
-        else if (arg == "--csv" && i + 1 < argc)
-            csv_path = argv[++i];
+    const auto own = [&](std::string_view arg, auto&& next) {
+        const char* value = arg == "--order" || arg == "--events" ? next() : nullptr;
+        if (value == nullptr)
+            return false;
+        if (arg == "--order")
+            only_order = value;
         else
-        {
-            std::fprintf(stderr,
-                         "usage: courier_timed_events_bench [--quick] [--repeat N] [--order in_order|reversed|random]\n"
-                         "                                  [--events N] [--csv PATH]\n"
-                         "Sends N events (256, 1024, 4096 by default) for times after the first block, in the given\n"
-                         "order, then times the one begin_block(0, %u) that takes them all (median of %zu).\n"
-                         "Under callgrind, count only that call with\n"
-                         "  --collect-atstart=no --toggle-collect=courier_bench_begin_block\n",
-                         block_frames, repeats);
-            return arg == "--help" ? 0 : 2;
-        }
+            only_count = std::stoul(value);
+        return true;
+    };
+    if (const char* unknown = courier::bench::parse_bench_args(argc, argv, args, 5, own))
+    {
+        std::fprintf(stderr,
+                     "usage: courier_timed_events_bench [--quick] [--repeat N] [--order in_order|reversed|random]\n"
+                     "                                  [--events N] [--csv PATH]\n"
+                     "Sends N events (256, 1024, 4096 by default) for times after the first block, in the given\n"
+                     "order, then times the one begin_block(0, %u) that takes them all (median of %zu).\n"
+                     "Under callgrind, count only that call with\n"
+                     "  --collect-atstart=no --toggle-collect=courier_bench_begin_block\n",
+                     block_frames, repeats);
+        return std::string_view(unknown) == "--help" ? 0 : 2;
     }
     std::vector<std::string> orders = {"in_order", "reversed", "random"};
     if (!only_order.empty())

@@ -5,6 +5,7 @@
 #include <courier/ring_storage.h>
 #include <courier/rwq_storage.h>
 
+#include "tests/core/lane_storage_policies.h"
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"
 
@@ -17,20 +18,8 @@
 #include <thread>
 #include <vector>
 
-namespace {
-
-struct on_moodycamel
-{
-    template <class T>
-    using storage = courier::rwq_storage<T>;
-};
-struct on_ring
-{
-    template <class T>
-    using storage = courier::ring_storage<T>;
-};
-
-}  // namespace
+using courier::test::on_moodycamel;
+using courier::test::on_ring;
 
 TEST_CASE("lane batch calls")
 {

@@ -4,6 +4,7 @@
 #include <courier/rwq_storage.h>
 #include <courier/ring_storage.h>
 
+#include "tests/core/lane_storage_policies.h"
 #include "tests/support/allocation_counter.h"
 #include "tests/support/overlapping_threads.h"
 #include "tests/support/stress_scale.h"
@@ -351,19 +352,9 @@ TEST_CASE("lane: one producer thread and one consumer thread raise no role viola
 }
 #endif
 
-namespace {
 // The storage policies every lane guarantee is tested on.
-struct on_moodycamel
-{
-    template <class T>
-    using storage = courier::rwq_storage<T>;
-};
-struct on_ring
-{
-    template <class T>
-    using storage = courier::ring_storage<T>;
-};
-}  // namespace
+using courier::test::on_moodycamel;
+using courier::test::on_ring;
 
 TEST_CASE_TEMPLATE("lane high-water mark on each storage", Policy, on_moodycamel, on_ring)
 {
