@@ -13,6 +13,56 @@
 
 namespace courier::osc {
 
+void open_listeners(const std::string& bind_address, std::span<const tcp_listener> wanted,
+                    std::vector<listener_socket>& into)
+{
+    const std::size_t before = into.size();
+    try
+    {
+        for (const tcp_listener& l : wanted)
+        {
+            const int fd = open_tcp(bind_address, l.port);
+            into.push_back(listener_socket{fd, bound_port(fd), l.kind});
+        }
+    }
+    catch (...)
+    {
+        for (std::size_t i = before; i < into.size(); ++i)
+            ::close(into[i].fd);
+        into.resize(before);
+        throw;
+    }
+}
+
+void poll_list::reserve(std::size_t most)
+{
+    fds.reserve(most);
+    owner.reserve(most);
+}
+
+void poll_list::restart(std::initializer_list<int> sockets, std::span<const listener_socket> listeners) noexcept
+{
+    fds.clear();
+    owner.clear();
+    for (const int fd : sockets)
+        if (fd >= 0)
+        {
+            fds.push_back(pollfd{fd, POLLIN, 0});
+            owner.push_back(nullptr);
+        }
+    for (const listener_socket& l : listeners)
+    {
+        fds.push_back(pollfd{l.fd, POLLIN, 0});
+        owner.push_back(nullptr);
+    }
+}
+
+void poll_list::add(connection& c, short events) noexcept
+{
+    fds.push_back(pollfd{c.fd, events, 0});
+    owner.push_back(&c);
+}
+
 connection::connection(std::size_t buffer_bytes, std::size_t max_packet)
     : deframer(framing::size_prefix, max_packet), in(buffer_bytes), out(buffer_bytes)
 {

@@ -8,11 +8,15 @@
 #include <courier/counter.h>
 #include <courier/osc/stream_deframer.h>
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace courier::osc {
@@ -23,6 +27,30 @@ struct listener_socket
     int fd = -1;
     std::uint16_t port = 0;
     framing kind = framing::size_prefix;
+};
+
+/// Opens a listener for each of `wanted` on `bind_address` (open_tcp), appending them to `into`; when one cannot
+/// be opened, closes those it opened and throws std::runtime_error with the reason.
+/// Thread: setup. Real-time: no (syscalls, allocates).
+void open_listeners(const std::string& bind_address, std::span<const tcp_listener> wanted,
+                    std::vector<listener_socket>& into);
+
+struct connection;
+
+/// What one round of a network loop polls: descriptors, each with the connection it belongs to (nullptr for a
+/// datagram socket or a listener). Reserved at setup; filled anew each round without allocating.
+struct poll_list
+{
+    std::vector<pollfd> fds;
+    std::vector<connection*> owner;
+
+    /// Room for `most` descriptors. Thread: setup. Real-time: no (allocates).
+    void reserve(std::size_t most);
+    /// Starts a round with the datagram sockets of `sockets` that are open (>= 0) and every listener of
+    /// `listeners`, all for reading. Thread: the network thread. Real-time: wait-free (within the reserve).
+    void restart(std::initializer_list<int> sockets, std::span<const listener_socket> listeners) noexcept;
+    /// Adds connection `c`'s descriptor for `events`. Thread: the network thread. Real-time: wait-free.
+    void add(connection& c, short events) noexcept;
 };
 
 /// The counters a connection_table's pump() keeps (each written by the network thread only).

@@ -48,11 +48,7 @@ endpoint::endpoint(std::unique_ptr<engine_adapter> adapter, engine_link* link, p
     {
         if (!config.unix_path.empty())
             impl->unix_fd = open_unix(config.unix_path, config.receive_buffer_bytes);
-        for (const tcp_listener& l : config.tcp)
-        {
-            const int fd = open_tcp(config.bind_address, l.port);
-            impl->listeners.push_back(listener_socket{fd, bound_port(fd), l.kind});
-        }
+        open_listeners(config.bind_address, config.tcp, impl->listeners);
     }
     catch (...)
     {

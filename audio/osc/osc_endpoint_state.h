@@ -42,8 +42,7 @@ struct endpoint::state
           receive_buffer(65536), subscribers(c.max_subscribers), loader(loads.server(), stop_requested)
     {
         const std::size_t most_fds = 2 + c.tcp.size() + c.max_connections;
-        poll_fds.reserve(most_fds);
-        poll_owner.reserve(most_fds);
+        polled.reserve(most_fds);
     }
 
     // --- set at setup
@@ -66,8 +65,7 @@ struct endpoint::state
 
     // --- the network thread's own
     connection_table streams;                    // TCP connections; ✗ closed with the state, on setup
-    std::vector<pollfd> poll_fds;                // rebuilt each round; reserved for every socket
-    std::vector<connection*> poll_owner;         // the connection of each poll_fds entry (nullptr: not one)
+    poll_list polled;                            // rebuilt each round; reserved for every socket
     object_pool<parsed_packet> packets{1};       // the parse target, one at a time
     reply_sender replies;                        // its reply buffer
     std::vector<std::byte> receive_buffer;

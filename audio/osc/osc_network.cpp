@@ -27,35 +27,19 @@ void endpoint::state::network_loop() noexcept
     {
         // Every socket, every round: the datagram sockets, the listeners, and each connection for reading unless
         // it waits for room on the audio side, and for writing while replies wait for it.
-        poll_fds.clear();
-        poll_owner.clear();
-        for (const int fd : {udp_fd, unix_fd})
-            if (fd >= 0)
-            {
-                poll_fds.push_back(pollfd{fd, POLLIN, 0});
-                poll_owner.push_back(nullptr);
-            }
-        for (const listener_socket& l : listeners)
-        {
-            poll_fds.push_back(pollfd{l.fd, POLLIN, 0});
-            poll_owner.push_back(nullptr);
-        }
+        polled.restart({udp_fd, unix_fd}, listeners);
         for (connection& c : streams.slots())
             if (c.open())
-            {
-                const short events = static_cast<short>((c.paused ? 0 : POLLIN) | (c.out_end > 0 ? POLLOUT : 0));
-                poll_fds.push_back(pollfd{c.fd, events, 0});
-                poll_owner.push_back(&c);
-            }
-        const int ready = ::poll(poll_fds.data(), static_cast<nfds_t>(poll_fds.size()), 2);
+                polled.add(c, static_cast<short>((c.paused ? 0 : POLLIN) | (c.out_end > 0 ? POLLOUT : 0)));
+        const int ready = ::poll(polled.fds.data(), static_cast<nfds_t>(polled.fds.size()), 2);
         round_start = std::chrono::steady_clock::now();
         if (ready > 0)
-            for (std::size_t i = 0; i < poll_fds.size(); ++i)
+            for (std::size_t i = 0; i < polled.fds.size(); ++i)
             {
-                const pollfd& p = poll_fds[i];
+                const pollfd& p = polled.fds[i];
                 if (p.revents == 0)
                     continue;
-                if (connection* c = poll_owner[i])
+                if (connection* c = polled.owner[i])
                 {
                     if (!c->open() || c->fd != p.fd)
                         continue;  // closed (and maybe reopened) earlier in this round

@@ -56,12 +56,10 @@ bool under(std::string_view address, std::string_view prefix) noexcept
 
 sockaddr_in ipv4(const std::string& host, int port)
 {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+    const std::optional<sockaddr_in> a = ipv4_address(host, port);
+    if (!a)
         throw std::invalid_argument("OSC router: '" + host + "' is not an IPv4 address");
-    return a;
+    return *a;
 }
 
 void check_prefix(const std::string& prefix, const char* what)
@@ -111,8 +109,7 @@ struct router::state
     std::atomic<std::uint64_t> controllers_open{0}, links_open{0};  // gauges of the two tables
     connection_table controllers;  // ✗ closed with the state, on the setup thread
     connection_table links;        // the TCP node links, one slot per TCP node
-    std::vector<pollfd> poll_fds;
-    std::vector<connection*> poll_owner;
+    poll_list polled;
     std::vector<std::byte> receive_buffer;
     std::vector<std::byte> scratch;  // the packet being built for one node
     packet_outline outline;
@@ -178,11 +175,7 @@ router::router(const router_config& config)
         if (config.udp_port >= 0)
             impl->udp_fd = open_udp(config.bind_address, config.udp_port, 4U << 20U);
         impl->send_fd = open_udp(config.bind_address, 0, 1U << 20U);
-        for (const tcp_listener& l : config.tcp)
-        {
-            const int fd = open_tcp(config.bind_address, l.port);
-            impl->listeners.push_back(listener_socket{fd, bound_port(fd), l.kind});
-        }
+        open_listeners(config.bind_address, config.tcp, impl->listeners);
     }
     catch (...)
     {
@@ -190,8 +183,7 @@ router::router(const router_config& config)
         throw;
     }
     const std::size_t most_fds = 2 + impl->listeners.size() + config.max_connections + impl->nodes.size();
-    impl->poll_fds.reserve(most_fds);
-    impl->poll_owner.reserve(most_fds);
+    impl->polled.reserve(most_fds);
 }
 
 router::~router()
@@ -298,38 +290,20 @@ void router::state::loop() noexcept
 {
     while (!stop_requested.load(std::memory_order_relaxed))  // a flag; stop() joins after setting it
     {
-        poll_fds.clear();
-        poll_owner.clear();
-        for (const int fd : {udp_fd, send_fd})
-            if (fd >= 0)
-            {
-                poll_fds.push_back(pollfd{fd, POLLIN, 0});
-                poll_owner.push_back(nullptr);
-            }
-        for (const listener_socket& l : listeners)
-        {
-            poll_fds.push_back(pollfd{l.fd, POLLIN, 0});
-            poll_owner.push_back(nullptr);
-        }
+        polled.restart({udp_fd, send_fd}, listeners);
         for (connection& c : controllers.slots())
             if (c.open())
-            {
-                poll_fds.push_back(pollfd{c.fd, POLLIN, 0});
-                poll_owner.push_back(&c);
-            }
+                polled.add(c, POLLIN);
         for (connection& c : links.slots())
             if (c.open())
+                polled.add(c, static_cast<short>(POLLIN | (c.out_end > 0 ? POLLOUT : 0)));
+        if (::poll(polled.fds.data(), static_cast<nfds_t>(polled.fds.size()), 5) > 0)
+            for (std::size_t i = 0; i < polled.fds.size(); ++i)
             {
-                poll_fds.push_back(pollfd{c.fd, static_cast<short>(POLLIN | (c.out_end > 0 ? POLLOUT : 0)), 0});
-                poll_owner.push_back(&c);
-            }
-        if (::poll(poll_fds.data(), static_cast<nfds_t>(poll_fds.size()), 5) > 0)
-            for (std::size_t i = 0; i < poll_fds.size(); ++i)
-            {
-                const pollfd& p = poll_fds[i];
+                const pollfd& p = polled.fds[i];
                 if (p.revents == 0)
                     continue;
-                connection* c = poll_owner[i];
+                connection* c = polled.owner[i];
                 if (c != nullptr)
                 {
                     if (!c->open() || c->fd != p.fd)

@@ -16,13 +16,31 @@
 
 namespace courier::osc {
 
-int open_udp(const std::string& bind_address, int port, std::size_t buffer_bytes)
+std::optional<sockaddr_in> ipv4_address(const std::string& host, int port) noexcept
 {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (inet_pton(AF_INET, bind_address.c_str(), &a.sin_addr) != 1)
+    if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+        return std::nullopt;
+    return a;
+}
+
+namespace {
+
+sockaddr_in bind_address_of(const std::string& bind_address, int port)
+{
+    const std::optional<sockaddr_in> a = ipv4_address(bind_address, port);
+    if (!a)
         throw std::runtime_error("OSC: '" + bind_address + "' is not an IPv4 address");
+    return *a;
+}
+
+}  // namespace
+
+int open_udp(const std::string& bind_address, int port, std::size_t buffer_bytes)
+{
+    const sockaddr_in a = bind_address_of(bind_address, port);
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         throw std::runtime_error(std::string("OSC: socket: ") + std::strerror(errno));
@@ -52,11 +70,7 @@ std::uint16_t bound_port(int fd) noexcept
 
 int open_tcp(const std::string& bind_address, int port)
 {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (inet_pton(AF_INET, bind_address.c_str(), &a.sin_addr) != 1)
-        throw std::runtime_error("OSC: '" + bind_address + "' is not an IPv4 address");
+    const sockaddr_in a = bind_address_of(bind_address, port);
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         throw std::runtime_error(std::string("OSC: socket: ") + std::strerror(errno));

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <netinet/in.h>
+
+#include <optional>
 #include <span>
 #include <string>
 
@@ -49,6 +52,10 @@ struct datagram
     std::size_t size = 0;  ///< the datagram's whole size: larger than the buffer when it was cut short
     std::optional<std::uint32_t> kernel_dropped;  ///< the kernel's running drop total for the socket, if it said
 };
+
+/// The IPv4 socket address `host`:`port`, or std::nullopt when `host` is not a dotted IPv4 address.
+/// Thread: any. Real-time: no (inet_pton).
+[[nodiscard]] std::optional<sockaddr_in> ipv4_address(const std::string& host, int port) noexcept;
 
 /// Opens a non-blocking UDP socket bound to `bind_address`:`port` (0: any free port), asks for a receive buffer of
 /// `buffer_bytes` and for the kernel's drop count with each datagram. Throws std::runtime_error with the reason.
