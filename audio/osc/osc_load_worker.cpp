@@ -32,7 +32,7 @@ std::optional<std::size_t> sample_count(std::uint64_t frames, int channels) noex
     return static_cast<std::size_t>(frames * static_cast<std::uint64_t>(channels));
 }
 
-load_worker::load_worker(protocol::multi_server<load_request, load_reply>& s, const std::atomic<bool>& stop)
+load_worker::load_worker(protocol::multi_reply<load_request, load_reply>::server_type& s, const std::atomic<bool>& stop)
     : server(&s), stop_requested(&stop)
 {
 }
@@ -51,10 +51,10 @@ void load_worker::run() noexcept
         std::filesystem::path path;
         std::uint64_t max_frames = 0;
         bool copied = true;
-        // The request goes home after the call: copy what the load needs (the worker may allocate). accept() is
+        // The request goes home after the call: copy what the load needs (the worker may allocate). drain() is
         // noexcept, so the handler catches its own exception (a bad_alloc copying the path): one escaping it would
         // call std::terminate and take the process, audio and all, with it.
-        (void)server->accept(
+        (void)server->drain(
             [&](std::uint64_t started, load_request& r) noexcept {
                 id = started;
                 max_frames = r.max_frames;
@@ -118,7 +118,7 @@ void load_worker::run_load(std::uint64_t id, const std::filesystem::path& path, 
                 (void)server->collect();
                 load_reply progress;
                 progress.fraction = static_cast<float>(next_tenth) / 10.0F;
-                if (server->try_progress(id, progress) != protocol::outcome::sent)
+                if (server->try_progress(id, progress) != courier::send_status::sent)
                     ++progress_dropped;  // progress is droppable: the client is behind; the final is not
             }
         }

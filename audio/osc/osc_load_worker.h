@@ -61,7 +61,7 @@ class load_worker
 public:
     /// A worker serving `server` until `stop_requested` is set; both must outlive it.
     /// Thread: setup. Real-time: no (allocates).
-    load_worker(protocol::multi_server<load_request, load_reply>& server,
+    load_worker(protocol::multi_reply<load_request, load_reply>::server_type& server,
                 const std::atomic<bool>& stop_requested);
 
     /// Wakes the worker at once (a load was started, or the endpoint stops).
@@ -75,7 +75,7 @@ public:
 private:
     void run_load(std::uint64_t id, const std::filesystem::path& path, std::uint64_t max_frames) noexcept;
 
-    protocol::multi_server<load_request, load_reply>* server;
+    protocol::multi_reply<load_request, load_reply>::server_type* server;
     const std::atomic<bool>* stop_requested;  // set by stop(); a flag, the joins synchronise
 
     // --- the disk worker's own

@@ -219,21 +219,21 @@ void endpoint::state::drain_port() noexcept
 
 void endpoint::state::take_load_replies() noexcept
 {
-    (void)loads.client().take_replies(
-        [this](std::uint64_t id, protocol::multi_status status, load_reply* reply) {
+    (void)loads.client().drain(
+        [this](std::uint64_t id, protocol::reply_status status, load_reply* reply) {
             if (id != load_id)
                 return;
             try
             {
                 reply_builder b;
-                if (status == protocol::multi_status::progress)
+                if (status == protocol::reply_status::progress)
                 {
                     b.s(load_name).f(static_cast<double>(reply->fraction));
                     replies.send(load_peer, "/load/progress", b);
                     return;
                 }
                 load_id = 0;
-                if (status == protocol::multi_status::final_reply && reply->error == load_error::none)
+                if (status == protocol::reply_status::answered && reply->error == load_error::none)
                 {
                     count_up(count.loads_done);
                     b.s("/load").s(load_name).h(reply->frames).i(reply->channels).f(reply->sample_rate);
@@ -241,7 +241,7 @@ void endpoint::state::take_load_replies() noexcept
                     return;
                 }
                 count_up(count.loads_failed);
-                b.s("/load").s(status == protocol::multi_status::server_gone ? "worker_gone"
+                b.s("/load").s(status == protocol::reply_status::server_gone ? "worker_gone"
                                                                              : load_error_name(reply->error));
                 replies.send(load_peer, "/fail", b);
             }

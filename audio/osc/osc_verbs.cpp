@@ -89,12 +89,12 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
                 return;
             }
             (void)loads.client().collect();  // ✗ finished requests die here, on the network thread
-            const protocol::ticket t = loads.client().try_start(config.load_root / relative, config.max_load_frames);
-            if (t.result != protocol::outcome::sent)
+            const protocol::ticket t = loads.client().try_request(config.load_root / relative, config.max_load_frames);
+            if (t.result != courier::send_status::sent)
             {
                 count_up(count.loads_failed);  // no_credit: one load is running
                 replies.fail(to, "/load",
-                             t.result == protocol::outcome::no_credit ? "busy" : protocol::to_string(t.result));
+                             t.result == courier::send_status::no_credit ? "busy" : courier::to_string(t.result));
                 return;
             }
             loader.wake();

@@ -3,7 +3,7 @@
 // operation with progress, cancels a measurement in the middle and unsubscribes, printing every message with
 // its correlation id (docs/patterns/protocol_*.md). The engine is a std::thread calling a real-time callback.
 #include <courier/protocol/multi_reply.h>
-#include <courier/protocol/one_shot_future.h>
+#include <courier/protocol/request_reply.h>
 #include <courier/protocol/request_reply.h>
 #include <courier/protocol/subscription.h>
 
@@ -31,7 +31,7 @@ struct links
     cp::subscription<meter> meters{table, 4};
     cp::request_reply<int, snapshot> parameters{table, 2};
     cp::multi_reply<bounce, float> bounces{table, 1, 4};
-    cp::one_shot_future<measure, float> measurements{table, 2};
+    cp::request_reply<measure, float> measurements{table, 2};
 };
 
 // The engine's state: written by the audio thread only.
@@ -57,11 +57,11 @@ void process(links& l, engine& e) noexcept COURIER_REALTIME
     if (e.block % 8 == 0 && meters.subscribed())
         (void)meters.try_notify(-6.0f - static_cast<float>(e.block % 5), e.block);  // a refusal is counted
 
-    l.parameters.server().serve([&](std::uint64_t, int&) { return snapshot{e.gain, e.cutoff_hz}; }, 2);
+    l.parameters.server().poll([&](std::uint64_t, int&) { return snapshot{e.gain, e.cutoff_hz}; }, 2);
     l.parameters.server().collect();
 
     auto& bounces = l.bounces.server();
-    bounces.accept(
+    bounces.drain(
         [&](std::uint64_t id, bounce& b) {
             e.bounce_id = id;
             e.bounce_left = e.bounce_total = b.blocks;
@@ -81,8 +81,8 @@ void process(links& l, engine& e) noexcept COURIER_REALTIME
             (void)bounces.try_progress(e.bounce_id, done);  // no_credit just skips one update
     }
 
-    auto& measurements = l.measurements.worker();
-    measurements.accept(
+    auto& measurements = l.measurements.server();
+    measurements.drain(
         [&](std::uint64_t id, const measure& m) {
             const int slot = e.measure_id[0] == 0 ? 0 : 1;
             e.measure_id[slot] = id;
@@ -98,7 +98,7 @@ void process(links& l, engine& e) noexcept COURIER_REALTIME
             e.measure_id[slot] = 0;
         else if (--e.measure_left[slot] == 0)
         {
-            (void)measurements.try_fulfil(e.measure_id[slot], -12.5f);
+            (void)measurements.try_finish(e.measure_id[slot], -12.5f);
             e.measure_id[slot] = 0;
         }
     }
@@ -141,7 +141,8 @@ int main()
     // 1. Subscribe to the meters and print three notifications.
     auto& meters = l.meters.subscribing();
     const auto sub = meters.try_subscribe();
-    std::printf("subscribe       id=%llu -> %s\n", static_cast<unsigned long long>(sub.id), cp::to_string(sub.result));
+    std::printf("subscribe       id=%llu -> %s\n", static_cast<unsigned long long>(sub.id),
+                courier::to_string(sub.result));
     int notes = 0;
     auto print_meters = [&](std::uint64_t id, cp::subscription_event ev, meter* m) {
         if (ev == cp::subscription_event::notification)
@@ -154,16 +155,16 @@ int main()
             std::printf("  %-13s id=%llu\n", ev == cp::subscription_event::ack ? "ack" : "publisher_gone",
                         static_cast<unsigned long long>(id));
     };
-    step(until([&] { meters.take(print_meters, 8); return notes >= 3; }), "meter notifications arrive");
+    step(until([&] { meters.drain(print_meters, 8); return notes >= 3; }), "meter notifications arrive");
 
     // 2. Ask for a parameter snapshot (request/reply).
     auto& parameters = l.parameters.client();
     const auto ask = parameters.try_request(0);
     std::printf("request         id=%llu (parameter snapshot) -> %s\n", static_cast<unsigned long long>(ask.id),
-                cp::to_string(ask.result));
+                courier::to_string(ask.result));
     bool answered = false;
     step(until([&] {
-             parameters.take_replies(
+             parameters.drain(
                  [&](std::uint64_t id, cp::reply_status s, snapshot* r) {
                      answered = id == ask.id && s == cp::reply_status::answered;
                      if (answered)
@@ -179,17 +180,17 @@ int main()
 
     // 3. A long operation with progress (multi-reply).
     auto& bounces = l.bounces.client();
-    const auto job = bounces.try_start(bounce{60});
+    const auto job = bounces.try_request(bounce{60});
     std::printf("start           id=%llu (bounce 60 blocks) -> %s\n", static_cast<unsigned long long>(job.id),
-                cp::to_string(job.result));
+                courier::to_string(job.result));
     int progress = 0;
     bool finished = false;
     step(until([&] {
-             bounces.take_replies(
-                 [&](std::uint64_t id, cp::multi_status s, float* r) {
-                     const bool last = s != cp::multi_status::progress;
+             bounces.drain(
+                 [&](std::uint64_t id, cp::reply_status s, float* r) {
+                     const bool last = s != cp::reply_status::progress;
                      progress += last ? 0 : 1;
-                     finished = finished || (id == job.id && s == cp::multi_status::final_reply);
+                     finished = finished || (id == job.id && s == cp::reply_status::answered);
                      std::printf("  %-13s id=%llu %.0f%%\n", last ? "final" : "progress",
                                  static_cast<unsigned long long>(id), r != nullptr ? 100.0 * *r : 0.0);
                  },
@@ -199,30 +200,30 @@ int main()
          }) && progress > 0,
          "progress replies, then one final reply");
 
-    // 4. Two measurements (one-shot futures); cancel the second in the middle.
-    auto& measurements = l.measurements.requester();
+    // 4. Two measurements (request_reply with cancel); cancel the second in the middle.
+    auto& measurements = l.measurements.client();
     const auto keep = measurements.try_request(measure{150});
     const auto drop = measurements.try_request(measure{2000});
     std::printf("request         id=%llu (measure 150 blocks) -> %s\n", static_cast<unsigned long long>(keep.id),
-                cp::to_string(keep.result));
+                courier::to_string(keep.result));
     std::printf("request         id=%llu (measure 2000 blocks) -> %s\n", static_cast<unsigned long long>(drop.id),
-                cp::to_string(drop.result));
+                courier::to_string(drop.result));
     std::this_thread::sleep_for(20ms);  // the second one is running now (it needs 2000 blocks)
     std::printf("cancel          id=%llu -> %s\n", static_cast<unsigned long long>(drop.id),
-                cp::to_string(measurements.try_cancel(drop.id)));
+                courier::to_string(measurements.try_cancel(drop.id)));
     int result_for_keep = 0;
     int cancelled_for_drop = 0;
     int other = 0;
     step(until([&] {
-             measurements.take(
-                 [&](std::uint64_t id, cp::settlement s, float* r) {
-                     if (id == keep.id && s == cp::settlement::result)
+             measurements.drain(
+                 [&](std::uint64_t id, cp::reply_status s, float* r) {
+                     if (id == keep.id && s == cp::reply_status::answered)
                      {
                          ++result_for_keep;
                          std::printf("  result        id=%llu %.1f dB\n", static_cast<unsigned long long>(id),
                                      static_cast<double>(*r));
                      }
-                     else if (id == drop.id && s == cp::settlement::cancelled)
+                     else if (id == drop.id && s == cp::reply_status::cancelled)
                      {
                          ++cancelled_for_drop;
                          std::printf("  cancelled     id=%llu\n", static_cast<unsigned long long>(id));
@@ -238,15 +239,15 @@ int main()
 
     // 5. Unsubscribe; after the acknowledgement no notification may arrive.
     std::printf("unsubscribe     id=%llu -> %s\n", static_cast<unsigned long long>(sub.id),
-                cp::to_string(meters.try_unsubscribe()));
+                courier::to_string(meters.try_unsubscribe()));
     step(until([&] {
-             meters.take(print_meters, 8);
+             meters.drain(print_meters, 8);
              return meters.state() == cp::subscriber_state::idle;
          }),
          "the unsubscribe is acknowledged");
     const int notes_at_ack = notes;
     std::this_thread::sleep_for(50ms);  // the engine keeps running for ~50 more blocks
-    meters.take(print_meters, 64);
+    meters.drain(print_meters, 64);
     step(notes == notes_at_ack, "no notification after the acknowledgement");
 
     running.store(false, std::memory_order_release);
@@ -256,7 +257,7 @@ int main()
                 static_cast<unsigned long long>(refused.sent),
                 static_cast<unsigned long long>(refused.no_credit + refused.full),
                 static_cast<unsigned long long>(refused.no_credit), static_cast<unsigned long long>(refused.full));
-    step(refused.receiver_gone == 0, "no message met a closed receiver");
+    step(refused.gone == 0, "no message met a closed receiver");
     if (steps != 7)
     {
         std::printf("FAILED: %d of 7 steps\n", steps);

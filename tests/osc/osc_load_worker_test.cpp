@@ -25,15 +25,17 @@ namespace {
 
 // Takes the load replies until the final one for `id` comes, and returns it (nullopt if none comes within a
 // minute: a hung worker fails the test instead of hanging it).
-std::optional<load_reply> final_reply(protocol::multi_client<load_request, load_reply>& client, std::uint64_t id)
+using load_client = protocol::multi_reply<load_request, load_reply>::client_type;
+
+std::optional<load_reply> final_reply(load_client& client, std::uint64_t id)
 {
     std::optional<load_reply> last;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     while (!last && std::chrono::steady_clock::now() < deadline)
     {
-        (void)client.take_replies(
-            [&](std::uint64_t from, protocol::multi_status status, load_reply* reply) {
-                if (from == id && status == protocol::multi_status::final_reply && reply != nullptr)
+        (void)client.drain(
+            [&](std::uint64_t from, protocol::reply_status status, load_reply* reply) {
+                if (from == id && status == protocol::reply_status::answered && reply != nullptr)
                     last = *reply;
             },
             16);
@@ -61,8 +63,8 @@ TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test
     {
         const std::string long_name(4000, 'a');  // made here, on the test's thread, where nothing fails
         const std::size_t refused_before = courier::test::refused_allocations();
-        const protocol::ticket first = client.try_start(std::filesystem::path(long_name), std::uint64_t{100});
-        REQUIRE(first.result == protocol::outcome::sent);
+        const protocol::ticket first = client.try_request(std::filesystem::path(long_name), std::uint64_t{100});
+        REQUIRE(first.result == courier::send_status::sent);
         worker.wake();
         const std::optional<load_reply> failed = final_reply(client, first.id);
         REQUIRE(failed.has_value());
@@ -70,8 +72,9 @@ TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test
         CHECK(courier::test::refused_allocations() > refused_before);
 
         // A short path allocates little: the worker is still there and answers it.
-        const protocol::ticket second = client.try_start(std::filesystem::path("no-such-file.wav"), std::uint64_t{100});
-        REQUIRE(second.result == protocol::outcome::sent);
+        const protocol::ticket second =
+            client.try_request(std::filesystem::path("no-such-file.wav"), std::uint64_t{100});
+        REQUIRE(second.result == courier::send_status::sent);
         worker.wake();
         const std::optional<load_reply> missing = final_reply(client, second.id);
         REQUIRE(missing.has_value());

@@ -49,7 +49,7 @@ TEST_CASE("requester")
             8);
 
         int answer = 0;
-        gui.drain_replies([&](std::uint64_t id, int value) { answer = id == ticket.id ? value : -1; }, 8);
+        gui.drain([&](std::uint64_t id, int value) { answer = id == ticket.id ? value : -1; }, 8);
         CHECK(answer == 42);
         CHECK(gui.outstanding() == 0);
         // [request-reply]
@@ -123,7 +123,7 @@ TEST_CASE("requester")
         CHECK(asker.stats(1).sent == 0);
     }
 
-    SUBCASE("try_request, try_reply and drain_replies neither allocate nor free")
+    SUBCASE("try_request, try_reply and drain neither allocate nor free")
     {
         port_table table(4, 1);
         requester<std::unique_ptr<int>, std::unique_ptr<int>> asker(table, 1, 4);
@@ -138,7 +138,7 @@ TEST_CASE("requester")
                 (void)courier::try_reply(r, std::move(r.body));  // the question goes back as the answer
             },
             4);
-        CHECK(asker.drain_replies([&](std::uint64_t, std::unique_ptr<int>&& a) { question = std::move(a); }, 4) == 1);
+        CHECK(asker.drain([&](std::uint64_t, std::unique_ptr<int>&& a) { question = std::move(a); }, 4) == 1);
         CHECK(allocations.count() == 0);
         REQUIRE(question != nullptr);
         CHECK(*question == 1);
@@ -255,7 +255,7 @@ TEST_CASE("requester: three requesters ask eight processors on two threads; ever
                         p = (p + 1) % processors;
                     }
                 }
-                if (me.drain_replies(
+                if (me.drain(
                     [&](std::uint64_t id, answer&& reply) {
                         if (id == 0 || id > issued || done[id] || reply.asker != a ||
                             reply.port_index != expected_port[id] || reply.twice_n != 2 * expected_n[id])

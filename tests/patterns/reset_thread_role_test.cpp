@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The ends of cached_state, state_commands, state_observer, state_query and timed_events: two threads inside an end
+// The ends of cached_state, state_commands, state_observer and timed_events: two threads inside an end
 // at the same time are a contract violation; a hand-over from one thread to the next (what a host does between
 // blocks) is not, with or without reset_thread_role.
 #include <courier/patterns/cached_state.h>
@@ -133,24 +133,6 @@ struct timed_receiver_end
     void reset() { receiver.reset_thread_role(); }
 };
 
-using query = courier::state_query<int, int>;
-
-struct asker_end
-{
-    query q{64};
-    courier::state_query_asker<int, int> asker = q.asker();
-    void use() { (void)asker.try_ask(1); }
-    void reset() { asker.reset_thread_role(); }
-};
-
-struct answerer_end
-{
-    query q{64};
-    courier::state_query_answerer<int, int> answerer = q.answerer();
-    void use() { (void)answerer.answer_pending([](int r) noexcept { return r; }); }
-    void reset() { answerer.reset_thread_role(); }
-};
-
 }  // namespace
 
 TEST_CASE("reset_thread_role")
@@ -183,16 +165,6 @@ TEST_CASE("reset_thread_role")
         CHECK(publisher.second == 0);
         CHECK(reader.first > 0);
         CHECK(reader.second == 0);
-    }
-
-    SUBCASE("state_query_asker and state_query_answerer report two threads inside at once and accept a hand-over")
-    {
-        const auto asker = violations_overlapping_and_handed_over<asker_end>();
-        const auto answerer = violations_overlapping_and_handed_over<answerer_end>();
-        CHECK(asker.first > 0);
-        CHECK(asker.second == 0);
-        CHECK(answerer.first > 0);
-        CHECK(answerer.second == 0);
     }
 
     SUBCASE("timed_event_sender and timed_event_receiver report two threads inside at once and accept a hand-over")

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/patterns/state_observer.h>: the latest-value cell (no torn reads, newest never lost, monotonic) and
-// the on-request query (each request answered exactly once, at the next callback).
+// Tests for <courier/patterns/state_observer.h>: the latest-value cell (no torn reads, newest never lost, monotonic).
 #include <courier/patterns/state_observer.h>
 
 #include "tests/support/allocation_counter.h"
@@ -45,17 +44,6 @@ bool is_whole(const wide_value& v) noexcept
             return false;
     return true;
 }
-
-struct voice_query
-{
-    int voice;
-};
-
-struct voice_report
-{
-    int voice;
-    float level;
-};
 
 }  // namespace
 
@@ -152,123 +140,6 @@ TEST_CASE("state_observer")
     }
 }
 
-TEST_CASE("state_query")
-{
-    SUBCASE("answer_pending answers a request exactly once, at the next callback")
-    {
-        // [state-query-answer]
-        courier::state_query<voice_query, voice_report> query(4);
-        auto gui = query.asker();
-        auto audio = query.answerer();
-        const auto id = gui.try_ask(voice_query{3});
-        REQUIRE(id.has_value());
-
-        // The next callback answers from the state it owns, once.
-        const auto answer = [](const voice_query& q) { return voice_report{q.voice, 0.5f}; };
-        CHECK(audio.answer_pending(answer) == 1);
-        CHECK(audio.answer_pending(answer) == 0);
-
-        const auto reply = gui.try_take_reply();
-        REQUIRE(reply.has_value());
-        CHECK(reply->id == *id);
-        CHECK(reply->value.voice == 3);
-        // [state-query-answer]
-        CHECK_FALSE(gui.try_take_reply().has_value());
-    }
-
-    SUBCASE("answer_pending answers each request once, at the next callback, in order")
-    {
-        courier::state_query<voice_query, voice_report> query(4);
-        auto gui = query.asker();
-        auto audio = query.answerer();
-        const auto first = gui.try_ask(voice_query{3});
-        const auto second = gui.try_ask(voice_query{5});
-        REQUIRE(first.has_value());
-        REQUIRE(second.has_value());
-        CHECK_FALSE(gui.try_take_reply().has_value());  // the audio side has not run yet
-
-        // Next callback: the audio side answers from the state it owns.
-        const auto answer = [](const voice_query& q) { return voice_report{q.voice, 0.1f * static_cast<float>(q.voice)}; };
-        CHECK(audio.answer_pending(answer) == 2);
-        CHECK(audio.answer_pending(answer) == 0);  // each request is answered once
-
-        const auto r1 = gui.try_take_reply();
-        const auto r2 = gui.try_take_reply();
-        REQUIRE((r1 && r2));
-        CHECK(r1->id == *first);
-        CHECK(r1->value.voice == 3);
-        CHECK(r2->id == *second);
-        CHECK(r2->value.voice == 5);
-        CHECK_FALSE(gui.try_take_reply().has_value());
-    }
-
-    SUBCASE("try_ask returns nothing and counts it when max_in_flight replies are outstanding")
-    {
-        courier::state_query<voice_query, voice_report> query(2);
-        CHECK(query.max_in_flight() == 2);
-        auto gui = query.asker();
-        auto audio = query.answerer();
-        REQUIRE(gui.try_ask(voice_query{1}));
-        REQUIRE(gui.try_ask(voice_query{2}));
-        CHECK(gui.in_flight() == 2);
-        CHECK_FALSE(gui.try_ask(voice_query{3}).has_value());
-        CHECK(query.stats().refused == 1);
-
-        // Answered but not yet taken: the replies still hold their slots.
-        CHECK(audio.answer_pending([](const voice_query& q) { return voice_report{q.voice, 0.0f}; }) == 2);
-        CHECK_FALSE(gui.try_ask(voice_query{3}).has_value());
-        CHECK(query.stats().refused == 2);
-
-        REQUIRE(gui.try_take_reply());
-        CHECK(gui.in_flight() == 1);
-        CHECK(gui.try_ask(voice_query{3}) == std::optional<std::uint64_t>(3));
-        const auto s = query.stats();
-        CHECK(s.requests.sent == 3);
-        CHECK(s.replies.sent == 2);
-        CHECK(s.replies.refused == 0);
-    }
-
-    SUBCASE("ends made empty and then assigned work like the originals")
-    {
-        courier::state_query<int, int> query(2);
-        courier::state_query_asker<int, int> ask;
-        courier::state_query_answerer<int, int> answer;
-        ask = query.asker();
-        answer = query.answerer();
-        REQUIRE(ask.try_ask(20));
-        CHECK(answer.answer_pending([](const int& x) { return x + 1; }) == 1);
-        const auto reply = ask.try_take_reply();
-        REQUIRE(reply.has_value());
-        CHECK(reply->value == 21);
-    }
-
-    SUBCASE("asker and answerer throw when taken twice")
-    {
-        courier::state_query<voice_query, voice_report> query(1);
-        (void)query.asker();
-        (void)query.answerer();
-        CHECK_THROWS_AS((void)query.asker(), std::logic_error);
-        CHECK_THROWS_AS((void)query.answerer(), std::logic_error);
-        CHECK_THROWS_AS((courier::state_query<voice_query, voice_report>(0)), std::invalid_argument);
-    }
-
-    SUBCASE("try_ask, answer_pending and try_take_reply neither allocate nor free")
-    {
-        courier::state_query<voice_query, voice_report> query(4);
-        auto gui = query.asker();
-        auto audio = query.answerer();
-        const courier::test::allocation_counter allocations;
-        for (int v = 0; v < 4; ++v)
-            CHECK(gui.try_ask(voice_query{v}));
-        CHECK(audio.answer_pending([](const voice_query& q) { return voice_report{q.voice, 1.0f}; }) == 4);
-        while (gui.try_take_reply())
-        {
-        }
-        CHECK(gui.in_flight() == 0);
-        CHECK(allocations.count() == 0);
-    }
-}
-
 TEST_CASE("state_observer: a reader racing the publisher never sees a torn value, and ends on the last one" *
           doctest::test_suite("stress"))
 {
@@ -361,56 +232,4 @@ TEST_CASE("state_observer: a slow reader sees ever newer values and never loses 
     CHECK(lost_newest == 0);
     CHECK(last == count);
     CHECK(updates <= count);
-}
-
-TEST_CASE("state_query: every request is answered exactly once while both sides run" * doctest::test_suite("stress"))
-{
-    const std::uint64_t count = courier::test::stress_count(300'000);
-    courier::state_query<std::uint64_t, std::uint64_t> query(8);
-    auto control = query.asker();
-    auto audio_end = query.answerer();
-    std::atomic<bool> stop{false};
-
-    std::thread audio([&] {
-        while (!stop.load(std::memory_order_acquire))  // pairs with the release store after the last reply
-            if (audio_end.answer_pending([](const std::uint64_t& x) { return x * 3; }) == 0)
-                std::this_thread::yield();
-    });
-
-    std::vector<int> replies_per_id(count + 1, 0);
-    std::uint64_t wrong_value = 0;
-    std::uint64_t asked = 0;
-    std::uint64_t answered = 0;
-    std::vector<std::uint64_t> request_of_id(count + 1, 0);
-    while (answered < count)
-    {
-        if (asked < count)
-            if (const auto id = control.try_ask(asked + 1000))
-            {
-                if (*id <= count)
-                    request_of_id[*id] = asked + 1000;
-                ++asked;
-            }
-        if (const auto reply = control.try_take_reply())
-        {
-            ++answered;
-            if (reply->id == 0 || reply->id > count)
-                continue;
-            ++replies_per_id[reply->id];
-            if (reply->value != request_of_id[reply->id] * 3)
-                ++wrong_value;
-        }
-    }
-    stop.store(true, std::memory_order_release);
-    audio.join();
-    CHECK_FALSE(control.try_take_reply().has_value());  // no reply beyond one per request
-
-    std::uint64_t not_once = 0;
-    for (std::uint64_t id = 1; id <= count; ++id)
-        if (replies_per_id[id] != 1)
-            ++not_once;
-    CHECK(not_once == 0);
-    CHECK(wrong_value == 0);
-    CHECK(control.in_flight() == 0);
-    CHECK(query.stats().replies.refused == 0);
 }

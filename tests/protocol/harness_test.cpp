@@ -5,7 +5,7 @@
 #include <courier/testing/fuzz.h>
 #include <courier/testing/properties.h>
 #include <courier/testing/scheduler.h>
-#include <courier/protocol/one_shot_future.h>
+#include <courier/protocol/request_reply.h>
 #include <courier/protocol/subscription.h>
 
 #include "tests/protocol/scenario.h"
@@ -22,10 +22,10 @@
 using courier::port_table;
 using courier::protocol::duplex;
 using courier::protocol::envelope;
-using courier::protocol::future_kind;
+using courier::protocol::detail::reply_kind;
 using courier::protocol::no_body;
-using courier::protocol::outcome;
-using courier::protocol::subscription_kind;
+using courier::send_status;
+using courier::protocol::detail::subscription_kind;
 using courier::testing::scheduler;
 using courier::testing::side;
 using courier::testing::step_context;
@@ -196,13 +196,13 @@ std::string broken_subscription_scenario(std::uint64_t seed)
     bool acked = false;
     auto subscriber = [&](step_context& c) {
         auto& me = link.a();
-        if (subscribed == 0 && me.try_signal(1, subscription_kind::subscribe) == outcome::sent)
+        if (subscribed == 0 && me.try_signal(1, subscription_kind::subscribe) == send_status::sent)
         {
             subscribed = 1;
             tracker.started(1);
         }
         else if (subscribed == 1 && c.random.chance(30) &&
-                 me.try_signal(1, subscription_kind::unsubscribe) == outcome::sent)
+                 me.try_signal(1, subscription_kind::unsubscribe) == send_status::sent)
             subscribed = 2;
         me.drain([&](envelope<int, subscription_kind, no_body>&& m) {
             if (m.kind == subscription_kind::ack)
@@ -249,18 +249,18 @@ std::string broken_future_scenario(std::uint64_t seed)
 {
     courier::test::two_party_run run(seed);
     port_table table(2, 1);
-    duplex<int, int, future_kind> link(table, 4, 5, 4);
+    duplex<int, int, reply_kind> link(table, 4, 5, 4);
     courier::testing::terminal_tracker tracker(run.log);
     std::uint64_t asked = 0;
     std::uint64_t settled = 0;
     auto requester = [&](step_context& c) {
         auto& me = link.a();
-        if (asked < 4 && me.try_post(asked + 1, future_kind::request, 0) == outcome::sent)
+        if (asked < 4 && me.try_post(asked + 1, reply_kind::request, 0) == send_status::sent)
             tracker.started(++asked);
         if (asked > 0 && c.random.chance(30))
-            (void)me.try_signal(1 + c.random.below(asked), future_kind::cancel);
-        me.drain([&](envelope<int, future_kind, int>&& m) {
-            tracker.terminal(m.id, m.kind == future_kind::result ? "result" : "cancelled");
+            (void)me.try_signal(1 + c.random.below(asked), reply_kind::cancel);
+        me.drain([&](envelope<int, reply_kind, int>&& m) {
+            tracker.terminal(m.id, m.kind == reply_kind::reply ? "result" : "cancelled");
             ++settled;
         }, 4);
         me.collect();
@@ -270,18 +270,18 @@ std::string broken_future_scenario(std::uint64_t seed)
     auto worker = [&](step_context& c) {
         auto& me = link.b();
         me.collect();
-        me.drain([&](envelope<int, future_kind, int>&& m) {
-            if (m.kind == future_kind::request)
+        me.drain([&](envelope<int, reply_kind, int>&& m) {
+            if (m.kind == reply_kind::request)
                 open.push_back(m.id);
             else  // the bug: no check that the request is still pending
             {
                 std::erase(open, m.id);
-                (void)me.try_signal(m.id, future_kind::cancelled);
+                (void)me.try_signal(m.id, reply_kind::cancelled);
             }
         }, 4);
         if (!open.empty() && c.random.chance(50))
         {
-            (void)me.try_post(open.front(), future_kind::result, 1);
+            (void)me.try_post(open.front(), reply_kind::reply, 1);
             open.erase(open.begin());
         }
         return settled < 4;

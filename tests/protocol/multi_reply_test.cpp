@@ -14,13 +14,13 @@
 
 using courier::port_table;
 using courier::protocol::multi_reply;
-using courier::protocol::multi_status;
-using courier::protocol::outcome;
+using courier::protocol::reply_status;
+using courier::send_status;
 using courier::test::witnessed;
 
 TEST_CASE("multi_reply")
 {
-    SUBCASE("take_replies hands progress replies, then the final reply last, and try_finish refuses a second")
+    SUBCASE("drain hands progress replies, then the final reply last, and try_finish refuses a second")
     {
         // [protocol-multi-reply]
         port_table table(2, 1);
@@ -28,16 +28,16 @@ TEST_CASE("multi_reply")
         auto& gui = render.client();
         auto& worker = render.server();
 
-        const auto job = gui.try_start(3);  // "render 3 bars"
-        worker.accept([](std::uint64_t, int&) {}, 8);
-        CHECK(worker.try_progress(job.id, 0.5f) == outcome::sent);
-        CHECK(worker.try_finish(job.id, 1.0f) == outcome::sent);
-        CHECK(worker.try_finish(job.id, 1.0f) == outcome::closed);    // exactly once
-        CHECK(worker.try_progress(job.id, 2.0f) == outcome::closed);  // nothing after the final
+        const auto job = gui.try_request(3);  // "render 3 bars"
+        worker.drain([](std::uint64_t, int&) {}, 8);
+        CHECK(worker.try_progress(job.id, 0.5f) == send_status::sent);
+        CHECK(worker.try_finish(job.id, 1.0f) == send_status::sent);
+        CHECK(worker.try_finish(job.id, 1.0f) == send_status::closed);    // exactly once
+        CHECK(worker.try_progress(job.id, 2.0f) == send_status::closed);  // nothing after the final
 
-        std::vector<multi_status> seen;
-        gui.take_replies([&](std::uint64_t, multi_status s, float*) { seen.push_back(s); }, 8);
-        CHECK(seen == std::vector{multi_status::progress, multi_status::final_reply});
+        std::vector<reply_status> seen;
+        gui.drain([&](std::uint64_t, reply_status s, float*) { seen.push_back(s); }, 8);
+        CHECK(seen == std::vector{reply_status::progress, reply_status::answered});
         // [protocol-multi-reply]
         CHECK(gui.outstanding() == 0);
         CHECK(gui.collect() == 0);
@@ -50,30 +50,30 @@ TEST_CASE("multi_reply")
     {
         port_table table(2, 1);
         multi_reply<int, int> link(table, 1, 2);
-        const auto job = link.client().try_start(0);
-        link.server().accept([](std::uint64_t, int&) {}, 8);
+        const auto job = link.client().try_request(0);
+        link.server().drain([](std::uint64_t, int&) {}, 8);
         CHECK(link.server().running(job.id));
         CHECK(link.server().running_count() == 1);
-        CHECK(link.server().try_progress(job.id, 1) == outcome::sent);
-        CHECK(link.server().try_progress(job.id, 2) == outcome::sent);
-        CHECK(link.server().try_progress(job.id, 3) == outcome::no_credit);
-        CHECK(link.server().try_finish(job.id, 4) == outcome::sent);  // the final always has room
-        link.client().take_replies([](std::uint64_t, multi_status, int*) {}, 8);
-        CHECK(link.client().try_start(1).result == outcome::sent);
-        CHECK(link.client().try_start(2).result == outcome::no_credit);
+        CHECK(link.server().try_progress(job.id, 1) == send_status::sent);
+        CHECK(link.server().try_progress(job.id, 2) == send_status::sent);
+        CHECK(link.server().try_progress(job.id, 3) == send_status::no_credit);
+        CHECK(link.server().try_finish(job.id, 4) == send_status::sent);  // the final always has room
+        link.client().drain([](std::uint64_t, reply_status, int*) {}, 8);
+        CHECK(link.client().try_request(1).result == send_status::sent);
+        CHECK(link.client().try_request(2).result == send_status::no_credit);
     }
 
-    SUBCASE("take_replies ends a running operation with server_gone when the server has closed")
+    SUBCASE("drain ends a running operation with server_gone when the server has closed")
     {
         port_table table(2, 1);
         multi_reply<int, int> link(table, 2, 2);
-        const auto job = link.client().try_start(0);
-        link.server().accept([](std::uint64_t, int&) {}, 8);
+        const auto job = link.client().try_request(0);
+        link.server().drain([](std::uint64_t, int&) {}, 8);
         (void)link.server().try_progress(job.id, 1);
         (void)link.server().close();
-        std::vector<multi_status> seen;
-        link.client().take_replies([&](std::uint64_t, multi_status s, int*) { seen.push_back(s); }, 8);
-        CHECK(seen == std::vector{multi_status::progress, multi_status::server_gone});
+        std::vector<reply_status> seen;
+        link.client().drain([&](std::uint64_t, reply_status s, int*) { seen.push_back(s); }, 8);
+        CHECK(seen == std::vector{reply_status::progress, reply_status::server_gone});
         CHECK(link.client().close() == 0);
     }
 }
@@ -102,16 +102,16 @@ std::string multi_reply_scenario(std::uint64_t seed)
             auto& me = link.client();
             if (started < total && c.random.chance(50))
             {
-                const auto t = me.try_start(requests, started);
-                if (t.result == outcome::sent)
+                const auto t = me.try_request(requests, started);
+                if (t.result == send_status::sent)
                 {
                     tracker.started(t.id);
                     ++started;
                 }
             }
-            me.take_replies(
-                [&](std::uint64_t id, multi_status s, witnessed* r) {
-                    if (s == multi_status::progress)
+            me.drain(
+                [&](std::uint64_t id, reply_status s, witnessed* r) {
+                    if (s == reply_status::progress)
                     {
                         tracker.non_terminal(id, "progress");
                         run.log.expect(r != nullptr && r->value == ++progress_seen[id], "progress out of order");
@@ -139,18 +139,18 @@ std::string multi_reply_scenario(std::uint64_t seed)
             run.log.expect(me.running_count() <= credits, "more operations running than credits");
             if (client_done)
                 return false;
-            me.accept([&](std::uint64_t id, witnessed&) { running.push_back(id); }, 1 + c.random.below(2));
+            me.drain([&](std::uint64_t id, witnessed&) { running.push_back(id); }, 1 + c.random.below(2));
             if (!running.empty())
             {
                 const std::size_t pick = static_cast<std::size_t>(c.random.below(running.size()));
                 const std::uint64_t id = running[pick];
                 if (c.random.chance(25))
                 {
-                    run.log.expect(me.try_finish(id, replies, std::uint64_t{1000}) == outcome::sent,
+                    run.log.expect(me.try_finish(id, replies, std::uint64_t{1000}) == send_status::sent,
                                    "a final reply refused");
                     running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
                 }
-                else if (me.try_progress(id, replies, progress_sent[id] + 1) == outcome::sent)
+                else if (me.try_progress(id, replies, progress_sent[id] + 1) == send_status::sent)
                     ++progress_sent[id];
             }
             return true;
@@ -189,7 +189,7 @@ TEST_CASE("multi_reply: a client and a server on two threads" * doctest::test_su
         std::uint64_t round = 0;
         while (!stop.load(std::memory_order_acquire))  // pairs with the client's release store
         {
-            if (link.server().accept([&](std::uint64_t id, int&) { running.push_back(id); }, 4) == 0 && running.empty())
+            if (link.server().drain([&](std::uint64_t id, int&) { running.push_back(id); }, 4) == 0 && running.empty())
                 std::this_thread::yield();  // the machine may have fewer cores than spinning threads
             for (std::size_t i = 0; i < running.size();)
             {
@@ -211,13 +211,13 @@ TEST_CASE("multi_reply: a client and a server on two threads" * doctest::test_su
     std::uint64_t wrong = 0;
     while (ended < total)
     {
-        if (started < total && link.client().try_start(0).result == outcome::sent)
+        if (started < total && link.client().try_request(0).result == send_status::sent)
             ++started;
-        const std::size_t got = link.client().take_replies(
-            [&](std::uint64_t id, multi_status s, std::uint64_t*) {
-                if (s == multi_status::server_gone || finals[id] != 0)
+        const std::size_t got = link.client().drain(
+            [&](std::uint64_t id, reply_status s, std::uint64_t*) {
+                if (s == reply_status::server_gone || finals[id] != 0)
                     ++wrong;  // a server_gone, or anything after the final
-                if (s == multi_status::final_reply)
+                if (s == reply_status::answered)
                 {
                     finals[id] = 1;
                     ++ended;

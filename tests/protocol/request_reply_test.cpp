@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/protocol/request_reply.h>: exactly one settlement per request, by a reply or by
+// Tests for <courier/protocol/request_reply.h>: exactly one reply_status per request, by a reply or by
 // Server_gone; seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/protocol/request_reply.h>
 
@@ -11,17 +11,18 @@
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using courier::port_table;
-using courier::protocol::outcome;
+using courier::send_status;
 using courier::protocol::reply_status;
 using courier::protocol::request_reply;
 using courier::test::witnessed;
 
 TEST_CASE("request_reply")
 {
-    SUBCASE("serve answers each request once, and take_replies hands the reply to its id")
+    SUBCASE("poll answers each request once, and drain hands the reply to its id")
     {
         // [protocol-request-reply]
         port_table table(4, 1);
@@ -30,12 +31,12 @@ TEST_CASE("request_reply")
         auto& engine = link.server();            // audio thread
 
         const auto ticket = gui.try_request(21);
-        REQUIRE(ticket.result == outcome::sent);
+        REQUIRE(ticket.result == send_status::sent);
 
-        engine.serve([](std::uint64_t, int& question) { return question * 2; }, 8);  // in the callback
+        engine.poll([](std::uint64_t, int& question) { return question * 2; }, 8);  // in the callback
 
         int answer = 0;
-        gui.take_replies([&](std::uint64_t id, reply_status status, int* reply) {
+        gui.drain([&](std::uint64_t id, reply_status status, int* reply) {
             if (id == ticket.id && status == reply_status::answered)
                 answer = *reply;
         }, 8);
@@ -52,45 +53,45 @@ TEST_CASE("request_reply")
     {
         port_table table(4, 1);
         request_reply<int, int> link(table, 2);
-        CHECK(link.client().try_request(1).result == outcome::sent);
-        CHECK(link.client().try_request(2).result == outcome::sent);
+        CHECK(link.client().try_request(1).result == send_status::sent);
+        CHECK(link.client().try_request(2).result == send_status::sent);
         const auto refused = link.client().try_request(3);
-        CHECK(refused.result == outcome::no_credit);
+        CHECK(refused.result == send_status::no_credit);
         CHECK(refused.id == 0);
         CHECK(link.client().outstanding() == 2);
     }
 
-    SUBCASE("take_replies settles every unanswered request as server_gone when the server has closed")
+    SUBCASE("drain settles every unanswered request as server_gone when the server has closed")
     {
         port_table table(4, 1);
         request_reply<int, int> link(table, 4);
         const auto first = link.client().try_request(1);
         const auto second = link.client().try_request(2);
-        link.server().serve([](std::uint64_t, int& q) { return q; }, 1);  // answers the first only
+        link.server().poll([](std::uint64_t, int& q) { return q; }, 1);  // answers the first only
         CHECK(link.server().close() == 1);                               // the second dies unanswered
         std::vector<std::pair<std::uint64_t, reply_status>> seen;
-        link.client().take_replies([&](std::uint64_t id, reply_status s, int*) { seen.emplace_back(id, s); }, 8);
+        link.client().drain([&](std::uint64_t id, reply_status s, int*) { seen.emplace_back(id, s); }, 8);
         REQUIRE(seen.size() == 2);
         CHECK(seen[0] == std::pair{first.id, reply_status::answered});
         CHECK(seen[1] == std::pair{second.id, reply_status::server_gone});
-        CHECK(link.client().try_request(3).result == outcome::receiver_gone);
-        CHECK(link.client().stats().receiver_gone == 1);
+        CHECK(link.client().try_request(3).result == send_status::gone);
+        CHECK(link.client().stats().gone == 1);
     }
 
-    SUBCASE("serve counts a reply refused as receiver_gone when the client has closed")
+    SUBCASE("poll counts a reply refused as gone when the client has closed")
     {
         port_table table(4, 1);
         request_reply<int, int> link(table, 4);
         (void)link.client().try_request(1);
         (void)link.client().close();
-        CHECK(link.server().serve([](std::uint64_t, int& q) { return q; }, 8) == 1);
-        CHECK(link.server().stats().receiver_gone == 1);
+        CHECK(link.server().poll([](std::uint64_t, int& q) { return q; }, 8) == 1);
+        CHECK(link.server().stats().gone == 1);
     }
 }
 
 namespace {
 
-// One fuzz run: the client sends up to `total` requests and checks each settlement; the server answers, and in
+// One fuzz run: the client sends up to `total` requests and checks each reply_status; the server answers, and in
 // a third of the runs goes away at a random step.
 std::string request_reply_scenario(std::uint64_t seed)
 {
@@ -120,19 +121,19 @@ std::string request_reply_scenario(std::uint64_t seed)
             if (sent < total && !gone_seen && c.random.chance(60))
             {
                 const auto t = me.try_request(requests, sent * 10);
-                if (t.result == outcome::sent)
+                if (t.result == send_status::sent)
                 {
                     tracker.started(t.id);
                     asked[t.id] = sent * 10;
                     ++sent;
                 }
-                else if (t.result == outcome::receiver_gone)
+                else if (t.result == send_status::gone)
                     gone_seen = true;
                 else
-                    run.log.expect(t.result == outcome::no_credit, "request refused as " +
+                    run.log.expect(t.result == send_status::no_credit, "request refused as " +
                                                                      std::string(to_string(t.result)));
             }
-            me.take_replies(
+            me.drain(
                 [&](std::uint64_t id, reply_status s, witnessed* reply) {
                     tracker.terminal(id, "reply");
                     if (s == reply_status::answered)
@@ -163,7 +164,7 @@ std::string request_reply_scenario(std::uint64_t seed)
                     server_closed = (me.close(), true);
                 return false;
             }
-            me.serve([&](std::uint64_t, witnessed& q) { return witnessed(replies, q.value + 1); },
+            me.poll([&](std::uint64_t, witnessed& q) { return witnessed(replies, q.value + 1); },
                      1 + c.random.below(3));
             me.collect();
             return true;
@@ -183,7 +184,7 @@ std::string request_reply_scenario(std::uint64_t seed)
 
 }  // namespace
 
-TEST_CASE("request_reply: seeded schedule fuzzing, one settlement per request, every message home once")
+TEST_CASE("request_reply: seeded schedule fuzzing, one reply_status per request, every message home once")
 {
     const auto report = courier::testing::fuzz("request_reply", courier::test::protocol_fuzz_seeds(),
                                                request_reply_scenario);
@@ -200,7 +201,7 @@ TEST_CASE("request_reply: a client and a server on two threads" * doctest::test_
     std::thread server([&] {
         while (!stop.load(std::memory_order_acquire))  // pairs with the client's release store
         {
-            if (link.server().serve([](std::uint64_t id, std::uint64_t& q) { return q + id; }, 16) == 0)
+            if (link.server().poll([](std::uint64_t id, std::uint64_t& q) { return q + id; }, 16) == 0)
                 std::this_thread::yield();  // the machine may have fewer cores than spinning threads
             link.server().collect();
         }
@@ -211,9 +212,9 @@ TEST_CASE("request_reply: a client and a server on two threads" * doctest::test_
     std::uint64_t wrong = 0;
     while (received < total)
     {
-        if (sent < total && link.client().try_request(sent * 3).result == outcome::sent)
+        if (sent < total && link.client().try_request(sent * 3).result == send_status::sent)
             ++sent;
-        const std::size_t got = link.client().take_replies(
+        const std::size_t got = link.client().drain(
             [&](std::uint64_t id, reply_status s, std::uint64_t* r) {
                 if (s != reply_status::answered || r == nullptr || *r != (id - 1) * 3 + id || settled[id]++ != 0)
                     ++wrong;
@@ -228,4 +229,86 @@ TEST_CASE("request_reply: a client and a server on two threads" * doctest::test_
     server.join();
     CHECK(wrong == 0);
     CHECK(link.client().outstanding() == 0);
+}
+
+namespace {
+
+struct voice_query
+{
+    int voice;
+};
+
+struct voice_report
+{
+    int voice;
+    float level;
+};
+
+}  // namespace
+
+// The control side asks the audio side about its state ("what is voice 3 doing?"); the audio side answers at its
+// next callback with poll, each request exactly once, in order.
+TEST_CASE("request_reply: a state query answered once per callback")
+{
+    port_table table(2, 1);
+    request_reply<voice_query, voice_report> query(table, 2);
+    auto& gui = query.client();
+    auto& audio = query.server();
+    const auto answer = [](std::uint64_t, const voice_query& q) {
+        return voice_report{q.voice, 0.1f * static_cast<float>(q.voice)};
+    };
+    std::vector<std::pair<std::uint64_t, int>> replies;
+    const auto take = [&](std::uint64_t id, reply_status s, voice_report* r) {
+        REQUIRE(s == reply_status::answered);
+        replies.emplace_back(id, r->voice);
+    };
+
+    SUBCASE("each request is answered once, at the next callback, in order")
+    {
+        const auto first = gui.try_request(voice_query{3});
+        const auto second = gui.try_request(voice_query{5});
+        REQUIRE(first.result == send_status::sent);
+        REQUIRE(second.result == send_status::sent);
+        CHECK(gui.drain(take, 8) == 0);  // nothing before the callback
+        CHECK(audio.poll(answer, 8) == 2);
+        CHECK(audio.poll(answer, 8) == 0);  // answered once: the next callback finds nothing
+        CHECK(gui.drain(take, 8) == 2);
+        REQUIRE(replies.size() == 2);
+        CHECK(replies[0] == std::pair<std::uint64_t, int>{first.id, 3});
+        CHECK(replies[1] == std::pair<std::uint64_t, int>{second.id, 5});
+        CHECK(gui.outstanding() == 0);
+    }
+
+    SUBCASE("a request beyond the credits is refused at once and counted, and allowed again after a reply")
+    {
+        REQUIRE(gui.try_request(voice_query{1}).result == send_status::sent);
+        REQUIRE(gui.try_request(voice_query{2}).result == send_status::sent);
+        CHECK(gui.try_request(voice_query{3}).result == send_status::no_credit);
+        CHECK(gui.stats().no_credit == 1);
+        // Answered but not yet taken: still outstanding, still refused.
+        CHECK(audio.poll(answer, 8) == 2);
+        CHECK(gui.try_request(voice_query{3}).result == send_status::no_credit);
+        CHECK(gui.stats().no_credit == 2);
+        CHECK(gui.drain(take, 1) == 1);
+        const auto third = gui.try_request(voice_query{3});
+        CHECK(third.result == send_status::sent);
+        CHECK(third.id == 3);
+        CHECK(gui.stats().sent == 3);
+    }
+
+    SUBCASE("asking, answering and taking the replies neither allocate nor free")
+    {
+        replies.reserve(8);  // the test's own log, not the protocol
+        const courier::test::allocation_counter allocations;
+        for (int round = 0; round < 4; ++round)
+        {
+            CHECK(gui.try_request(voice_query{round}).result == send_status::sent);
+            CHECK(audio.poll(answer, 8) == 1);
+            CHECK(gui.drain(take, 8) == 1);
+            gui.collect();
+            audio.collect();
+        }
+        CHECK(gui.outstanding() == 0);
+        CHECK(allocations.count() == 0);
+    }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/protocol/send.h>: every send is received exactly once or its failure is reported to the
+// Tests for <courier/experimental/send.h>: every send is received exactly once or its failure is reported to the
 // Sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
-#include <courier/protocol/send.h>
+#include <courier/experimental/send.h>
 
 #include "tests/protocol/scenario.h"
 #include "tests/support/violation_recorder.h"
@@ -15,7 +15,7 @@
 #include <vector>
 
 using courier::port_table;
-using courier::protocol::outcome;
+using courier::send_status;
 using courier::protocol::send_link;
 using courier::test::witnessed;
 
@@ -29,15 +29,15 @@ TEST_CASE("send_link")
         auto& audio = link.sender();
         auto& gui = link.receiver();
 
-        CHECK(audio.try_send(0.5f) == outcome::sent);
-        CHECK(audio.try_send(0.7f) == outcome::sent);
-        CHECK(audio.try_send(0.9f) == outcome::no_credit);  // reported and counted, never silent
+        CHECK(audio.try_send(0.5f) == send_status::sent);
+        CHECK(audio.try_send(0.7f) == send_status::sent);
+        CHECK(audio.try_send(0.9f) == send_status::no_credit);  // reported and counted, never silent
         CHECK(audio.stats().no_credit == 1);
 
         float sum = 0.0f;
-        gui.receive([&](std::uint64_t, float& peak) { sum += peak; }, 8);  // messages go home after each call
+        gui.drain([&](std::uint64_t, float& peak) { sum += peak; }, 8);  // messages go home after each call
         CHECK(sum == doctest::Approx(1.2));
-        CHECK(audio.try_send(0.9f) == outcome::sent);  // the credits came back
+        CHECK(audio.try_send(0.9f) == send_status::sent);  // the credits came back
         // [protocol-send]
         CHECK(audio.collect() == 0);
         CHECK(audio.in_flight() == 1);
@@ -49,32 +49,32 @@ TEST_CASE("send_link")
         port_table table(2, 1);
         send_link<int> link(table, 8, 2);
         int sent = 0;
-        outcome last = outcome::sent;
-        while (last == outcome::sent && sent < 9)
-            if ((last = link.sender().try_send(sent)) == outcome::sent)
+        send_status last = send_status::sent;
+        while (last == send_status::sent && sent < 9)
+            if ((last = link.sender().try_send(sent)) == send_status::sent)
                 ++sent;
-        CHECK(last == outcome::full);
+        CHECK(last == send_status::full);
         CHECK(sent >= 2);
         CHECK(sent < 8);
         CHECK(link.sender().stats().full == 1);
         CHECK(link.sender().in_flight() == static_cast<std::size_t>(sent));  // the refused one died at once
     }
 
-    SUBCASE("try_send reports receiver_gone after the receiver closes, and close counts what it dropped")
+    SUBCASE("try_send reports gone after the receiver closes, and close counts what it dropped")
     {
         port_table table(2, 1);
         send_link<int> link(table, 4);
-        CHECK(link.sender().try_send(1) == outcome::sent);
+        CHECK(link.sender().try_send(1) == send_status::sent);
         CHECK(link.receiver().close() == 1);
-        CHECK(link.sender().try_send(2) == outcome::receiver_gone);
-        CHECK(link.sender().stats().receiver_gone == 1);
+        CHECK(link.sender().try_send(2) == send_status::gone);
+        CHECK(link.sender().stats().gone == 1);
         CHECK(link.sender().stats().sent == 1);
     }
 }
 
 TEST_CASE("duplex")
 {
-    SUBCASE("try_post and try_signal reach the peer in order, and close makes the peer's sends receiver_gone")
+    SUBCASE("try_post and try_signal reach the peer in order, and close makes the peer's sends gone")
     {
         enum class kind : std::uint8_t { data, marker };
         port_table table(2, 1);
@@ -84,8 +84,8 @@ TEST_CASE("duplex")
         CHECK(a.is_open());
         CHECK(a.peer_open());
         CHECK(a.credits() == 2);
-        CHECK(a.try_post(7, kind::data, 70) == outcome::sent);
-        CHECK(a.try_signal(8, kind::marker) == outcome::sent);
+        CHECK(a.try_post(7, kind::data, 70) == send_status::sent);
+        CHECK(a.try_signal(8, kind::marker) == send_status::sent);
         CHECK(a.in_flight() == 1);  // the marker has no body
         std::vector<std::uint64_t> ids;
         b.drain(
@@ -98,10 +98,10 @@ TEST_CASE("duplex")
         CHECK(b.close() == 0);
         CHECK_FALSE(b.is_open());
         CHECK_FALSE(a.peer_open());
-        CHECK(a.try_signal(9, kind::marker) == outcome::receiver_gone);
-        CHECK(a.try_post(9, kind::data, 90) == outcome::receiver_gone);
+        CHECK(a.try_signal(9, kind::marker) == send_status::gone);
+        CHECK(a.try_post(9, kind::data, 90) == send_status::gone);
         CHECK(a.stats().sent == 2);
-        CHECK(a.stats().receiver_gone == 2);
+        CHECK(a.stats().gone == 2);
         link.reset_thread_roles();
     }
     SUBCASE("every message carries the channel its answers go to, and try_post_to answers through it")
@@ -112,14 +112,14 @@ TEST_CASE("duplex")
         courier::protocol::duplex<int, int, kind> link(table, 2, 2, 1);
         auto& a = link.a();
         auto& b = link.b();
-        CHECK(a.try_post(5, kind::question, 50) == outcome::sent);
+        CHECK(a.try_post(5, kind::question, 50) == send_status::sent);
 
         std::size_t answered = 0;
         b.drain(
             [&](envelope<int, kind, int>&& m) {
                 CHECK(m.reply_to);  // names a port: a's inbox
                 CHECK(m.reply_to.is_open());
-                CHECK(b.try_post_to(m.reply_to, m.id, kind::answer, *m.body + 1) == outcome::sent);
+                CHECK(b.try_post_to(m.reply_to, m.id, kind::answer, *m.body + 1) == send_status::sent);
                 ++answered;
             },
             8);
@@ -137,16 +137,16 @@ TEST_CASE("duplex")
         CHECK(value == 51);
 
         // try_post_to goes where it is told, not to the peer: a channel to nowhere is refused and counted.
-        CHECK(b.try_post_to({}, 6, kind::answer, 1) == outcome::receiver_gone);
-        CHECK(b.stats().receiver_gone == 1);
+        CHECK(b.try_post_to({}, 6, kind::answer, 1) == send_status::gone);
+        CHECK(b.stats().gone == 1);
 
         // An answer to a party that has gone is refused and counted, not lost silently.
-        CHECK(a.try_post(7, kind::question, 70) == outcome::sent);
-        courier::protocol::endpoint<int, int, kind>::answer_channel saved;
+        CHECK(a.try_post(7, kind::question, 70) == send_status::sent);
+        courier::protocol::party<int, int, kind>::answer_channel saved;
         b.drain([&](envelope<int, kind, int>&& m) { saved = m.reply_to; }, 8);
         CHECK(a.close() == 0);
-        CHECK(b.try_signal_to(saved, 7, kind::answer) == outcome::receiver_gone);
-        CHECK(b.stats().receiver_gone == 2);
+        CHECK(b.try_signal_to(saved, 7, kind::answer) == send_status::gone);
+        CHECK(b.stats().gone == 2);
         CHECK(b.stats().sent == 1);
         link.reset_thread_roles();
     }
@@ -185,10 +185,10 @@ std::string send_scenario(std::uint64_t seed)
             if (attempts < total && !gone && c.random.chance(70))
             {
                 ++attempts;
-                const outcome o = me.try_send(messages, attempts);
-                if (o == outcome::sent)
+                const send_status o = me.try_send(messages, attempts);
+                if (o == send_status::sent)
                     ++sent;
-                gone = o == outcome::receiver_gone;
+                gone = o == send_status::gone;
             }
             run.log.expect(me.in_flight() <= me.credits(), "more messages out than credits");
             me.collect();
@@ -209,7 +209,7 @@ std::string send_scenario(std::uint64_t seed)
                     dropped = me.close(), receiver_closed = true;
                 return false;
             }
-            me.receive(
+            me.drain(
                 [&](std::uint64_t, witnessed& m) {
                     run.log.expect(m.value > last_value, "a message out of order or twice");
                     last_value = m.value;
@@ -225,7 +225,7 @@ std::string send_scenario(std::uint64_t seed)
                                                        std::to_string(received) + ", dropped " +
                                                        std::to_string(dropped));
         const auto s = link.sender().stats();
-        run.log.expect(s.sent + s.full + s.no_credit + s.receiver_gone == attempts, "a send neither sent nor refused");
+        run.log.expect(s.sent + s.full + s.no_credit + s.gone == attempts, "a send neither sent nor refused");
         messages.begin_teardown();
     }
     messages.check(run.log, "messages");
@@ -251,7 +251,7 @@ TEST_CASE("send_link: a sender and a receiver on two threads" * doctest::test_su
     std::thread sender([&] {
         for (std::uint64_t i = 1; i <= total; ++i)
         {
-            if (link.sender().try_send(i) == outcome::sent)
+            if (link.sender().try_send(i) == send_status::sent)
                 sent.store(sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             else
             {
@@ -268,7 +268,7 @@ TEST_CASE("send_link: a sender and a receiver on two threads" * doctest::test_su
     for (;;)
     {
         const bool finished = done.load(std::memory_order_acquire);
-        received += link.receiver().receive([&](std::uint64_t, std::uint64_t& v) {
+        received += link.receiver().drain([&](std::uint64_t, std::uint64_t& v) {
             disorder += v <= last ? 1u : 0u;
             last = v;
         }, 64);
@@ -302,8 +302,8 @@ TEST_CASE("duplex: close() on a control thread after the party stopped returns q
     std::latch closed(1);
     std::size_t came_home = 0;
     std::thread party_b([&] {
-        CHECK(b.try_post(1, kind::data, 10) == outcome::sent);
-        CHECK(b.try_post(2, kind::data, 20) == outcome::sent);
+        CHECK(b.try_post(1, kind::data, 10) == send_status::sent);
+        CHECK(b.try_post(2, kind::data, 20) == send_status::sent);
         b_sent.count_down();
         closed.wait();
         came_home = b.collect();  // ✗ both bodies die here, on their source

@@ -71,15 +71,15 @@ verify() {
   fi
 }
 
-verify one_shot_future_c1 pass "credits 1, any number of requests" one_shot_future.pml -DCREDITS=1 -DIDS=3
-verify one_shot_future_c2_r3 pass "credits 2, 3 requests" one_shot_future.pml -DCREDITS=2 -DREQUESTS=3 -DIDS=5
+verify request_reply_c1 pass "credits 1, any number of requests" request_reply.pml -DCREDITS=1 -DIDS=3
+verify request_reply_c2_r3 pass "credits 2, 3 requests" request_reply.pml -DCREDITS=2 -DREQUESTS=3 -DIDS=5
 verify subscription_c2 pass "credits 2, any number of subscriptions" subscription.pml -DCREDITS=2 -DIDS=2
 verify subscription_ack_before_forget '!(after_ack[id])' "broken publisher: ack first, forget at the next poll" \
   subscription.pml -DCREDITS=2 -DIDS=2 -DACK_BEFORE_FORGET
 verify stream_c2 pass "credits 2, any number of items" stream.pml -DCREDITS=2
 if [ "$long" = long ]; then
   pan_opt=-O2
-  verify one_shot_future_c2_r4 pass "credits 2, 4 requests" one_shot_future.pml -DCREDITS=2 -DREQUESTS=4 -DIDS=5
+  verify request_reply_c2_r4 pass "credits 2, 4 requests" request_reply.pml -DCREDITS=2 -DREQUESTS=4 -DIDS=5
   verify subscription_c3 pass "credits 3, any number of subscriptions" subscription.pml -DCREDITS=3 -DIDS=2
   verify stream_c3 pass "credits 3, any number of items" stream.pml -DCREDITS=3
 fi

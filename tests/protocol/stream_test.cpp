@@ -13,7 +13,7 @@
 #include <vector>
 
 using courier::port_table;
-using courier::protocol::outcome;
+using courier::send_status;
 using courier::protocol::stream;
 using courier::test::witnessed;
 
@@ -27,15 +27,15 @@ TEST_CASE("stream")
         auto& disk = blocks.writer();
         auto& sampler = blocks.reader();
 
-        CHECK(disk.try_write(10) == outcome::sent);
-        CHECK(disk.try_write(20) == outcome::sent);
-        CHECK(disk.try_end() == outcome::sent);    // the end marker: once, after the last item
-        CHECK(disk.try_end() == outcome::closed);  // never twice
-        CHECK(disk.try_write(30) == outcome::closed);
+        CHECK(disk.try_write(10) == send_status::sent);
+        CHECK(disk.try_write(20) == send_status::sent);
+        CHECK(disk.try_end() == send_status::sent);    // the end marker: once, after the last item
+        CHECK(disk.try_end() == send_status::closed);  // never twice
+        CHECK(disk.try_write(30) == send_status::closed);
 
         std::vector<int> got;
         std::uint64_t ends = 0;
-        sampler.read([&](std::uint64_t, int& block) { got.push_back(block); },
+        sampler.drain([&](std::uint64_t, int& block) { got.push_back(block); },
                      [&](std::uint64_t items) { ends += items; }, 8);
         CHECK(got == std::vector<int>{10, 20});
         CHECK(ends == 2);  // the end says how many items came before it
@@ -48,14 +48,14 @@ TEST_CASE("stream")
         CHECK(disk.stats().sent == 3);
     }
 
-    SUBCASE("try_write reports receiver_gone when the reader closes an infinite stream")
+    SUBCASE("try_write reports gone when the reader closes an infinite stream")
     {
         port_table table(2, 1);
         stream<int> meters(table, 2);
-        CHECK(meters.writer().try_write(1) == outcome::sent);
+        CHECK(meters.writer().try_write(1) == send_status::sent);
         CHECK(meters.reader().close() == 1);
-        CHECK(meters.writer().try_write(2) == outcome::receiver_gone);
-        CHECK(meters.writer().try_end() == outcome::receiver_gone);
+        CHECK(meters.writer().try_write(2) == send_status::gone);
+        CHECK(meters.writer().try_end() == send_status::gone);
         CHECK_FALSE(meters.writer().ended());
     }
 }
@@ -84,16 +84,17 @@ std::string stream_scenario(std::uint64_t seed)
             {
                 if (c.random.chance(70))
                 {
-                    const outcome o = me.try_write(items, me.items() + 1);
-                    run.log.expect(o == outcome::sent || o == outcome::no_credit,
+                    const send_status o = me.try_write(items, me.items() + 1);
+                    run.log.expect(o == send_status::sent || o == send_status::no_credit,
                                    std::string("write refused as ") + to_string(o));
                 }
                 return true;
             }
             if (!me.ended())
             {
-                const outcome o = me.try_end();
-                run.log.expect(o == outcome::sent || o == outcome::full, std::string("end refused as ") + to_string(o));
+                const send_status o = me.try_end();
+                run.log.expect(o == send_status::sent || o == send_status::full,
+                               std::string("end refused as ") + to_string(o));
                 return true;
             }
             if (!writer_done)
@@ -102,7 +103,7 @@ std::string stream_scenario(std::uint64_t seed)
         };
         auto reader = [&](courier::testing::step_context& c) {
             auto& me = s.reader();
-            me.read(
+            me.drain(
                 [&](std::uint64_t index, witnessed& item) {
                     run.log.expect(ends == 0, "an item after the end");
                     run.log.expect(index == read + 1 && item.value == index, "an item out of order");
@@ -142,18 +143,18 @@ TEST_CASE("stream: a writer and a reader on two threads" * doctest::test_suite("
     std::thread writer([&] {
         while (s.writer().items() < total)
         {
-            if (s.writer().try_write(s.writer().items() + 1) != outcome::sent)
+            if (s.writer().try_write(s.writer().items() + 1) != send_status::sent)
                 std::this_thread::yield();  // the machine may have fewer cores than spinning threads
             s.writer().collect();
         }
-        while (s.writer().try_end() == outcome::full)
+        while (s.writer().try_end() == send_status::full)
             std::this_thread::yield();
     });
     std::uint64_t read = 0;
     std::uint64_t ends = 0;
     std::uint64_t wrong = 0;
     while (!s.reader().finished())
-        if (s.reader().read([&](std::uint64_t i,
+        if (s.reader().drain([&](std::uint64_t i,
                                 std::uint64_t& v) { wrong += (i != ++read || v != i || ends != 0) ? 1u : 0u; },
                         [&](std::uint64_t n) { wrong += n != total ? 1u : 0u; ++ends; }, 64) == 0)
             std::this_thread::yield();

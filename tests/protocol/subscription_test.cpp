@@ -14,7 +14,7 @@
 #include <vector>
 
 using courier::port_table;
-using courier::protocol::outcome;
+using courier::send_status;
 using courier::protocol::subscriber_state;
 using courier::protocol::subscription;
 using courier::protocol::subscription_event;
@@ -30,15 +30,15 @@ TEST_CASE("subscription")
         auto& gui = meters.subscribing();
         auto& engine = meters.publishing();
 
-        CHECK(gui.try_subscribe().result == outcome::sent);
+        CHECK(gui.try_subscribe().result == send_status::sent);
         engine.poll(8);                                   // audio: learns of the subscriber
-        CHECK(engine.try_notify(0.25f) == outcome::sent);
-        CHECK(gui.try_unsubscribe() == outcome::sent);
+        CHECK(engine.try_notify(0.25f) == send_status::sent);
+        CHECK(gui.try_unsubscribe() == send_status::sent);
         engine.poll(8);                                   // audio: answers with the acknowledgement
-        CHECK(engine.try_notify(0.5f) == outcome::closed);  // nothing can follow the ack
+        CHECK(engine.try_notify(0.5f) == send_status::closed);  // nothing can follow the ack
 
         std::vector<subscription_event> seen;
-        gui.take([&](std::uint64_t, subscription_event e, float*) { seen.push_back(e); }, 8);
+        gui.drain([&](std::uint64_t, subscription_event e, float*) { seen.push_back(e); }, 8);
         CHECK(seen == std::vector{subscription_event::notification, subscription_event::ack});
         // [protocol-subscription]
         CHECK(gui.state() == subscriber_state::idle);
@@ -53,13 +53,13 @@ TEST_CASE("subscription")
     {
         port_table table(2, 1);
         subscription<int> s(table, 2);
-        CHECK(s.subscribing().try_unsubscribe() == outcome::closed);
+        CHECK(s.subscribing().try_unsubscribe() == send_status::closed);
         CHECK(s.subscribing().try_subscribe().id == 1);
         CHECK(s.subscribing().state() == subscriber_state::subscribed);
-        CHECK(s.subscribing().try_subscribe().result == outcome::closed);
-        CHECK(s.subscribing().try_unsubscribe() == outcome::sent);
+        CHECK(s.subscribing().try_subscribe().result == send_status::closed);
+        CHECK(s.subscribing().try_unsubscribe() == send_status::sent);
         CHECK(s.subscribing().state() == subscriber_state::unsubscribing);
-        CHECK(s.subscribing().try_unsubscribe() == outcome::closed);
+        CHECK(s.subscribing().try_unsubscribe() == send_status::closed);
     }
 
     SUBCASE("take ends a live subscription with publisher_gone when the publisher has closed")
@@ -71,7 +71,7 @@ TEST_CASE("subscription")
         (void)s.publishing().try_notify(7);
         (void)s.publishing().close();
         std::vector<subscription_event> seen;
-        s.subscribing().take([&](std::uint64_t, subscription_event e, int*) { seen.push_back(e); }, 8);
+        s.subscribing().drain([&](std::uint64_t, subscription_event e, int*) { seen.push_back(e); }, 8);
         CHECK(seen == std::vector{subscription_event::notification, subscription_event::publisher_gone});
         CHECK(s.subscribing().close() == 0);
     }
@@ -98,12 +98,12 @@ std::string subscription_scenario(std::uint64_t seed)
             if (me.state() == subscriber_state::idle && me.id() < cycles && c.random.chance(40))
             {
                 const auto t = me.try_subscribe();
-                if (t.result == outcome::sent)
+                if (t.result == send_status::sent)
                     tracker.started(t.id);
             }
             else if (me.state() == subscriber_state::subscribed && c.random.chance(15))
                 (void)me.try_unsubscribe();
-            me.take(
+            me.drain(
                 [&](std::uint64_t id, subscription_event e, witnessed* n) {
                     if (e == subscription_event::notification)
                     {
@@ -134,8 +134,8 @@ std::string subscription_scenario(std::uint64_t seed)
                 me.poll(1 + c.random.below(2));
             if (me.subscribed())
             {
-                const outcome o = me.try_notify(notes, link.subscribing().id());
-                run.log.expect(o == outcome::sent || o == outcome::no_credit,
+                const send_status o = me.try_notify(notes, link.subscribing().id());
+                run.log.expect(o == send_status::sent || o == send_status::no_credit,
                                std::string("notification refused as ") + to_string(o));
             }
             return true;
@@ -188,7 +188,7 @@ TEST_CASE("subscription: a subscriber and a publisher on two threads" * doctest:
             (void)me.try_subscribe();
         else if (me.state() == subscriber_state::subscribed && ++notifications % 3 == 0)
             (void)me.try_unsubscribe();
-        if (me.take(
+        if (me.drain(
                 [&](std::uint64_t id, subscription_event e, std::uint64_t*) {
                     if (acked[id] != 0)
                         ++after_ack;

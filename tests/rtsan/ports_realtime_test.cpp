@@ -56,7 +56,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
 
     const auto ticket = a.asks_worker->try_request(a.to_worker, a.worker_replies_here, 5);
     a.counted += ticket.result == courier::send_status::sent ? 1u : 0u;
-    a.asks_worker->drain_replies([&](std::uint64_t, float v) { a.level = v; }, 4);
+    a.asks_worker->drain([&](std::uint64_t, float v) { a.level = v; }, 4);
     a.counted += a.asks_worker->outstanding() + a.names->unknown_names() + a.names->size();
     a.counted += a.table->stats().gone + a.processor->stats(0).sent;
 }
@@ -104,7 +104,7 @@ TEST_CASE("realtime paths: ports, channels, the registry and request/reply in a 
         }
         // The worker (here, this thread) answers the audio thread's request; the GUI drains its replies.
         worker.drain([](meter_ask::request_type&& r) { (void)courier::try_reply(r, 0.25f); }, 16);
-        CHECK(gui_asks.drain_replies([](std::uint64_t, float) {}, 16) == 1);
+        CHECK(gui_asks.drain([](std::uint64_t, float) {}, 16) == 1);
         (void)gui.drain([](int) {}, 64);
         (void)osc.drain([](int) {}, 64);
     }

@@ -3,9 +3,9 @@
 // Thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
 // allocation, free or lock inside it aborts; elsewhere the allocation counter checks the same.
 #include <courier/protocol/multi_reply.h>
-#include <courier/protocol/one_shot_future.h>
 #include <courier/protocol/request_reply.h>
-#include <courier/protocol/send.h>
+#include <courier/protocol/request_reply.h>
+#include <courier/experimental/send.h>
 #include <courier/protocol/stream.h>
 #include <courier/protocol/subscription.h>
 
@@ -32,7 +32,7 @@ struct links
     cp::request_reply<int, float> request;
     cp::multi_reply<int, float> multi;
     cp::subscription<float> subscription;
-    cp::one_shot_future<int, float> future;
+    cp::request_reply<int, float> future;
 };
 
 struct audio_state
@@ -45,7 +45,7 @@ struct audio_state
 void audio_as_party_a(links& l, audio_state& s) noexcept COURIER_REALTIME
 {
     auto& tx = l.send.sender();
-    s.work += cp::to_string(tx.try_send(0.5f))[0] == 's' ? 1u : 0u;
+    s.work += courier::to_string(tx.try_send(0.5f))[0] == 's' ? 1u : 0u;
     s.work += tx.collect() + tx.in_flight() + tx.credits() + tx.stats().sent;
 
     auto& w = l.stream.writer();
@@ -59,12 +59,12 @@ void audio_as_party_a(links& l, audio_state& s) noexcept COURIER_REALTIME
 
     auto& client = l.request.client();
     (void)client.try_request(3);
-    client.take_replies([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
+    client.drain([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
     s.work += client.outstanding() + client.collect() + client.stats().sent;
 
     auto& mc = l.multi.client();
-    (void)mc.try_start(1);
-    mc.take_replies([&](std::uint64_t id, cp::multi_status, float*) { s.work += id; }, 8);
+    (void)mc.try_request(1);
+    mc.drain([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
     s.work += mc.outstanding() + mc.collect() + mc.stats().sent;
 
     auto& sub = l.subscription.subscribing();
@@ -72,32 +72,32 @@ void audio_as_party_a(links& l, audio_state& s) noexcept COURIER_REALTIME
         (void)sub.try_subscribe();
     else if (sub.state() == cp::subscriber_state::subscribed)
         (void)sub.try_unsubscribe();
-    sub.take([&](std::uint64_t id, cp::subscription_event, float*) { s.work += id; }, 8);
+    sub.drain([&](std::uint64_t id, cp::subscription_event, float*) { s.work += id; }, 8);
     s.work += sub.id();
 
-    auto& req = l.future.requester();
+    auto& req = l.future.client();
     const auto t = req.try_request(7);
     if (t.id % 2 == 0)
         (void)req.try_cancel(t.id);
-    req.take([&](std::uint64_t id, cp::settlement, float*) { s.work += id; }, 8);
+    req.drain([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
     s.work += req.outstanding() + req.collect() + req.in_flight() + req.stats().sent;
 }
 
 void audio_as_party_b(links& l, audio_state& s) noexcept COURIER_REALTIME
 {
-    l.send.receiver().receive([&](std::uint64_t id, float&) { s.work += id; }, 8);
+    l.send.receiver().drain([&](std::uint64_t id, float&) { s.work += id; }, 8);
 
     auto& r = l.stream.reader();
-    r.read([&](std::uint64_t i, float&) { s.work += i; }, [&](std::uint64_t n) { s.work += n; }, 8);
+    r.drain([&](std::uint64_t i, float&) { s.work += i; }, [&](std::uint64_t n) { s.work += n; }, 8);
     s.work += r.finished() ? 1u : 0u;
 
     auto& server = l.request.server();
-    server.serve([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
+    server.poll([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
     s.work += server.collect() + server.stats().sent;
 
     auto& ms = l.multi.server();
     std::uint64_t started = 0;
-    ms.accept([&](std::uint64_t id, int&) { started = id; }, 8);
+    ms.drain([&](std::uint64_t id, int&) { started = id; }, 8);
     if (started != 0 && ms.running(started))
     {
         (void)ms.try_progress(started, 0.5f);
@@ -111,11 +111,11 @@ void audio_as_party_b(links& l, audio_state& s) noexcept COURIER_REALTIME
         (void)pub.try_notify(-6.0f);
     s.work += pub.collect() + pub.in_flight() + pub.stats().sent;
 
-    auto& worker = l.future.worker();
+    auto& worker = l.future.server();
     std::uint64_t asked = 0;
-    worker.accept([&](std::uint64_t id, const int&) { asked = id; }, 8);
+    worker.drain([&](std::uint64_t id, const int&) { asked = id; }, 8);
     if (asked != 0 && worker.pending(asked) != nullptr && asked % 3 != 0)
-        (void)worker.try_fulfil(asked, 2.0f);
+        (void)worker.try_finish(asked, 2.0f);
     s.work += worker.pending_count() + worker.late_cancels() + worker.collect() + worker.stats().sent;
 }
 
@@ -128,37 +128,37 @@ void process_block(audio_state& s) noexcept COURIER_REALTIME
 // The control thread's half of one block: the other party of every link.
 void control_side(links& audio_is_a, links& audio_is_b)
 {
-    audio_is_a.send.receiver().receive([](std::uint64_t, float&) {}, 8);
-    audio_is_a.stream.reader().read([](std::uint64_t, float&) {}, [](std::uint64_t) {}, 8);
-    audio_is_a.request.server().serve([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
+    audio_is_a.send.receiver().drain([](std::uint64_t, float&) {}, 8);
+    audio_is_a.stream.reader().drain([](std::uint64_t, float&) {}, [](std::uint64_t) {}, 8);
+    audio_is_a.request.server().poll([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
     std::uint64_t id = 0;
-    audio_is_a.multi.server().accept([&](std::uint64_t i, int&) { id = i; }, 8);
+    audio_is_a.multi.server().drain([&](std::uint64_t i, int&) { id = i; }, 8);
     if (id != 0)
         (void)audio_is_a.multi.server().try_finish(id, 1.0f);
     audio_is_a.subscription.publishing().poll(8);
     if (audio_is_a.subscription.publishing().subscribed())
         (void)audio_is_a.subscription.publishing().try_notify(1.0f);
     id = 0;
-    audio_is_a.future.worker().accept([&](std::uint64_t i, const int&) { id = i; }, 8);
+    audio_is_a.future.server().drain([&](std::uint64_t i, const int&) { id = i; }, 8);
     if (id != 0)
-        (void)audio_is_a.future.worker().try_fulfil(id, 1.0f);
+        (void)audio_is_a.future.server().try_finish(id, 1.0f);
 
     (void)audio_is_b.send.sender().try_send(1.0f);
     (void)audio_is_b.stream.writer().try_write(1.0f);
     (void)audio_is_b.request.client().try_request(1);
-    audio_is_b.request.client().take_replies([](std::uint64_t, cp::reply_status, float*) {}, 8);
-    (void)audio_is_b.multi.client().try_start(1);
-    audio_is_b.multi.client().take_replies([](std::uint64_t, cp::multi_status, float*) {}, 8);
+    audio_is_b.request.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
+    (void)audio_is_b.multi.client().try_request(1);
+    audio_is_b.multi.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
     auto& sub = audio_is_b.subscription.subscribing();
     if (sub.state() == cp::subscriber_state::idle)
         (void)sub.try_subscribe();
     else if (sub.state() == cp::subscriber_state::subscribed && sub.id() % 2 == 0)
         (void)sub.try_unsubscribe();
-    sub.take([](std::uint64_t, cp::subscription_event, float*) {}, 8);
-    const auto t = audio_is_b.future.requester().try_request(1);
+    sub.drain([](std::uint64_t, cp::subscription_event, float*) {}, 8);
+    const auto t = audio_is_b.future.client().try_request(1);
     if (t.id % 3 == 0)
-        (void)audio_is_b.future.requester().try_cancel(t.id);
-    audio_is_b.future.requester().take([](std::uint64_t, cp::settlement, float*) {}, 8);
+        (void)audio_is_b.future.client().try_cancel(t.id);
+    audio_is_b.future.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
 }
 
 }  // namespace
@@ -179,6 +179,6 @@ TEST_CASE("protocol realtime: one simulated callback plays either party of every
     }  // the audio thread has stopped; the links close below, on this thread
     CHECK(state.work > 0);
     CHECK(audio_is_a.send.sender().stats().sent > 0);
-    CHECK(audio_is_b.future.worker().stats().sent > 0);
+    CHECK(audio_is_b.future.server().stats().sent > 0);
     CHECK(audio_is_a.subscription.subscribing().id() > 1);  // it went round subscribe, unsubscribe, ack
 }

@@ -28,14 +28,14 @@ typedef pool {
 /* A null channel, to clear a chan variable (a smaller state vector). */
 chan no_channel;
 
-mtype = { sent, queue_full, no_credit, receiver_gone, closed };  /* outcome (full is a Promela keyword) */
+mtype = { sent, queue_full, no_credit, gone, closed };  /* send_status (full is a Promela keyword) */
 
 /* duplex::deliver through channel::try_send, one atomic step (the send and a close never overlap):
- * receiver_gone, full or sent, into `o`. An envelope is kind, id, body (slot or NONE) and reply_to. */
+ * gone, full or sent, into `o`. An envelope is kind, id, body (slot or NONE) and reply_to. */
 #define DELIVER(to, to_open, kind, id, body, reply, o) \
     atomic { \
         if \
-        :: !to_open -> o = receiver_gone \
+        :: !to_open -> o = gone \
         :: to_open && nfull(to) -> to!kind, id, body, reply; o = sent \
         :: to_open && full(to) -> o = queue_full \
         fi \

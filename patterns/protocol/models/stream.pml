@@ -10,7 +10,7 @@
  * can be queued at once, so a lost, repeated or reordered item still shows as a wrong index.
  *
  * Checked in every reachable state, for every interleaving:
- *  - exactly one end marker per stream, after the last item: read() asserts each item arrives once, in
+ *  - exactly one end marker per stream, after the last item: drain() asserts each item arrives once, in
  *    order, before the end, that the end carries the number of items, and that nothing follows it; teardown
  *    asserts that a stream the writer ended and the reader kept open was read to its end;
  *  - every item returned to its pool exactly once (duplex.pml, and all slots free at the end);
@@ -33,7 +33,7 @@
 #define MAX_SLOTS CREDITS_A
 #include "duplex.pml"
 
-mtype = { item, end_marker };                                   /* stream_kind (end is a Promela label prefix) */
+mtype = { item, end_marker };                          /* detail::stream_kind (end is a Promela label prefix) */
 
 /* envelope: kind, id, body (slot or NONE), reply_to (a stream never answers: inbox_a is never sent to) */
 chan inbox_a = [MARKERS + 2] of { mtype, byte, byte, chan };  /* the writer's; duplex sizes it 1 + 1 + 1 */
@@ -52,7 +52,7 @@ bool writer_done = false;
 
 /* stream_reader */
 bool ended = false;
-byte items_read = 0;  /* the index read() last handed to on_item (modulo WRAP): must be 1, 2, ... in order */
+byte items_read = 0;  /* the index drain() last handed to on_item (modulo WRAP): must be 1, 2, ... in order */
 bool reader_closed = false;
 bool reader_done = false;
 
@@ -65,7 +65,7 @@ proctype writer()
     /* try_write(args): closed once ended; else try_post(written + 1, item) */
     :: !finished ->
         if
-        :: !inbox_b_open -> o = receiver_gone  /* make_and_deliver checks the channel first */
+        :: !inbox_b_open -> o = gone  /* make_and_deliver checks the channel first */
         :: else ->
             pool_try_make(pool_a, returns_a, slot, tmp);
             if
@@ -102,7 +102,7 @@ proctype reader()
     chan reply;
 
     do
-    /* read(on_item, on_end, budget), one message per step */
+    /* drain(on_item, on_end, max), one message per step */
     :: atomic {
         nempty(inbox_b) -> inbox_b?kind, id, body, reply;
         assert(!ended);  /* nothing follows the end marker */

@@ -12,7 +12,7 @@
  * party can tell apart from a fresh one; it asserts that such an id always exists.
  *
  * Checked in every reachable state, for every interleaving:
- *  - no notification after the acknowledgement: take() asserts that no notification for a subscription id
+ *  - no notification after the acknowledgement: drain() asserts that no notification for a subscription id
  *    arrives once its terminal (ack or publisher_gone) was handed out;
  *  - exactly one terminal per subscription: at most one is handed out per id; a subscription never ended
  *    leaves both parties stuck, which spin reports as an invalid end state; and at teardown every subscription
@@ -42,7 +42,7 @@
 #define MAX_SLOTS CREDITS_B
 #include "duplex.pml"
 
-mtype = { subscribe, unsubscribe, notify, ack };                /* subscription_kind */
+mtype = { subscribe, unsubscribe, notify, ack };                /* detail::subscription_kind */
 mtype = { idle, subscribed, unsubscribing };                    /* subscriber_state */
 
 /* envelope: kind, id, body (slot or NONE), reply_to */
@@ -89,7 +89,7 @@ proctype subscriber()
     :: now == idle && !stopping ->
         atomic {  /* DELIVER, with a fresh id */
             if
-            :: !inbox_b_open -> o = receiver_gone
+            :: !inbox_b_open -> o = gone
             :: inbox_b_open && nfull(inbox_b) ->
                 fresh = 1;
                 do
@@ -106,7 +106,7 @@ proctype subscriber()
         :: o == sent ->
             d_step { now = subscribed; current = fresh; fresh = 0; terminals[current] = 0; after_ack[current] = false;
                      o = 0 }
-        :: o == receiver_gone -> stopping = true; o = 0  /* the publisher has gone */
+        :: o == gone -> stopping = true; o = 0  /* the publisher has gone */
         :: else -> o = 0
         fi
     :: now == idle && !stopping -> stopping = true
@@ -117,7 +117,7 @@ proctype subscriber()
         :: o == sent -> atomic { now = unsubscribing; o = 0 }
         :: else -> o = 0
         fi
-    /* take(handle, budget) as calls with a budget of 1 (a larger budget is several of them): one message */
+    /* drain(handle, max) as calls with a max of 1 (a larger max is several of them): one message */
     :: atomic {
         nempty(inbox_a) -> inbox_a?kind, id, body, reply;
         if
@@ -136,7 +136,7 @@ proctype subscriber()
         :: body != NONE -> atomic { pool_give_back(pool_b, returns_b, body, false); body = 0 }
         :: else -> skip
         fi
-    /* the call of take() that finds the publisher gone: peer_open() is read BEFORE the inbox is found empty;
+    /* the call of drain() that finds the publisher gone: peer_open() is read BEFORE the inbox is found empty;
      * then a live subscription ends with publisher_gone */
     :: !inbox_b_open && now != idle ->
         if
@@ -168,7 +168,7 @@ proctype publisher()
     chan reply;
 
     do
-    /* poll(budget), one message per step (a poll that finds none changes nothing, except in the broken
+    /* poll(max), one message per step (a poll that finds none changes nothing, except in the broken
      * publisher, which forgets there) */
 #ifdef ACK_BEFORE_FORGET
     :: nempty(inbox_b) || forget_at_next_poll ->
@@ -201,14 +201,14 @@ proctype publisher()
         if
         :: id != 0 ->  /* then the ack, through notify_to; room reserved, refused only if the subscriber left */
             DELIVER(notify_to, inbox_a_open, ack, id, NONE, inbox_b, o);
-            assert(o == sent || o == receiver_gone);
+            assert(o == sent || o == gone);
             id = 0; o = 0
         :: else -> skip
         fi
     /* try_notify(args): closed unless subscribed; else try_post_to(notify_to, current, notify) */
     :: published != 0 ->
         if
-        :: !inbox_a_open -> skip  /* receiver_gone: make_and_deliver checks the channel first */
+        :: !inbox_a_open -> skip  /* gone: make_and_deliver checks the channel first */
         :: else ->
             pool_try_make(pool_b, returns_b, slot, tmp);
             if

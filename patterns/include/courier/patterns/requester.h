@@ -10,7 +10,6 @@
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_table.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -64,7 +63,8 @@ template <class Question, class Answer>
 ///
 /// A request dies unanswered if its target port closes while the request is queued: it is destroyed on the
 /// closing thread, with its reply channel. outstanding() still counts it; the requester sees that the target is
-/// gone with `channel::is_open()` (the request/reply, multi-reply, subscription and future protocols build their terminal results on that).
+/// gone with `channel::is_open()` (the request/reply, multi-reply and subscription protocols build their
+/// terminal results on that).
 template <class Question, class Answer>
 class requester
 {
@@ -100,14 +100,13 @@ public:
     /// lanes, and returns how many it handled. Each reply dies right after its call, on this thread.
     /// Thread: the requester thread. Real-time: wait-free if `handle` and Answer's destructor are.
     template <class Handler>
-    std::size_t drain_replies(Handler&& handle, std::size_t budget) noexcept;
+    std::size_t drain(Handler&& handle, std::size_t budget) noexcept;
 
     /// Requests sent and not yet answered (a reply drained).
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t outstanding() const noexcept COURIER_REALTIME
     {
-        // Counters only: nothing is read through them.
-        return sent.load(std::memory_order_relaxed) - answered.load(std::memory_order_relaxed);
+        return sent.load() - answered.load();
     }
 
     /// The reply port's address.
@@ -124,8 +123,8 @@ private:
 
     // Written by the requester thread only.
     std::uint64_t next_id = 1;
-    std::atomic<std::uint64_t> sent{0};
-    std::atomic<std::uint64_t> answered{0};
+    counter sent;
+    counter answered;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -157,17 +156,17 @@ request_ticket requester<Question, Answer>::try_request(const channel<request_ty
         question = std::move(request.body);  // untouched, as far as the caller can tell
         return {result, 0};
     }
-    count_up(sent);
+    sent.add();
     return {result, next_id++};
 }
 
 template <class Question, class Answer>
 template <class Handler>
-std::size_t requester<Question, Answer>::drain_replies(Handler&& handle, std::size_t budget) noexcept
+std::size_t requester<Question, Answer>::drain(Handler&& handle, std::size_t budget) noexcept
 {
     return replies.drain(
         [&](reply_type&& reply) {
-            count_up(answered);
+            answered.add();
             handle(reply.id, std::move(reply.body));
         },
         budget);

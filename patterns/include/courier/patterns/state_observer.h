@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Observe target state: the audio side reports its state back, periodically through a latest-value cell
-// (state_observer) or on request through a reply lane (state_query) (docs/patterns/state_observer.md).
+// Observe target state: the audio side reports its state back through a latest-value cell; to ask on request,
+// use protocol::request_reply (docs/patterns/state_observer.md).
 #pragma once
 
 #include <courier/cache_line.h>
 #include <courier/counter.h>
 #include <courier/contracts.h>
-#include <courier/lane.h>
 #include <courier/role_guard.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -181,186 +179,6 @@ private:
     state_observer<T>* cell = nullptr;
 };
 
-template <class Request, class Reply>
-class state_query_asker;
-template <class Request, class Reply>
-class state_query_answerer;
-
-/// A reply to one request, carrying the id try_ask returned for it.
-template <class Reply>
-struct query_reply
-{
-    std::uint64_t id;
-    Reply value;
-};
-
-/// A snapshot of a state_query's counters.
-struct state_query_stats
-{
-    lane_stats requests;  ///< control to audio
-    lane_stats replies;   ///< audio to control
-    std::uint64_t refused = 0;  ///< try_ask calls refused because max_in_flight requests were outstanding
-};
-
-/// Observation on request: the control side asks ("what is voice 3 doing?"), and the audio side answers at
-/// its next callback through a reply lane, each request exactly once, in order. At most `max_in_flight`
-/// requests are outstanding (asked and reply not yet taken); a further try_ask is refused at once and
-/// counted, so the reply lane can never be full when the audio side answers.
-///
-/// Requests are trivially copyable (they die on the audio thread). A reply is made on the audio thread and
-/// dies wherever the asker drops it. The object outlives both ends; replies never taken die in its destructor.
-template <class Request, class Reply>
-class state_query
-{
-    static_assert(std::is_trivially_copyable_v<Request>,
-                  "courier::state_query: requests must be trivially copyable (they die on the audio thread)");
-
-public:
-    /// Allows `max_in_flight` outstanding requests; allocates both lanes now. Throws std::invalid_argument for 0.
-    /// Thread: setup. Real-time: no (allocates).
-    explicit state_query(std::size_t max_in_flight) : requests(max_in_flight), replies(max_in_flight) {}
-
-    state_query(const state_query&) = delete;
-    state_query& operator=(const state_query&) = delete;
-
-    /// Hands out the asking end (control). Throws std::logic_error when called a second time.
-    /// Thread: setup. Real-time: no (may throw).
-    [[nodiscard]] state_query_asker<Request, Reply> asker()
-    {
-        return state_query_asker<Request, Reply>(*this, requests.sender(), replies.receiver());
-    }
-
-    /// Hands out the answering end (audio). Throws std::logic_error when called a second time.
-    /// Thread: setup. Real-time: no (may throw).
-    [[nodiscard]] state_query_answerer<Request, Reply> answerer()
-    {
-        return state_query_answerer<Request, Reply>(requests.receiver(), replies.sender());
-    }
-
-    /// The most requests outstanding at once.
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t max_in_flight() const noexcept COURIER_REALTIME { return requests.capacity(); }
-
-    /// A snapshot of the counters.
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] state_query_stats stats() const noexcept COURIER_REALTIME
-    {
-        state_query_stats s;
-        s.requests = requests.stats();
-        s.replies = replies.stats();
-        s.refused = refused.load(std::memory_order_relaxed);  // a counter; no data is read through it
-        return s;
-    }
-
-private:
-    friend class state_query_asker<Request, Reply>;
-    friend class state_query_answerer<Request, Reply>;
-
-    struct request_message
-    {
-        std::uint64_t id;
-        Request value;
-    };
-
-    // Written at setup only (the lanes' own state belongs to their ends).
-    lane<request_message> requests;
-    lane<query_reply<Reply>> replies;
-
-    // Written by the asking thread only.
-    std::atomic<std::uint64_t> refused{0};
-};
-
-/// The asking end of a state_query (control side). Move-only.
-template <class Request, class Reply>
-class state_query_asker
-{
-public:
-    /// An end connected to nothing; give it a value by moving a real one in.
-    state_query_asker() noexcept = default;
-
-    /// Sends `request` and returns its id (1, 2, 3, ...), or returns nothing when max_in_flight requests are
-    /// already outstanding (counted in `stats().refused`); try again after taking a reply.
-    /// Thread: control (the one asking thread). Real-time: wait-free.
-    [[nodiscard]] std::optional<std::uint64_t> try_ask(const Request& request) noexcept COURIER_REALTIME;
-
-    /// Takes the oldest reply, or returns nothing when no reply has come yet. Taking a reply frees its slot
-    /// for a new request.
-    /// Thread: control (the asking thread). Real-time: wait-free.
-    [[nodiscard]] std::optional<query_reply<Reply>> try_take_reply() noexcept COURIER_REALTIME
-    {
-        COURIER_EXPECTS(owner != nullptr);
-        auto reply = from_audio.try_receive();
-        if (reply)
-            --outstanding;
-        return reply;
-    }
-
-    /// Requests asked whose replies have not been taken yet.
-    /// Thread: control (the asking thread). Real-time: wait-free.
-    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return outstanding; }
-
-    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
-    /// change threads between calls; checks that no thread is inside the end now.
-    /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME
-    {
-        to_audio.reset_thread_role();
-        from_audio.reset_thread_role();
-    }
-
-private:
-    using request_message = typename state_query<Request, Reply>::request_message;
-    friend class state_query<Request, Reply>;
-    state_query_asker(state_query<Request, Reply>& o, lane_sender<request_message> s,
-                      lane_receiver<query_reply<Reply>> r) noexcept
-        : owner(&o), to_audio(std::move(s)), from_audio(std::move(r))
-    {
-    }
-
-    state_query<Request, Reply>* owner = nullptr;
-    lane_sender<request_message> to_audio;
-    lane_receiver<query_reply<Reply>> from_audio;
-    // Written by the asking thread only.
-    std::size_t outstanding = 0;
-    std::uint64_t last_id = 0;
-};
-
-/// The answering end of a state_query (audio side). Move-only.
-template <class Request, class Reply>
-class state_query_answerer
-{
-public:
-    /// An end connected to nothing; give it a value by moving a real one in.
-    state_query_answerer() noexcept = default;
-
-    /// Answers every request waiting (at most max_in_flight), oldest first: calls `answer(const Request&)`,
-    /// which returns the Reply, and sends it back with the request's id. Returns how many it answered. Call it
-    /// once per callback, where the state it reports is consistent. Each request dies here, on this thread.
-    /// Thread: audio. Real-time: wait-free if `answer` and Reply's constructor and move are.
-    template <class Answer>
-    std::size_t answer_pending(Answer&& answer) noexcept;
-
-    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
-    /// change threads between calls; checks that no thread is inside the end now.
-    /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME
-    {
-        from_control.reset_thread_role();
-        to_control.reset_thread_role();
-    }
-
-private:
-    using request_message = typename state_query<Request, Reply>::request_message;
-    friend class state_query<Request, Reply>;
-    state_query_answerer(lane_receiver<request_message> r, lane_sender<query_reply<Reply>> s) noexcept
-        : from_control(std::move(r)), to_control(std::move(s))
-    {
-    }
-
-    lane_receiver<request_message> from_control;
-    lane_sender<query_reply<Reply>> to_control;
-};
-
 // ---------------------------------------------------------------------------------------------------------
 // Implementation
 
@@ -421,51 +239,6 @@ bool state_observer<T>::update() noexcept
     const unsigned old_middle = middle.exchange(reading.front, std::memory_order_acq_rel);
     reading.front = old_middle & index_mask;
     return true;
-}
-
-template <class Request, class Reply>
-std::optional<std::uint64_t> state_query_asker<Request, Reply>::try_ask(const Request& request) noexcept
-{
-    COURIER_EXPECTS(owner != nullptr);
-    if (outstanding == owner->max_in_flight())
-    {
-        // Single writer (this thread): a load and a store, no read-modify-write needed.
-        count_up(owner->refused);
-        return std::nullopt;
-    }
-    // Cannot fail: fewer than max_in_flight requests are outstanding, and the request lane holds that many.
-    [[maybe_unused]] const bool sent = to_audio.try_send(request_message{last_id + 1, request});
-    COURIER_EXPECTS(sent);
-    if (!sent)
-        return std::nullopt;  // counted by the lane as refused; unreachable while the invariant holds
-    ++outstanding;
-    return ++last_id;
-}
-
-template <class Request, class Reply>
-template <class Answer>
-std::size_t state_query_answerer<Request, Reply>::answer_pending(Answer&& answer) noexcept
-{
-    // The request lane never holds more than max_in_flight (= its capacity), so one pass empties it.
-    const std::size_t budget = from_control.stats().capacity;
-    std::size_t answered = 0;
-    // The request leaves the lane (its slot is free) before we reply, as try_receive and drain both do; not
-    // drain_in_place, which would free the slot only after the reply, so the asker could take the reply, ask
-    // again at once, and find the request lane still full although its credit said there was room.
-    while (answered < budget)
-    {
-        auto request = from_control.try_receive();
-        if (!request)
-            break;
-        // Cannot fail: the asker counts a request as outstanding until it takes the reply, and allows at most
-        // max_in_flight (= the reply lane's capacity) of them. A broken invariant is still counted by the
-        // reply lane as refused, never silent.
-        [[maybe_unused]] const bool sent =
-            to_control.try_send(query_reply<Reply>{request->id, answer(std::as_const(request->value))});
-        COURIER_EXPECTS(sent);
-        ++answered;
-    }  // each request dies here, on the audio thread (trivially: it owns nothing)
-    return answered;
 }
 
 }  // namespace courier

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The two-way link every protocol in <courier/protocol/> runs on: one port per party, messages from the sender's pool,
-// Failures as values (docs/patterns/protocol_send.md describes the transport).
+// failures as values (docs/patterns/protocol_send.md describes the transport).
 #pragma once
 
 #include <courier/contracts.h>
@@ -9,8 +9,10 @@
 #include <courier/patterns/channel.h>
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_table.h>
+#include <courier/protocol/envelope.h>
+#include <courier/protocol/send_stats.h>
+#include <courier/send_status.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -20,67 +22,13 @@
 
 namespace courier::protocol {
 
-/// What an attempt to send did. Every refusal is reported to the sender and counted; nothing is lost silently.
-enum class outcome : std::uint8_t
-{
-    sent,           ///< in the receiver's queue
-    full,           ///< the receiver's queue is full; nothing was sent
-    no_credit,      ///< the sender's pool (its credits) is exhausted; nothing was sent
-    receiver_gone,  ///< the receiver has closed; nothing was sent
-    closed,         ///< the protocol's state forbids it (stream ended, no subscriber, request settled, ...)
-};
-
-/// The outcome's name, for logs.
-/// Thread: any. Real-time: wait-free.
-[[nodiscard]] constexpr const char* to_string(outcome o) noexcept COURIER_REALTIME
-{
-    switch (o)
-    {
-        case outcome::sent: return "sent";
-        case outcome::full: return "full";
-        case outcome::no_credit: return "no_credit";
-        case outcome::receiver_gone: return "receiver_gone";
-        case outcome::closed: return "closed";
-    }
-    return "?";
-}
-
-/// A body for messages that carry none (markers, acknowledgements, cancels).
-struct no_body
-{
-};
-
-/// What travels through a protocol's lanes: the correlation id, what kind of message it is, (for kinds that
-/// carry one) the body, a handle into the *sender's* pool, and the channel its answers go to. Dropping the
-/// envelope sends the body home. `Back` is the body type of the answers.
-template <class Body, class Kind, class Back>
-struct envelope
-{
-    std::uint64_t id = 0;
-    Kind kind{};
-    pool_ptr<Body> body;  // empty for markers
-    /// Where answers to this message go: the sender's inbox, through the lane reserved for the receiver's
-    /// thread (only that thread may send on it). Set by the sending endpoint; a protocol's answering side sends
-    /// replies, progress, results, acknowledgements and notifications here (docs/patterns/protocol_send.md).
-    channel<envelope<Back, Kind, Body>> reply_to;
-};
-
-/// Counters of one party's sends; each written by that party's thread only.
-struct send_stats
-{
-    std::uint64_t sent = 0;
-    std::uint64_t full = 0;
-    std::uint64_t no_credit = 0;
-    std::uint64_t receiver_gone = 0;
-};
-
 template <class AtoB, class BtoA, class Kind>
 class duplex;
 
 /// One party's end of a duplex: its outgoing pool (credits), its inbox, and its channel into the peer's inbox.
 /// Used by one thread, the party's own; reached through duplex::a() or duplex::b().
 template <class Out, class In, class Kind>
-class endpoint
+class party
 {
 public:
     using out_envelope = envelope<Out, Kind, In>;
@@ -88,36 +36,53 @@ public:
     /// A channel an answer is sent through: the `reply_to` of a message this party received.
     using answer_channel = channel<out_envelope>;
 
-    endpoint(const endpoint&) = delete;
-    endpoint& operator=(const endpoint&) = delete;
+    party(const party&) = delete;
+    party& operator=(const party&) = delete;
 
     /// Makes a body from `args` in this party's pool and sends it with `id` and `kind`. On any refusal the
     /// body dies here at once, on its source thread, and the refusal is counted and returned.
     /// Thread: this party. Real-time: wait-free if Out's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept;
+    [[nodiscard]] send_status try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept;
 
     /// Sends a marker (no body) with `id` and `kind`; refusals are counted and returned.
     /// Thread: this party. Real-time: wait-free.
-    [[nodiscard]] outcome try_signal(std::uint64_t id, Kind kind) noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_signal(std::uint64_t id, Kind kind) noexcept COURIER_REALTIME
     {
         return deliver(peer, out_envelope{id, kind, {}, {}});
     }
 
     /// As try_post, but sends through `to`, the `reply_to` a received message carried (an answer goes where
-    /// its request said). `receiver_gone` when that party's inbox has closed.
+    /// its request said). `gone` when that party's inbox has closed.
     /// Thread: this party (the lane `to` names is reserved for it). Real-time: wait-free if Out's constructor
     /// and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+    [[nodiscard]] send_status try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
                                       Args&&... args) noexcept;
 
     /// As try_signal, but sends through `to`, the `reply_to` a received message carried.
     /// Thread: this party. Real-time: wait-free.
-    [[nodiscard]] outcome try_signal_to(const answer_channel& to, std::uint64_t id, Kind kind) noexcept
+    [[nodiscard]] send_status try_signal_to(const answer_channel& to, std::uint64_t id, Kind kind) noexcept
         COURIER_REALTIME
     {
         return deliver(to, out_envelope{id, kind, {}, {}});
+    }
+
+    /// Counts a refusal the protocol decided on before sending (say every request's room is taken:
+    /// `no_credit`) and returns `why`, so that stats() counts every refusal, not only the transport's.
+    /// Thread: this party. Real-time: wait-free.
+    send_status refuse(send_status why) noexcept COURIER_REALTIME
+    {
+        switch (why)
+        {
+            case send_status::full: full.add(); break;
+            case send_status::no_credit: no_credit.add(); break;
+            case send_status::gone: gone.add(); break;
+            case send_status::sent:
+            case send_status::closed:  // the protocol's state, not a refusal for room: not counted
+            case send_status::too_large: break;
+        }
+        return why;
     }
 
     /// Calls `handle(in_envelope&&)` for up to `budget` messages from the peer, in the order sent, and returns
@@ -149,9 +114,9 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] bool is_open() const noexcept COURIER_REALTIME { return inbox->is_open(); }
 
-    /// Closes this party's inbox: the peer's later sends answer receiver_gone. Messages still queued die here,
+    /// Closes this party's inbox: the peer's later sends answer gone. Messages still queued die here,
     /// on the calling thread (their bodies go home to the peer's pool); returns how many. The party's thread
-    /// must have stopped using the endpoint (for an audio-side party: the audio thread no longer calls it).
+    /// must have stopped using the party (for an audio-side party: the audio thread no longer calls it).
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return inbox->close(); }
 
@@ -159,19 +124,17 @@ public:
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME
     {
-        // Counters only, nothing read through them.
-        return {sent.load(std::memory_order_relaxed), full.load(std::memory_order_relaxed),
-                no_credit.load(std::memory_order_relaxed), gone.load(std::memory_order_relaxed)};
+        return {sent.load(), full.load(), no_credit.load(), gone.load()};
     }
 
 private:
     template <class A, class B, class K>
     friend class duplex;
-    endpoint(object_pool<Out>& p, port<in_envelope>& in) noexcept : pool(&p), inbox(&in) {}
+    party(object_pool<Out>& p, port<in_envelope>& in) noexcept : pool(&p), inbox(&in) {}
 
     template <class... Args>
-    outcome make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind, Args&&... args) noexcept;
-    outcome deliver(const answer_channel& to, out_envelope&& message) noexcept COURIER_REALTIME;
+    send_status make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind, Args&&... args) noexcept;
+    send_status deliver(const answer_channel& to, out_envelope&& message) noexcept COURIER_REALTIME;
 
     object_pool<Out>* pool;
     port<in_envelope>* inbox;
@@ -179,10 +142,10 @@ private:
     channel<in_envelope> return_lane;  // set at setup by duplex: the lane into our inbox reserved for the peer
 
     // Written by this party's thread only.
-    std::atomic<std::uint64_t> sent{0};
-    std::atomic<std::uint64_t> full{0};
-    std::atomic<std::uint64_t> no_credit{0};
-    std::atomic<std::uint64_t> gone{0};
+    counter sent;
+    counter full;
+    counter no_credit;
+    counter gone;
 };
 
 /// The two parties of a protocol, A and B, wired at setup: each has a pool for what it sends (its credits) and
@@ -237,11 +200,11 @@ public:
 
     /// Party A's end.
     /// Thread: setup (hand it to A's thread). Real-time: wait-free.
-    [[nodiscard]] endpoint<AtoB, BtoA, Kind>& a() noexcept COURIER_REALTIME { return side_a; }
+    [[nodiscard]] party<AtoB, BtoA, Kind>& a() noexcept COURIER_REALTIME { return side_a; }
 
     /// Party B's end.
     /// Thread: setup (hand it to B's thread). Real-time: wait-free.
-    [[nodiscard]] endpoint<BtoA, AtoB, Kind>& b() noexcept COURIER_REALTIME { return side_b; }
+    [[nodiscard]] party<BtoA, AtoB, Kind>& b() noexcept COURIER_REALTIME { return side_b; }
 
 private:
     // An inbox's room: every body the peer can have out, the markers and one more. The pools have refused
@@ -257,8 +220,8 @@ private:
     object_pool<BtoA> pool_b;  // B is its source
     port<envelope<BtoA, Kind, AtoB>> inbox_a;  // drained by A
     port<envelope<AtoB, Kind, BtoA>> inbox_b;  // drained by B
-    endpoint<AtoB, BtoA, Kind> side_a;
-    endpoint<BtoA, AtoB, Kind> side_b;
+    party<AtoB, BtoA, Kind> side_a;
+    party<BtoA, AtoB, Kind> side_b;
 };
 
 namespace detail {
@@ -329,14 +292,14 @@ private:
 
 template <class Out, class In, class Kind>
 template <class... Args>
-outcome endpoint<Out, In, Kind>::try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept
+send_status party<Out, In, Kind>::try_post(std::uint64_t id, Kind kind, Args&&... args) noexcept
 {
     return make_and_deliver(peer, id, kind, std::forward<Args>(args)...);
 }
 
 template <class Out, class In, class Kind>
 template <class... Args>
-outcome endpoint<Out, In, Kind>::try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
+send_status party<Out, In, Kind>::try_post_to(const answer_channel& to, std::uint64_t id, Kind kind,
                                              Args&&... args) noexcept
 {
     return make_and_deliver(to, id, kind, std::forward<Args>(args)...);
@@ -344,36 +307,36 @@ outcome endpoint<Out, In, Kind>::try_post_to(const answer_channel& to, std::uint
 
 template <class Out, class In, class Kind>
 template <class... Args>
-outcome endpoint<Out, In, Kind>::make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind,
+send_status party<Out, In, Kind>::make_and_deliver(const answer_channel& to, std::uint64_t id, Kind kind,
                                                   Args&&... args) noexcept
 {
     if (!to.is_open())
     {
-        count_up(gone);
-        return outcome::receiver_gone;
+        gone.add();
+        return send_status::gone;
     }
     auto body = pool->try_make(std::forward<Args>(args)...);  // collects returned bodies first when full
     if (!body)
     {
-        count_up(no_credit);
-        return outcome::no_credit;
+        no_credit.add();
+        return send_status::no_credit;
     }
     // Refused: ✗ the body dies in here, on its source.
     return deliver(to, out_envelope{id, kind, std::move(body), {}});
 }
 
 template <class Out, class In, class Kind>
-outcome endpoint<Out, In, Kind>::deliver(const answer_channel& to, out_envelope&& message) noexcept
+send_status party<Out, In, Kind>::deliver(const answer_channel& to, out_envelope&& message) noexcept
 {
     message.reply_to = return_lane;
     switch (to.try_send(std::move(message)))
     {
-        case send_status::sent: count_up(sent); return outcome::sent;
-        case send_status::full: count_up(full); return outcome::full;
+        case send_status::sent: sent.add(); return send_status::sent;
+        case send_status::full: full.add(); return send_status::full;
         default: break;  // gone: the only other answer a channel gives
     }
-    count_up(gone);
-    return outcome::receiver_gone;
+    gone.add();
+    return send_status::gone;
 }
 
 }  // namespace courier::protocol

@@ -11,21 +11,6 @@
 
 namespace courier::protocol {
 
-enum class multi_kind : std::uint8_t
-{
-    start,
-    progress,
-    final_reply,
-};
-
-/// What the client learns about an operation: any number of progress replies, then one terminal.
-enum class multi_status : std::uint8_t
-{
-    progress,     ///< a progress reply (attached); more follow
-    final_reply,  ///< the final reply (attached); nothing more for this id
-    server_gone,  ///< terminal: the server closed before the final reply; nothing attached
-};
-
 template <class Req, class Rep>
 class multi_reply;
 
@@ -38,14 +23,14 @@ public:
     /// when `credits` operations are unfinished.
     /// Thread: the client. Real-time: wait-free if Req's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] ticket try_start(Args&&... args) noexcept;
+    [[nodiscard]] ticket try_request(Args&&... args) noexcept;
 
-    /// Calls `handle(std::uint64_t id, multi_status, Rep* reply)` for up to `budget` replies in the order sent;
+    /// Calls `handle(std::uint64_t id, reply_status, Rep* reply)` for up to `max` replies in the order sent;
     /// when the server has gone and every reply is read, ends each unfinished operation with server_gone
     /// (nullptr). Returns how many it handled.
     /// Thread: the client. Real-time: wait-free if `handle` is.
     template <class Handler>
-    std::size_t take_replies(Handler&& handle, std::size_t budget) noexcept;
+    std::size_t drain(Handler&& handle, std::size_t max) noexcept;
 
     /// Operations started and not yet ended by a terminal.
     /// Thread: the client. Real-time: wait-free.
@@ -65,8 +50,8 @@ public:
 
 private:
     friend class multi_reply<Req, Rep>;
-    multi_client(endpoint<Req, Rep, multi_kind>& e, std::size_t credits) : end(e), running(credits) {}
-    endpoint<Req, Rep, multi_kind>& end;
+    multi_client(party<Req, Rep, detail::reply_kind>& e, std::size_t credits) : end(e), running(credits) {}
+    party<Req, Rep, detail::reply_kind>& end;
     detail::id_table<bool> running;  // the client's thread only
     std::uint64_t next_id = 1;
 };
@@ -76,25 +61,25 @@ template <class Req, class Rep>
 class multi_server
 {
 public:
-    /// Calls `start(std::uint64_t id, Req&)` for up to `budget` new operations; the request goes home after
+    /// Calls `start(std::uint64_t id, Req&)` for up to `max` new operations; the request goes home after
     /// the call, and the operation is running until try_finish. Returns how many it accepted.
     /// Thread: the server. Real-time: wait-free if `start` is.
     template <class Start>
-    std::size_t accept(Start&& start, std::size_t budget) noexcept;
+    std::size_t drain(Start&& start, std::size_t max) noexcept;
 
     /// Sends a progress reply made from `args` for running operation `id`. `closed` if `id` is not running;
     /// `no_credit` when only the room reserved for the final replies is left (progress is droppable, the
-    /// final reply is not); `full` or `receiver_gone` as for any send.
+    /// final reply is not); `full` or `gone` as for any send.
     /// Thread: the server. Real-time: wait-free if Rep's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_progress(std::uint64_t id, Args&&... args) noexcept;
+    [[nodiscard]] send_status try_progress(std::uint64_t id, Args&&... args) noexcept;
 
     /// Sends the final reply made from `args` and ends operation `id`; `closed` if it is not running (so a
-    /// second final is impossible). Never refused for room (reserved at start): `sent`, or `receiver_gone`
+    /// second final is impossible). Never refused for room (reserved at start): `sent`, or `gone`
     /// when the client has gone (the operation ends all the same).
     /// Thread: the server. Real-time: wait-free if Rep's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_finish(std::uint64_t id, Args&&... args) noexcept;
+    [[nodiscard]] send_status try_finish(std::uint64_t id, Args&&... args) noexcept;
 
     /// True while operation `id` is running.
     /// Thread: the server. Real-time: wait-free.
@@ -118,10 +103,10 @@ public:
 
 private:
     friend class multi_reply<Req, Rep>;
-    multi_server(endpoint<Rep, Req, multi_kind>& e, std::size_t credits) : end(e), active(credits) {}
-    endpoint<Rep, Req, multi_kind>& end;
+    multi_server(party<Rep, Req, detail::reply_kind>& e, std::size_t credits) : end(e), active(credits) {}
+    party<Rep, Req, detail::reply_kind>& end;
     // The server's thread only: each running operation's id and the reply channel its request carried.
-    detail::id_table<typename endpoint<Rep, Req, multi_kind>::answer_channel> active;
+    detail::id_table<typename party<Rep, Req, detail::reply_kind>::answer_channel> active;
 };
 
 /// A client and a server, either of them the audio thread; at most `credits` operations run at once and at
@@ -130,6 +115,9 @@ template <class Req, class Rep>
 class multi_reply
 {
 public:
+    using client_type = multi_client<Req, Rep>;
+    using server_type = multi_server<Req, Rep>;
+
     /// Opens the link in `table` (two free slots). Throws std::invalid_argument when `credits` is 0 or either
     /// count is above 2^32 - 1, and as duplex does.
     /// Thread: setup. Real-time: no (allocates).
@@ -141,11 +129,11 @@ public:
 
     /// The asking party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] multi_client<Req, Rep>& client() noexcept COURIER_REALTIME { return c; }
+    [[nodiscard]] client_type& client() noexcept COURIER_REALTIME { return c; }
 
     /// The working party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] multi_server<Req, Rep>& server() noexcept COURIER_REALTIME { return s; }
+    [[nodiscard]] server_type& server() noexcept COURIER_REALTIME { return s; }
 
 private:
     // The server's pool: a final reply per operation, the progress replies, and one more (see try_progress).
@@ -159,9 +147,9 @@ private:
         return credits + progress_credits + 1;
     }
 
-    duplex<Req, Rep, multi_kind> link;
-    multi_client<Req, Rep> c;
-    multi_server<Req, Rep> s;
+    duplex<Req, Rep, detail::reply_kind> link;
+    client_type c;
+    server_type s;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -169,12 +157,12 @@ private:
 
 template <class Req, class Rep>
 template <class... Args>
-ticket multi_client<Req, Rep>::try_start(Args&&... args) noexcept
+ticket multi_client<Req, Rep>::try_request(Args&&... args) noexcept
 {
     if (running.full())
-        return {outcome::no_credit, 0};
-    const outcome o = end.try_post(next_id, multi_kind::start, std::forward<Args>(args)...);
-    if (o != outcome::sent)
+        return {end.refuse(send_status::no_credit), 0};
+    const send_status o = end.try_post(next_id, detail::reply_kind::request, std::forward<Args>(args)...);
+    if (o != send_status::sent)
         return {o, 0};
     (void)running.insert(next_id, true);  // room checked above
     return {o, next_id++};
@@ -182,22 +170,22 @@ ticket multi_client<Req, Rep>::try_start(Args&&... args) noexcept
 
 template <class Req, class Rep>
 template <class Handler>
-std::size_t multi_client<Req, Rep>::take_replies(Handler&& handle, std::size_t budget) noexcept
+std::size_t multi_client<Req, Rep>::drain(Handler&& handle, std::size_t max) noexcept
 {
-    const bool server_gone = !end.peer_open();  // before draining: see reply_client::take_replies
+    const bool server_gone = !end.peer_open();  // before draining: see reply_client::drain
     std::size_t handled = end.drain(
-        [&](envelope<Rep, multi_kind, Req>&& m) {
-            const bool last = m.kind == multi_kind::final_reply;
+        [&](envelope<Rep, detail::reply_kind, Req>&& m) {
+            const bool last = m.kind == detail::reply_kind::reply;
             if (last)
                 (void)running.erase(m.id);
-            handle(m.id, last ? multi_status::final_reply : multi_status::progress, m.body.get());
+            handle(m.id, last ? reply_status::answered : reply_status::progress, m.body.get());
         },
-        budget);
-    while (server_gone && handled < budget && !running.empty())
+        max);
+    while (server_gone && handled < max && !running.empty())
     {
         const std::uint64_t id = running.front_id();
         (void)running.erase(id);
-        handle(id, multi_status::server_gone, static_cast<Rep*>(nullptr));
+        handle(id, reply_status::server_gone, static_cast<Rep*>(nullptr));
         ++handled;
     }
     return handled;
@@ -205,42 +193,42 @@ std::size_t multi_client<Req, Rep>::take_replies(Handler&& handle, std::size_t b
 
 template <class Req, class Rep>
 template <class Start>
-std::size_t multi_server<Req, Rep>::accept(Start&& start, std::size_t budget) noexcept
+std::size_t multi_server<Req, Rep>::drain(Start&& start, std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<Req, multi_kind, Rep>&& m) {
+        [&](envelope<Req, detail::reply_kind, Rep>&& m) {
             // The client never has more than `credits` operations running, so there is room.
             [[maybe_unused]] const bool added = active.insert(m.id, std::move(m.reply_to));
             COURIER_EXPECTS(added);
             start(m.id, *m.body);
         },
-        budget);  // each request goes home to the client's pool after its call
+        max);  // each request goes home to the client's pool after its call
 }
 
 template <class Req, class Rep>
 template <class... Args>
-outcome multi_server<Req, Rep>::try_progress(std::uint64_t id, Args&&... args) noexcept
+send_status multi_server<Req, Rep>::try_progress(std::uint64_t id, Args&&... args) noexcept
 {
     const auto* reply_to = active.find(id);
     if (reply_to == nullptr)
-        return outcome::closed;
+        return send_status::closed;
     (void)end.collect();
     // Keep `credits` + 1 bodies for final replies: one per operation the client may have running, plus one for
     // a final still in the client's handler while it starts the next operation.
     if (end.in_flight() + active.capacity() + 1 >= end.credits())
-        return outcome::no_credit;
-    return end.try_post_to(*reply_to, id, multi_kind::progress, std::forward<Args>(args)...);
+        return end.refuse(send_status::no_credit);
+    return end.try_post_to(*reply_to, id, detail::reply_kind::progress, std::forward<Args>(args)...);
 }
 
 template <class Req, class Rep>
 template <class... Args>
-outcome multi_server<Req, Rep>::try_finish(std::uint64_t id, Args&&... args) noexcept
+send_status multi_server<Req, Rep>::try_finish(std::uint64_t id, Args&&... args) noexcept
 {
-    typename endpoint<Rep, Req, multi_kind>::answer_channel reply_to;
+    typename party<Rep, Req, detail::reply_kind>::answer_channel reply_to;
     if (!active.erase(id, [&](auto&& channel) noexcept { reply_to = channel; }))
-        return outcome::closed;
-    const outcome o = end.try_post_to(reply_to, id, multi_kind::final_reply, std::forward<Args>(args)...);
-    COURIER_EXPECTS(o == outcome::sent || o == outcome::receiver_gone);  // room reserved: see try_progress
+        return send_status::closed;
+    const send_status o = end.try_post_to(reply_to, id, detail::reply_kind::reply, std::forward<Args>(args)...);
+    COURIER_EXPECTS(o == send_status::sent || o == send_status::gone);  // room reserved: see try_progress
     return o;
 }
 

@@ -1,90 +1,130 @@
 // SPDX-License-Identifier: MIT
-// Request/reply: each request carries a correlation id and is answered exactly once, by a reply or, if the
-// Server has gone, by a server_gone settlement (docs/patterns/protocol_request_reply.md).
+// Request/reply: each request carries a correlation id and is settled exactly once, by its reply, by a cancel
+// that won the race, or by the server's going away (docs/patterns/protocol_request_reply.md).
 #pragma once
 
 #include <courier/protocol/duplex.h>
 
 namespace courier::protocol {
 
-enum class request_kind : std::uint8_t
-{
-    request,
-    reply,
-};
-
-/// What the client learns about one of its requests; exactly one per request.
+/// What a client learns about one of its requests (request_reply and multi_reply): any number of `progress`
+/// (multi_reply only), then exactly one terminal: `answered`, `cancelled` or `server_gone`.
 enum class reply_status : std::uint8_t
 {
-    answered,     ///< the reply is attached
-    server_gone,  ///< the server closed without answering; no reply attached
+    answered,     ///< terminal: the (final) reply is attached
+    progress,     ///< a progress reply is attached; more follow (multi_reply)
+    cancelled,    ///< terminal: the cancel won the race; nothing attached
+    server_gone,  ///< terminal: the server closed without answering; nothing attached
 };
 
 /// What try_request did, and the correlation id of the request when it was sent.
 struct ticket
 {
-    outcome result = outcome::closed;
+    send_status result = send_status::closed;
     std::uint64_t id = 0;  ///< 0 unless `result` is `sent`
 };
 
 template <class Req, class Rep>
 class request_reply;
 
-/// The asking party: sends requests from its pool and takes one settlement per request.
+/// The asking party: sends requests from its pool, may cancel them, and takes one terminal per request.
 template <class Req, class Rep>
 class reply_client
 {
 public:
     /// Makes a request from `args` in the client's pool and sends it with a fresh id. `no_credit` when
-    /// `credits` requests are unanswered (the server's room for replies is reserved per request).
+    /// `credits` requests are unsettled (the server's room for replies is reserved per request).
     /// Thread: the client. Real-time: wait-free if Req's constructor and destructor are.
     template <class... Args>
     [[nodiscard]] ticket try_request(Args&&... args) noexcept;
 
-    /// Calls `handle(std::uint64_t id, reply_status, Rep* reply)` once per settled request, for up to `budget`
-    /// replies; when the server has gone and every reply is read, settles each unanswered request as
-    /// server_gone (reply nullptr). Returns how many it handled. Each reply goes home after its call.
+    /// Asks the server to cancel request `id`, at any time. The server settles the race: either the reply was
+    /// already sent (it arrives, and the cancel is ignored) or `cancelled` arrives. `closed` when `id` is
+    /// settled, unknown or already cancelled. Never refused for room (reserved per request).
+    /// Thread: the client. Real-time: wait-free.
+    [[nodiscard]] send_status try_cancel(std::uint64_t id) noexcept COURIER_REALTIME;
+
+    /// Calls `handle(std::uint64_t id, reply_status, Rep* reply)` once per settled request (answered or
+    /// cancelled), for up to `max` messages; when the server has gone and every reply is read, settles each
+    /// unsettled request as server_gone (reply nullptr). Returns how many it handled. Each reply goes home to
+    /// the server's pool after its call.
     /// Thread: the client. Real-time: wait-free if `handle` is.
     template <class Handler>
-    std::size_t take_replies(Handler&& handle, std::size_t budget) noexcept;
+    std::size_t drain(Handler&& handle, std::size_t max) noexcept;
 
     /// Requests sent and not yet settled.
     /// Thread: the client. Real-time: wait-free.
     [[nodiscard]] std::size_t outstanding() const noexcept COURIER_REALTIME { return waiting.size(); }
 
-    /// Destroys the requests that came back from the server; returns how many.
+    /// Destroys the requests that came back from the server (they die here, their source); returns how many.
     /// Thread: the client. Real-time: wait-free if Req's destructor is.
     std::size_t collect() noexcept { return end.collect(); }
+
+    /// Requests out of the client's pool now.
+    /// Thread: the client. Real-time: wait-free.
+    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return end.in_flight(); }
 
     /// The counts of sends and refusals by reason.
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME { return end.stats(); }
 
-    /// The client goes away: the server's later replies answer receiver_gone. The client's thread must have
+    /// The client goes away: the server's later replies answer `gone`. The client's thread must have
     /// stopped. Returns how many queued replies it dropped.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return end.close(); }
 
 private:
     friend class request_reply<Req, Rep>;
-    reply_client(endpoint<Req, Rep, request_kind>& e, std::size_t credits) : end(e), waiting(credits) {}
-    endpoint<Req, Rep, request_kind>& end;
-    // The client's thread only.
-    detail::id_table<bool> waiting;
+    using link_end = party<Req, Rep, detail::reply_kind>;
+    reply_client(link_end& e, std::size_t credits) : end(e), waiting(credits) {}
+    link_end& end;
+    detail::id_table<bool> waiting;  // value: a cancel was sent; the client's thread only
     std::uint64_t next_id = 1;
 };
 
-/// The answering party: answers each request as it takes it, from its own pool.
+/// The answering party and the arbiter of every cancel race: it answers a request at once (poll) or holds it
+/// and settles it later (drain, then try_finish), and a cancel settles a request only while it is held.
 template <class Req, class Rep>
 class reply_server
 {
 public:
-    /// Calls `answer(std::uint64_t id, Req&)`, which returns the Rep, for up to `budget` requests, and sends
-    /// each reply back at once; returns how many. A reply can only be refused when the client has gone (room
-    /// for it was reserved when the request was sent): counted in stats().receiver_gone.
+    /// Answers up to `max` new requests at once: calls `answer(std::uint64_t id, Req&)`, which returns the
+    /// Rep, and sends it back (the request goes home first). A cancel for a held request settles it as
+    /// cancelled; any other cancel is late and ignored (its reply is on the way). Returns how many messages it
+    /// handled. A reply is only refused when the client has gone (room was reserved with the request).
     /// Thread: the server. Real-time: wait-free if `answer` and Rep's move constructor and destructor are.
     template <class Answer>
-    std::size_t serve(Answer&& answer, std::size_t budget) noexcept;
+    std::size_t poll(Answer&& answer, std::size_t max) noexcept;
+
+    /// Takes up to `max` messages: each new request is held and passed to `start(std::uint64_t id, const
+    /// Req&)`, to be settled later by try_finish (or by a cancel, whichever the server sees first); cancels as
+    /// in poll. Returns how many messages it handled.
+    /// Thread: the server. Real-time: wait-free if `start` is.
+    template <class Start>
+    std::size_t drain(Start&& start, std::size_t max) noexcept;
+
+    /// Settles held request `id` with a reply made from `args`: `sent` (the request goes home first), or
+    /// `closed` when it is not held (cancelled or already settled: the reply is not made), or `gone`. Never
+    /// refused for room (reserved per request).
+    /// Thread: the server. Real-time: wait-free if Rep's constructor and destructor are.
+    template <class... Args>
+    [[nodiscard]] send_status try_finish(std::uint64_t id, Args&&... args) noexcept;
+
+    /// The held request `id`, or nullptr when it is not held.
+    /// Thread: the server. Real-time: wait-free.
+    [[nodiscard]] const Req* pending(std::uint64_t id) noexcept COURIER_REALTIME
+    {
+        auto* p = held.find(id);
+        return p != nullptr ? p->body.get() : nullptr;
+    }
+
+    /// How many requests are held.
+    /// Thread: the server. Real-time: wait-free.
+    [[nodiscard]] std::size_t pending_count() const noexcept COURIER_REALTIME { return held.size(); }
+
+    /// Cancels that arrived after their request was settled (the race lost by the cancel).
+    /// Thread: the server. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t late_cancels() const noexcept COURIER_REALTIME { return late; }
 
     /// Destroys the replies that came back; returns how many.
     /// Thread: the server. Real-time: wait-free if Rep's destructor is.
@@ -94,41 +134,76 @@ public:
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME { return end.stats(); }
 
-    /// The server goes away: the client settles its unanswered requests as server_gone. The server's thread
+    /// The server goes away: the client settles its unsettled requests as server_gone. The server's thread
     /// must have stopped. Returns how many queued requests it dropped (they go home to the client's pool).
+    /// Requests still held go home when the request_reply dies.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return end.close(); }
 
 private:
     friend class request_reply<Req, Rep>;
-    explicit reply_server(endpoint<Rep, Req, request_kind>& e) noexcept : end(e) {}
-    endpoint<Rep, Req, request_kind>& end;
+    using link_end = party<Rep, Req, detail::reply_kind>;
+    using in_envelope = typename link_end::in_envelope;
+    reply_server(link_end& e, std::size_t credits) : end(e), held(credits) {}
+
+    // Settles a cancel: the held request goes home and `cancelled` goes out; a cancel for a request no longer
+    // held is late. The server is the only one who settles, so whichever it sees first wins.
+    void on_cancel(std::uint64_t id) noexcept;
+    // Removes held request `id` (its body goes home before the settlement leaves) and returns its channel.
+    bool release(std::uint64_t id, typename link_end::answer_channel& reply_to) noexcept;
+
+    link_end& end;
+    // The server's thread only. A held request: its body and the channel its settlement goes to.
+    struct held_request
+    {
+        pool_ptr<Req> body;
+        typename link_end::answer_channel reply_to;
+    };
+    detail::id_table<held_request> held;
+    std::uint64_t late = 0;
 };
 
-/// A client and a server, either of them the audio thread, with at most `credits` requests unanswered.
+/// A client and a server, either of them the audio thread, with at most `credits` requests unsettled.
 template <class Req, class Rep>
 class request_reply
 {
 public:
+    using client_type = reply_client<Req, Rep>;
+    using server_type = reply_server<Req, Rep>;
+
     /// Opens the link in `table` (two free slots).
     /// Thread: setup. Real-time: no (allocates).
     request_reply(port_table& table, std::size_t credits)
-        : link(table, credits, credits + 1, 0), c(link.a(), credits), s(link.b())  // +1: a reply being handled
+        // Server pool +1: a reply still in the client's handler while the next request is answered. Markers: per
+        // request one cancel, plus up to `credits` late cancels of requests already settled that the server has
+        // not read yet; so a cancel never finds the queue full.
+        : link(table, credits, credits + 1, 2 * credits), c(link.a(), credits), s(link.b(), credits)
     {
+    }
+
+    request_reply(const request_reply&) = delete;
+    request_reply& operator=(const request_reply&) = delete;
+
+    /// Gives the requests still held back to the client's pool, then closes the link (see duplex).
+    /// Thread: setup (both parties stopped). Real-time: no (frees).
+    ~request_reply()
+    {
+        link.reset_thread_roles();  // this thread now returns the held requests
+        s.held.clear();             // ✗ they die here, or on the client's pool when the link closes
     }
 
     /// The asking party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] reply_client<Req, Rep>& client() noexcept COURIER_REALTIME { return c; }
+    [[nodiscard]] client_type& client() noexcept COURIER_REALTIME { return c; }
 
     /// The answering party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] reply_server<Req, Rep>& server() noexcept COURIER_REALTIME { return s; }
+    [[nodiscard]] server_type& server() noexcept COURIER_REALTIME { return s; }
 
 private:
-    duplex<Req, Rep, request_kind> link;
-    reply_client<Req, Rep> c;
-    reply_server<Req, Rep> s;
+    duplex<Req, Rep, detail::reply_kind> link;
+    client_type c;
+    server_type s;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -139,28 +214,41 @@ template <class... Args>
 ticket reply_client<Req, Rep>::try_request(Args&&... args) noexcept
 {
     if (waiting.full())
-        return {outcome::no_credit, 0};
-    const outcome o = end.try_post(next_id, request_kind::request, std::forward<Args>(args)...);
-    if (o != outcome::sent)
+        return {end.refuse(send_status::no_credit), 0};
+    const send_status o = end.try_post(next_id, detail::reply_kind::request, std::forward<Args>(args)...);
+    if (o != send_status::sent)
         return {o, 0};
-    (void)waiting.insert(next_id, true);  // room checked above
+    (void)waiting.insert(next_id, false);  // room checked above
     return {o, next_id++};
 }
 
 template <class Req, class Rep>
+send_status reply_client<Req, Rep>::try_cancel(std::uint64_t id) noexcept
+{
+    bool* cancel_sent = waiting.find(id);
+    if (cancel_sent == nullptr || *cancel_sent)
+        return send_status::closed;
+    const send_status o = end.try_signal(id, detail::reply_kind::cancel);  // room reserved (see request_reply)
+    if (o == send_status::sent)
+        *cancel_sent = true;
+    return o;
+}
+
+template <class Req, class Rep>
 template <class Handler>
-std::size_t reply_client<Req, Rep>::take_replies(Handler&& handle, std::size_t budget) noexcept
+std::size_t reply_client<Req, Rep>::drain(Handler&& handle, std::size_t max) noexcept
 {
     // Read before draining: once the server's inbox is closed, every reply it sent is already in ours
     // (its sends happen before the close, whose generation store is_open's acquire load pairs with).
     const bool server_gone = !end.peer_open();
     std::size_t handled = end.drain(
-        [&](envelope<Rep, request_kind, Req>&& m) {
+        [&](typename link_end::in_envelope&& m) {
             (void)waiting.erase(m.id);
-            handle(m.id, reply_status::answered, m.body.get());
+            handle(m.id, m.kind == detail::reply_kind::reply ? reply_status::answered : reply_status::cancelled,
+                   m.body.get());
         },
-        budget);
-    while (server_gone && handled < budget && !waiting.empty())
+        max);  // each reply goes home to the server's pool after its call
+    while (server_gone && handled < max && !waiting.empty())
     {
         const std::uint64_t id = waiting.front_id();
         (void)waiting.erase(id);
@@ -171,21 +259,73 @@ std::size_t reply_client<Req, Rep>::take_replies(Handler&& handle, std::size_t b
 }
 
 template <class Req, class Rep>
+bool reply_server<Req, Rep>::release(std::uint64_t id, typename link_end::answer_channel& reply_to) noexcept
+{
+    return held.erase(id, [&](held_request&& request) noexcept {
+        request.body.reset();  // goes home before the settlement leaves; ✗ dies on the client's thread
+        reply_to = request.reply_to;
+    });
+}
+
+template <class Req, class Rep>
+void reply_server<Req, Rep>::on_cancel(std::uint64_t id) noexcept
+{
+    typename link_end::answer_channel reply_to;
+    if (!release(id, reply_to))
+    {
+        ++late;
+        return;
+    }
+    // To the channel the request carried. Room reserved; refused only if the client has gone.
+    (void)end.try_signal_to(reply_to, id, detail::reply_kind::cancelled);
+}
+
+template <class Req, class Rep>
 template <class Answer>
-std::size_t reply_server<Req, Rep>::serve(Answer&& answer, std::size_t budget) noexcept
+std::size_t reply_server<Req, Rep>::poll(Answer&& answer, std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<Req, request_kind, Rep>&& m) {
+        [&](in_envelope&& m) {
+            if (m.kind == detail::reply_kind::cancel)
+                return on_cancel(m.id);
             Rep reply = answer(m.id, *m.body);
             // The request goes home before its reply leaves, so a client that sees the reply may reuse its credit.
             m.body.reset();
             // The reply goes where the request says: the channel it carries into the client's inbox.
-            const outcome o = end.try_post_to(m.reply_to, m.id, request_kind::reply, std::move(reply));
+            const send_status o = end.try_post_to(m.reply_to, m.id, detail::reply_kind::reply, std::move(reply));
             // Room for the reply was reserved with the request: only the client's going away refuses it.
-            COURIER_EXPECTS(o == outcome::sent || o == outcome::receiver_gone);
+            COURIER_EXPECTS(o == send_status::sent || o == send_status::gone);
             (void)o;
         },
-        budget);
+        max);
+}
+
+template <class Req, class Rep>
+template <class Start>
+std::size_t reply_server<Req, Rep>::drain(Start&& start, std::size_t max) noexcept
+{
+    return end.drain(
+        [&](in_envelope&& m) {
+            if (m.kind == detail::reply_kind::cancel)
+                return on_cancel(m.id);
+            start(m.id, std::as_const(*m.body));
+            [[maybe_unused]] const bool kept =
+                held.insert(m.id, held_request{std::move(m.body), std::move(m.reply_to)});  // room: credits
+            COURIER_EXPECTS(kept);
+        },
+        max);
+}
+
+template <class Req, class Rep>
+template <class... Args>
+send_status reply_server<Req, Rep>::try_finish(std::uint64_t id, Args&&... args) noexcept
+{
+    typename link_end::answer_channel reply_to;
+    if (!release(id, reply_to))
+        return send_status::closed;  // cancelled or settled: no second terminal
+    const send_status o = end.try_post_to(reply_to, id, detail::reply_kind::reply, std::forward<Args>(args)...);
+    COURIER_EXPECTS(o == send_status::sent || o == send_status::gone);  // room reserved per request
+    return o;
 }
 
 }  // namespace courier::protocol

@@ -7,12 +7,6 @@
 
 namespace courier::protocol {
 
-enum class stream_kind : std::uint8_t
-{
-    item,
-    end,
-};
-
 template <class T>
 class stream;
 
@@ -25,12 +19,12 @@ public:
     /// otherwise as message_sender::try_send (a refused item dies here; send it again to keep the sequence).
     /// Thread: the writer. Real-time: wait-free if T's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_write(Args&&... args) noexcept
+    [[nodiscard]] send_status try_write(Args&&... args) noexcept
     {
         if (finished)
-            return outcome::closed;
-        const outcome o = end.try_post(written + 1, stream_kind::item, std::forward<Args>(args)...);
-        if (o == outcome::sent)
+            return send_status::closed;
+        const send_status o = end.try_post(written + 1, detail::stream_kind::item, std::forward<Args>(args)...);
+        if (o == send_status::sent)
             ++written;
         return o;
     }
@@ -38,12 +32,12 @@ public:
     /// Sends the end marker (its id is the number of items written). Returns `closed` if it was already sent:
     /// the end goes out exactly once. On `full` try again later; the stream is not ended until it is sent.
     /// Thread: the writer. Real-time: wait-free.
-    [[nodiscard]] outcome try_end() noexcept COURIER_REALTIME
+    [[nodiscard]] send_status try_end() noexcept COURIER_REALTIME
     {
         if (finished)
-            return outcome::closed;
-        const outcome o = end.try_signal(written, stream_kind::end);
-        finished = o == outcome::sent;
+            return send_status::closed;
+        const send_status o = end.try_signal(written, detail::stream_kind::end);
+        finished = o == send_status::sent;
         return o;
     }
 
@@ -69,8 +63,8 @@ public:
 
 private:
     friend class stream<T>;
-    explicit stream_writer(endpoint<T, no_body, stream_kind>& e) noexcept : end(e) {}
-    endpoint<T, no_body, stream_kind>& end;
+    explicit stream_writer(party<T, no_body, detail::stream_kind>& e) noexcept : end(e) {}
+    party<T, no_body, detail::stream_kind>& end;
     // The writer's thread only.
     std::uint64_t written = 0;
     bool finished = false;
@@ -82,24 +76,24 @@ class stream_reader
 {
 public:
     /// Calls `on_item(std::uint64_t index, T&)` for each item in order (index from 1), and `on_end(std::uint64_t
-    /// items)` once, for the end marker, after the last item; up to `budget` messages; returns how many.
+    /// items)` once, for the end marker, after the last item; up to `max` messages; returns how many.
     /// Thread: the reader. Real-time: wait-free if the handlers are.
     template <class OnItem, class OnEnd>
-    std::size_t read(OnItem&& on_item, OnEnd&& on_end, std::size_t budget) noexcept;
+    std::size_t drain(OnItem&& on_item, OnEnd&& on_end, std::size_t max) noexcept;
 
     /// True once the end marker was read.
     /// Thread: the reader. Real-time: wait-free.
     [[nodiscard]] bool finished() const noexcept COURIER_REALTIME { return ended; }
 
-    /// Stops an infinite stream from the reading side: the writer's later sends answer receiver_gone. Returns
+    /// Stops an infinite stream from the reading side: the writer's later sends answer gone. Returns
     /// how many queued messages it dropped. The reader's thread must have stopped reading.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return end.close(); }
 
 private:
     friend class stream<T>;
-    explicit stream_reader(endpoint<no_body, T, stream_kind>& e) noexcept : end(e) {}
-    endpoint<no_body, T, stream_kind>& end;
+    explicit stream_reader(party<no_body, T, detail::stream_kind>& e) noexcept : end(e) {}
+    party<no_body, T, detail::stream_kind>& end;
     bool ended = false;  // the reader's thread only
 };
 
@@ -109,20 +103,23 @@ template <class T>
 class stream
 {
 public:
+    using writer_type = stream_writer<T>;
+    using reader_type = stream_reader<T>;
+
     /// Opens the stream in `table` (two free slots); the writer has `credits` items out at most.
     /// Thread: setup. Real-time: no (allocates).
     stream(port_table& table, std::size_t credits) : link(table, credits, 1, 1), w(link.a()), r(link.b()) {}
 
     /// The writing party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] stream_writer<T>& writer() noexcept COURIER_REALTIME { return w; }
+    [[nodiscard]] writer_type& writer() noexcept COURIER_REALTIME { return w; }
 
     /// The reading party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] stream_reader<T>& reader() noexcept COURIER_REALTIME { return r; }
+    [[nodiscard]] reader_type& reader() noexcept COURIER_REALTIME { return r; }
 
 private:
-    duplex<T, no_body, stream_kind> link;
+    duplex<T, no_body, detail::stream_kind> link;
     stream_writer<T> w;
     stream_reader<T> r;
 };
@@ -132,11 +129,11 @@ private:
 
 template <class T>
 template <class OnItem, class OnEnd>
-std::size_t stream_reader<T>::read(OnItem&& on_item, OnEnd&& on_end, std::size_t budget) noexcept
+std::size_t stream_reader<T>::drain(OnItem&& on_item, OnEnd&& on_end, std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<T, stream_kind, no_body>&& m) {
-            if (m.kind == stream_kind::item)
+        [&](envelope<T, detail::stream_kind, no_body>&& m) {
+            if (m.kind == detail::stream_kind::item)
                 on_item(m.id, *m.body);
             else
             {
@@ -144,7 +141,7 @@ std::size_t stream_reader<T>::read(OnItem&& on_item, OnEnd&& on_end, std::size_t
                 on_end(m.id);
             }
         },
-        budget);
+        max);
 }
 
 }  // namespace courier::protocol

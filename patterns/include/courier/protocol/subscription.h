@@ -7,14 +7,6 @@
 
 namespace courier::protocol {
 
-enum class subscription_kind : std::uint8_t
-{
-    subscribe,
-    unsubscribe,
-    notify,
-    ack,
-};
-
 /// What the subscriber learns.
 enum class subscription_event : std::uint8_t
 {
@@ -46,14 +38,14 @@ public:
     /// Asks the publisher to stop; it answers with an acknowledgement, after which no notification arrives.
     /// `closed` unless subscribed.
     /// Thread: the subscriber. Real-time: wait-free.
-    [[nodiscard]] outcome try_unsubscribe() noexcept COURIER_REALTIME;
+    [[nodiscard]] send_status try_unsubscribe() noexcept COURIER_REALTIME;
 
-    /// Calls `handle(std::uint64_t subscription_id, subscription_event, T* notification)` for up to `budget`
+    /// Calls `handle(std::uint64_t subscription_id, subscription_event, T* notification)` for up to `max`
     /// messages in the order sent; returns how many. When the publisher has gone and everything is read, a
     /// live subscription ends with publisher_gone.
     /// Thread: the subscriber. Real-time: wait-free if `handle` is.
     template <class Handler>
-    std::size_t take(Handler&& handle, std::size_t budget) noexcept;
+    std::size_t drain(Handler&& handle, std::size_t max) noexcept;
 
     /// Where the subscriber stands.
     /// Thread: the subscriber. Real-time: wait-free.
@@ -63,14 +55,14 @@ public:
     /// Thread: the subscriber. Real-time: wait-free.
     [[nodiscard]] std::uint64_t id() const noexcept COURIER_REALTIME { return current; }
 
-    /// The subscriber goes away (its thread has stopped): the publisher's notifications answer receiver_gone.
+    /// The subscriber goes away (its thread has stopped): the publisher's notifications answer gone.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return end.close(); }
 
 private:
     friend class subscription<T>;
-    explicit subscriber(endpoint<no_body, T, subscription_kind>& e) noexcept : end(e) {}
-    endpoint<no_body, T, subscription_kind>& end;
+    explicit subscriber(party<no_body, T, detail::subscription_kind>& e) noexcept : end(e) {}
+    party<no_body, T, detail::subscription_kind>& end;
     // The subscriber's thread only.
     subscriber_state now = subscriber_state::idle;
     std::uint64_t current = 0;
@@ -81,20 +73,20 @@ template <class T>
 class publisher
 {
 public:
-    /// Handles up to `budget` subscribe and unsubscribe messages; answers each unsubscribe with the
+    /// Handles up to `max` subscribe and unsubscribe messages; answers each unsubscribe with the
     /// acknowledgement, after which try_notify answers `closed`. Returns how many it handled.
     /// Thread: the publisher. Real-time: wait-free.
-    std::size_t poll(std::size_t budget) noexcept COURIER_REALTIME;
+    std::size_t poll(std::size_t max) noexcept COURIER_REALTIME;
 
     /// Makes a notification from `args` and sends it. `closed` when nobody is subscribed (call poll first to
     /// learn of an unsubscribe); otherwise as any send, with refusals counted.
     /// Thread: the publisher. Real-time: wait-free if T's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_notify(Args&&... args) noexcept
+    [[nodiscard]] send_status try_notify(Args&&... args) noexcept
     {
         if (current == 0)
-            return outcome::closed;
-        return end.try_post_to(notify_to, current, subscription_kind::notify, std::forward<Args>(args)...);
+            return send_status::closed;
+        return end.try_post_to(notify_to, current, detail::subscription_kind::notify, std::forward<Args>(args)...);
     }
 
     /// True while a subscription is live (as of the last poll).
@@ -119,11 +111,11 @@ public:
 
 private:
     friend class subscription<T>;
-    explicit publisher(endpoint<T, no_body, subscription_kind>& e) noexcept : end(e) {}
-    endpoint<T, no_body, subscription_kind>& end;
+    explicit publisher(party<T, no_body, detail::subscription_kind>& e) noexcept : end(e) {}
+    party<T, no_body, detail::subscription_kind>& end;
     // The publisher's thread only.
     std::uint64_t current = 0;  // the live subscription's id, 0 for none
-    typename endpoint<T, no_body, subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
+    typename party<T, no_body, detail::subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
 };
 
 /// One subscriber and one publisher, either of them the audio thread (typically the audio side publishes
@@ -132,6 +124,9 @@ template <class T>
 class subscription
 {
 public:
+    using subscriber_type = subscriber<T>;
+    using publisher_type = publisher<T>;
+
     /// Opens the link in `table` (two free slots).
     /// Thread: setup. Real-time: no (allocates).
     subscription(port_table& table, std::size_t credits) : link(table, 1, credits, 2), sub(link.a()), pub(link.b())
@@ -140,14 +135,14 @@ public:
 
     /// The subscribing party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] subscriber<T>& subscribing() noexcept COURIER_REALTIME { return sub; }
+    [[nodiscard]] subscriber_type& subscribing() noexcept COURIER_REALTIME { return sub; }
 
     /// The publishing party.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] publisher<T>& publishing() noexcept COURIER_REALTIME { return pub; }
+    [[nodiscard]] publisher_type& publishing() noexcept COURIER_REALTIME { return pub; }
 
 private:
-    duplex<no_body, T, subscription_kind> link;
+    duplex<no_body, T, detail::subscription_kind> link;
     subscriber<T> sub;
     publisher<T> pub;
 };
@@ -159,33 +154,33 @@ template <class T>
 ticket subscriber<T>::try_subscribe() noexcept
 {
     if (now != subscriber_state::idle)
-        return {outcome::closed, 0};
-    const outcome o = end.try_signal(current + 1, subscription_kind::subscribe);
-    if (o != outcome::sent)
+        return {send_status::closed, 0};
+    const send_status o = end.try_signal(current + 1, detail::subscription_kind::subscribe);
+    if (o != send_status::sent)
         return {o, 0};
     now = subscriber_state::subscribed;
     return {o, ++current};
 }
 
 template <class T>
-outcome subscriber<T>::try_unsubscribe() noexcept
+send_status subscriber<T>::try_unsubscribe() noexcept
 {
     if (now != subscriber_state::subscribed)
-        return outcome::closed;
-    const outcome o = end.try_signal(current, subscription_kind::unsubscribe);
-    if (o == outcome::sent)
+        return send_status::closed;
+    const send_status o = end.try_signal(current, detail::subscription_kind::unsubscribe);
+    if (o == send_status::sent)
         now = subscriber_state::unsubscribing;
     return o;
 }
 
 template <class T>
 template <class Handler>
-std::size_t subscriber<T>::take(Handler&& handle, std::size_t budget) noexcept
+std::size_t subscriber<T>::drain(Handler&& handle, std::size_t max) noexcept
 {
-    const bool publisher_gone = !end.peer_open();  // before draining: see reply_client::take_replies
+    const bool publisher_gone = !end.peer_open();  // before draining: see reply_client::drain
     std::size_t handled = end.drain(
-        [&](envelope<T, subscription_kind, no_body>&& m) {
-            if (m.kind == subscription_kind::ack)
+        [&](envelope<T, detail::subscription_kind, no_body>&& m) {
+            if (m.kind == detail::subscription_kind::ack)
             {
                 if (m.id == current)
                     now = subscriber_state::idle;
@@ -194,8 +189,8 @@ std::size_t subscriber<T>::take(Handler&& handle, std::size_t budget) noexcept
             else
                 handle(m.id, subscription_event::notification, m.body.get());
         },
-        budget);
-    if (publisher_gone && handled < budget && now != subscriber_state::idle)
+        max);
+    if (publisher_gone && handled < max && now != subscriber_state::idle)
     {
         now = subscriber_state::idle;
         handle(current, subscription_event::publisher_gone, static_cast<T*>(nullptr));
@@ -205,23 +200,23 @@ std::size_t subscriber<T>::take(Handler&& handle, std::size_t budget) noexcept
 }
 
 template <class T>
-std::size_t publisher<T>::poll(std::size_t budget) noexcept
+std::size_t publisher<T>::poll(std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<no_body, subscription_kind, T>&& m) {
-            if (m.kind == subscription_kind::subscribe)
+        [&](envelope<no_body, detail::subscription_kind, T>&& m) {
+            if (m.kind == detail::subscription_kind::subscribe)
             {
                 current = m.id;
                 notify_to = m.reply_to;  // notifications and the ack go where the subscribe said
             }
-            else if (m.kind == subscription_kind::unsubscribe && m.id == current)
+            else if (m.kind == detail::subscription_kind::unsubscribe && m.id == current)
             {
                 current = 0;  // from here on try_notify answers closed: nothing can follow the ack
                 // Room reserved (the subscriber has one unsubscribe out at a time); refused only if it has gone.
-                (void)end.try_signal_to(notify_to, m.id, subscription_kind::ack);
+                (void)end.try_signal_to(notify_to, m.id, detail::subscription_kind::ack);
             }
         },
-        budget);
+        max);
 }
 
 }  // namespace courier::protocol

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * spin model of courier::protocol::one_shot_future (<courier/protocol/one_shot_future.h>): the cancel-versus-
- * result race. How the model maps to the header: docs/patterns/protocol_one_shot_future.md (Guarantees, "Model").
+ * spin model of courier::protocol::request_reply (<courier/protocol/request_reply.h>): the cancel-versus-
+ * result race. How the model maps to the header: docs/patterns/protocol_request_reply.md (Guarantees, "Model").
  *
- * Processes: requester (future_requester, party A), worker (future_worker, party B), and init as the setup
- * thread that destroys the one_shot_future after both have stopped. Lanes: inbox_a and inbox_b, bounded
+ * Processes: requester (reply_client, party A), worker (reply_server, party B), and init as the setup
+ * thread that destroys the request_reply after both have stopped. Lanes: inbox_a and inbox_b, bounded
  * exactly as duplex sizes them; pool_a (requests, `credits` slots) and pool_b (results, `credits + 1`), each
  * with its return lane. The requester asks any number of times, cancels any request at any time, and stops
  * asking when it likes; either party may close (go away) at any point, as close() allows. The header never
@@ -12,7 +12,7 @@
  * from a fresh one; it asserts that such an id always exists.
  *
  * Checked in every reachable state, for every interleaving:
- *  - exactly one terminal (result, cancelled or worker_gone) per request: take() asserts that a terminal
+ *  - exactly one terminal (result, cancelled or server_gone) per request: drain() asserts that a terminal
  *    settles a request still waiting (so never twice); a request never settled leaves both parties stuck,
  *    which spin reports as an invalid end state; teardown asserts that every request had one;
  *  - every body returned to its pool exactly once (duplex.pml's assertions, and all slots free at the end);
@@ -22,13 +22,13 @@
  */
 
 #ifndef CREDITS
-#define CREDITS 2  /* one_shot_future(table, credits) */
+#define CREDITS 2  /* request_reply(table, credits) */
 #endif
 #ifndef IDS
 #define IDS 5      /* correlation ids 1..IDS: more than can be alive at once (asserted) */
 #endif
 
-/* one_shot_future's constructor: duplex(table, credits, credits + 1, 2 * credits) */
+/* request_reply's constructor: duplex(table, credits, credits + 1, 2 * credits) */
 #define CREDITS_A CREDITS
 #define CREDITS_B (CREDITS + 1)
 #ifndef MARKERS
@@ -41,7 +41,7 @@
 #define MAX_SLOTS CREDITS_B
 #include "duplex.pml"
 
-mtype = { request, cancel, result, cancelled };                 /* future_kind */
+mtype = { request, cancel, result, cancelled };                 /* detail::reply_kind (result is reply) */
 
 /* envelope: kind, id, body (slot or NONE), reply_to */
 chan inbox_a = [INBOX_A] of { mtype, byte, byte, chan };  /* drained by the requester */
@@ -54,13 +54,13 @@ chan returns_a = [CREDITS_A] of { byte };
 pool pool_b;  /* results (credits_b slots); the worker is the source */
 chan returns_b = [CREDITS_B] of { byte };
 
-/* future_requester: waiting is its id_table<bool> (value: a cancel was sent) */
+/* reply_client: waiting is its id_table<bool> (value: a cancel was sent) */
 bool waiting[IDS + 1];
 bool cancel_sent[IDS + 1];
 byte waiting_size = 0;
 byte cancellable = 0;  /* waiting ids whose cancel was not sent (only to keep idle steps out of the model) */
 byte next_id = 0;  /* the id of the request being sent */
-byte terminals[IDS + 1];  /* handed out by take() for the id's last request: must end at exactly 1 (an id
+byte terminals[IDS + 1];  /* handed out by drain() for the id's last request: must end at exactly 1 (an id
                              never used counts as settled once) */
 bool stopping = false;    /* the requester asks no more */
 #ifdef REQUESTS
@@ -69,7 +69,7 @@ byte requests_sent = 0;   /* a bound on the requests, for credits too large to m
 bool requester_closed = false;
 bool requester_done = false;
 
-/* future_worker: open is its id_table<pending_request> (the request's body and reply_to) */
+/* reply_server: open is its id_table<held_request> (the request's body and reply_to) */
 bool open[IDS + 1];
 byte open_body[IDS + 1];
 chan open_reply[IDS + 1];
@@ -89,7 +89,7 @@ proctype requester()
     /* try_request(args): no_credit when `credits` are unsettled; else try_post(next_id, request) */
     :: !stopping && waiting_size < CREDITS ->
         if
-        :: !inbox_b_open -> o = receiver_gone  /* make_and_deliver checks the channel first */
+        :: !inbox_b_open -> o = gone  /* make_and_deliver checks the channel first */
         :: else ->
             pool_try_make(pool_a, returns_a, slot, tmp);
             if
@@ -97,7 +97,7 @@ proctype requester()
             :: else ->
                 atomic {  /* DELIVER, with a fresh id */
                     if
-                    :: !inbox_b_open -> o = receiver_gone
+                    :: !inbox_b_open -> o = gone
                     :: inbox_b_open && nfull(inbox_b) ->
                         next_id = 1;
                         do
@@ -125,12 +125,12 @@ proctype requester()
                 requests_sent++; stopping = (requests_sent == REQUESTS)
 #endif
             }
-        :: o == receiver_gone -> stopping = true  /* the worker has gone: asking again is pointless */
+        :: o == gone -> stopping = true  /* the worker has gone: asking again is pointless */
         :: else -> skip
         fi;
         slot = NONE; o = 0
     :: !stopping -> stopping = true
-    /* try_cancel(id): closed unless waiting and not yet cancelled; room reserved (see one_shot_future) */
+    /* try_cancel(id): closed unless waiting and not yet cancelled; room reserved (see request_reply) */
     :: cancellable > 0 ->
         atomic {
             select(id : 1 .. IDS);
@@ -146,7 +146,7 @@ proctype requester()
             fi;
             id = 0; o = 0
         }
-    /* take(handle, budget) as calls with a budget of 1 (a larger budget is several of them): one message */
+    /* drain(handle, max) as calls with a max of 1 (a larger budget is several of them): one message */
     :: atomic {
         nempty(inbox_a) -> inbox_a?kind, id, body, reply;
         assert(waiting[id]);  /* a terminal settles a request still waiting: exactly one per request */
@@ -164,9 +164,9 @@ proctype requester()
         :: body != NONE -> atomic { pool_give_back(pool_b, returns_b, body, false); body = 0 }
         :: else -> skip
         fi
-    /* the call of take() that finds the worker gone: peer_open() is read BEFORE the inbox is found empty
+    /* the call of drain() that finds the worker gone: peer_open() is read BEFORE the inbox is found empty
      * (the other order would settle a request whose result arrived in between); then the rest settle as
-     * worker_gone, one each */
+     * server_gone, one each */
     :: !inbox_b_open && waiting_size > 0 ->
         if
         :: empty(inbox_a) ->
@@ -229,11 +229,11 @@ proctype worker()
         :: id != 0 ->  /* the request goes home, then cancelled leaves through its reply_to */
             atomic { pool_give_back(pool_a, returns_a, body, false); body = 0 };
             DELIVER(reply, inbox_a_open, cancelled, id, NONE, inbox_b, o);
-            assert(o == sent || o == receiver_gone);  /* room reserved; refused only if the requester left */
+            assert(o == sent || o == gone);  /* room reserved; refused only if the requester left */
             id = 0; kind = 0; reply = no_channel; o = 0
         :: else -> skip
         fi
-    /* try_fulfil(id, args): only a pending request; the request goes home before the result leaves */
+    /* try_finish(id, args): only a pending request; the request goes home before the result leaves */
     :: open_size > 0 ->
         atomic {
             select(id : 1 .. IDS);
@@ -248,7 +248,7 @@ proctype worker()
         if
         :: id != 0 ->
             if  /* try_post_to(reply_to, id, result): make_and_deliver checks the channel first */
-            :: !inbox_a_open -> o = receiver_gone
+            :: !inbox_a_open -> o = gone
             :: else ->
                 pool_try_make(pool_b, returns_b, slot, tmp);
                 assert(slot != NONE);  /* COURIER_EXPECTS: never no_credit */
@@ -258,7 +258,7 @@ proctype worker()
                 :: else -> skip
                 fi
             fi;
-            assert(o == sent || o == receiver_gone)  /* COURIER_EXPECTS: room reserved per request */
+            assert(o == sent || o == gone)  /* COURIER_EXPECTS: room reserved per request */
         :: else -> skip
         fi;
         id = 0; slot = 0; reply = no_channel; o = 0
@@ -307,7 +307,7 @@ init
     };
     (requester_done && worker_done);
 
-    /* ~one_shot_future: pending requests go home (this thread took over the pools' roles) */
+    /* ~request_reply: pending requests go home (this thread took over the pools' roles) */
     i = 1;
     do
     :: i <= IDS && open[i] -> open[i] = false; open_size--;

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Send: fire-and-forget from the sender's pool, with every failure to enqueue reported to the sender
-// (docs/patterns/protocol_send.md).
+// (docs/patterns/protocol_send.md). Experimental: for most uses a lane, or credit_sender for bounded in-flight
+// messages, says the same more simply; this stays while its place among those is decided.
 #pragma once
 
 #include <courier/protocol/duplex.h>
 
 namespace courier::protocol {
-
-enum class send_kind : std::uint8_t
-{
-    message,
-};
 
 template <class T>
 class send_link;
@@ -22,12 +18,12 @@ class message_sender
 {
 public:
     /// Makes a T from `args` in the sender's pool and sends it. Returns `sent`, or `no_credit` (every credit
-    /// out), `full` or `receiver_gone`; on a refusal the message dies here, on this thread, and is counted.
+    /// out), `full` or `gone`; on a refusal the message dies here, on this thread, and is counted.
     /// Thread: the sender. Real-time: wait-free if T's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] outcome try_send(Args&&... args) noexcept
+    [[nodiscard]] send_status try_send(Args&&... args) noexcept
     {
-        return end.try_post(next_id++, send_kind::message, std::forward<Args>(args)...);
+        return end.try_post(next_id++, detail::send_kind::message, std::forward<Args>(args)...);
     }
 
     /// Destroys the messages that came back from the receiver (they die here, their source); returns how many.
@@ -48,8 +44,8 @@ public:
 
 private:
     friend class send_link<T>;
-    explicit message_sender(endpoint<T, no_body, send_kind>& e) noexcept : end(e) {}
-    endpoint<T, no_body, send_kind>& end;
+    explicit message_sender(party<T, no_body, detail::send_kind>& e) noexcept : end(e) {}
+    party<T, no_body, detail::send_kind>& end;
     std::uint64_t next_id = 1;  // the sender's thread only
 };
 
@@ -58,24 +54,24 @@ template <class T>
 class message_receiver
 {
 public:
-    /// Calls `handle(std::uint64_t id, T&)` for up to `budget` messages, in the order sent; returns how many.
+    /// Calls `handle(std::uint64_t id, T&)` for up to `max` messages, in the order sent; returns how many.
     /// Each message goes home to the sender's pool after its call (it dies there, not here).
     /// Thread: the receiver. Real-time: wait-free if `handle` is.
     template <class Handler>
-    std::size_t receive(Handler&& handle, std::size_t budget) noexcept
+    std::size_t drain(Handler&& handle, std::size_t max) noexcept
     {
-        return end.drain([&](envelope<T, send_kind, no_body>&& m) { handle(m.id, *m.body); }, budget);
+        return end.drain([&](envelope<T, detail::send_kind, no_body>&& m) { handle(m.id, *m.body); }, max);
     }
 
-    /// The receiver goes away: later sends answer receiver_gone. Returns how many queued messages it dropped
+    /// The receiver goes away: later sends answer gone. Returns how many queued messages it dropped
     /// unread (they were reported `sent`; count them as lost). The receiver's thread must have stopped.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return end.close(); }
 
 private:
     friend class send_link<T>;
-    explicit message_receiver(endpoint<no_body, T, send_kind>& e) noexcept : end(e) {}
-    endpoint<no_body, T, send_kind>& end;
+    explicit message_receiver(party<no_body, T, detail::send_kind>& e) noexcept : end(e) {}
+    party<no_body, T, detail::send_kind>& end;
 };
 
 /// Send: one sender, one receiver, either of them the audio thread. A message is made in the sender's
@@ -84,6 +80,9 @@ template <class T>
 class send_link
 {
 public:
+    using sender_type = message_sender<T>;
+    using receiver_type = message_receiver<T>;
+
     /// Opens the link in `table` (two free slots; the table must outlive the link). The receiver's queue holds
     /// `queue_capacity` messages, or (for 0) one more than the credits, so that only credits can run out.
     /// Thread: setup. Real-time: no (allocates).
@@ -94,14 +93,14 @@ public:
 
     /// The sending party; hand it to the sender's thread.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] message_sender<T>& sender() noexcept COURIER_REALTIME { return tx; }
+    [[nodiscard]] sender_type& sender() noexcept COURIER_REALTIME { return tx; }
 
     /// The receiving party; hand it to the receiver's thread.
     /// Thread: setup. Real-time: wait-free.
-    [[nodiscard]] message_receiver<T>& receiver() noexcept COURIER_REALTIME { return rx; }
+    [[nodiscard]] receiver_type& receiver() noexcept COURIER_REALTIME { return rx; }
 
 private:
-    duplex<T, no_body, send_kind> link;
+    duplex<T, no_body, detail::send_kind> link;
     message_sender<T> tx;
     message_receiver<T> rx;
 };
