@@ -104,10 +104,10 @@ public:
     {
         byte_ring_stats s;
         s.capacity_bytes = size;
-        s.written = writer_side.written.load(std::memory_order_relaxed);  // counters only
-        s.refused_full = writer_side.refused_full.load(std::memory_order_relaxed);
-        s.refused_too_large = writer_side.refused_too_large.load(std::memory_order_relaxed);
-        s.high_water_bytes = writer_side.high_water.load(std::memory_order_relaxed);
+        s.written = writer_side.written.load();
+        s.refused_full = writer_side.refused_full.load();
+        s.refused_too_large = writer_side.refused_too_large.load();
+        s.high_water_bytes = writer_side.high_water.load();
         return s;
     }
 
@@ -149,10 +149,10 @@ private:
     {
         std::atomic<std::uint64_t> write_position{0};
         std::uint64_t known_read_position = 0;  // a stale copy of reader_side.read_position
-        std::atomic<std::uint64_t> written{0};
-        std::atomic<std::uint64_t> refused_full{0};
-        std::atomic<std::uint64_t> refused_too_large{0};
-        std::atomic<std::uint64_t> high_water{0};
+        counter written;
+        counter refused_full;
+        counter refused_too_large;
+        counter high_water;
         bool grant_open = false;
     } writer_side;
 
@@ -307,7 +307,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
     write_grant grant;
     if (payload_size > ring->max_payload())
     {
-        count_up(w.refused_too_large);
+        w.refused_too_large.add();
         grant.status = send_status::too_large;
         return grant;
     }
@@ -325,7 +325,7 @@ inline write_grant byte_ring_writer::try_begin(std::uint32_t tag, std::size_t pa
         w.known_read_position = ring->reader_side.read_position.load(std::memory_order_acquire);
         if (position + needed - w.known_read_position > ring->size)
         {
-            count_up(w.refused_full);
+            w.refused_full.add();
             grant.status = send_status::full;
             return grant;
         }
@@ -362,15 +362,13 @@ inline void byte_ring_writer::commit(const write_grant& grant, std::size_t used_
     // Pairs with the acquire load in peek(): the header and payload written above become visible.
     w.write_position.store(end, std::memory_order_release);
     w.grant_open = false;
-    count_up(w.written);
+    w.written.add();
 
     const std::uint64_t in_use = end - w.known_read_position;  // an upper bound: the reader may be further on
-    if (in_use > w.high_water.load(std::memory_order_relaxed))
+    if (in_use > w.high_water.load())
     {
         w.known_read_position = ring->reader_side.read_position.load(std::memory_order_acquire);  // as above
-        const std::uint64_t exact = end - w.known_read_position;
-        if (exact > w.high_water.load(std::memory_order_relaxed))
-            w.high_water.store(exact, std::memory_order_relaxed);
+        w.high_water.raise_to(end - w.known_read_position);
     }
 }
 

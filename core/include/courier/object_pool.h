@@ -108,7 +108,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t exhausted() const noexcept COURIER_REALTIME
     {
-        return exhausted_count.load(std::memory_order_relaxed);  // a counter; nothing read through it
+        return exhausted_count.load();
     }
 
 private:
@@ -147,7 +147,7 @@ private:
     std::atomic<std::thread::id> source_thread{};
     // On a line of its own: every source call writes it, and returners read source_thread on every drop.
     alignas(cache_line_size) role_guard source_guard{detail::type_label<object_pool>::text, "source"};
-    std::atomic<std::uint64_t> exhausted_count{0};
+    counter exhausted_count;  // written by the source thread
 };
 
 /// A move-only handle to an object in an object_pool. Dropping it returns the object to its pool, where it
@@ -236,7 +236,7 @@ pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
     claim_source();
     if (free_slots.empty() && collect() == 0)
     {
-        count_up(exhausted_count);
+        exhausted_count.add();
         return {};
     }
     const std::uint32_t index = free_slots.back();

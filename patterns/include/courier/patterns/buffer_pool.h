@@ -203,9 +203,9 @@ private:
     // Written by the producer's role only (its calls hold producer_guard).
     std::vector<std::uint32_t> free_here;  // a stack; reserved to `count` at setup, never reallocates
     role_guard producer_guard{detail::type_label<buffer_pool>::text, "producer"};
-    std::atomic<std::uint64_t> acquired{0};
-    std::atomic<std::uint64_t> starved_count{0};
-    std::atomic<std::uint64_t> high_water{0};
+    counter acquired;
+    counter starved_count;
+    counter high_water;
 
     // Changed by both threads with read-modify-writes: a counter, nothing is read through it.
     std::atomic<std::uint64_t> out{0};
@@ -261,15 +261,14 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
     }
     else
     {
-        count_up(starved_count);  // every buffer is out: the loop's size is the backpressure
+        starved_count.add();  // every buffer is out: the loop's size is the backpressure
         return {};
     }
     // Every decrement of `out` for this buffer came before its index reached us (coherence of one atomic), so
     // `out` never exceeds count().
     const std::uint64_t now = out.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (now > high_water.load(std::memory_order_relaxed))
-        high_water.store(now, std::memory_order_relaxed);
-    count_up(acquired);
+    high_water.raise_to(now);
+    acquired.add();
     return buffer_lease<Buffer>(*this, buffers[slot], slot);
 }
 
@@ -315,11 +314,10 @@ buffer_pool_stats buffer_pool<Buffer>::stats() const noexcept
 {
     buffer_pool_stats s;
     s.count = buffers.size();
-    // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.in_flight = out.load(std::memory_order_relaxed);
-    s.high_water = high_water.load(std::memory_order_relaxed);
-    s.acquired = acquired.load(std::memory_order_relaxed);
-    s.starved = starved_count.load(std::memory_order_relaxed);
+    s.in_flight = out.load(std::memory_order_relaxed);  // a count: nothing is read through it
+    s.high_water = high_water.load();
+    s.acquired = acquired.load();
+    s.starved = starved_count.load();
     s.sent = filled.stats().sent;
     s.returned = returns.stats().sent;
     return s;

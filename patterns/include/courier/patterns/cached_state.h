@@ -72,10 +72,9 @@ public:
     {
         cached_state_stats s;
         s.lane = writes.stats();
-        // Counters only: nothing is read through them, so relaxed loads are enough.
-        s.writes = write_count.load(std::memory_order_relaxed);
-        s.deferred = deferred_count.load(std::memory_order_relaxed);
-        s.applied_version = applied_version.load(std::memory_order_relaxed);
+        s.writes = write_count.load();
+        s.deferred = deferred_count.load();
+        s.applied_version = applied_version.load();
         return s;
     }
 
@@ -94,11 +93,11 @@ private:
     lane<versioned> writes;
 
     // Written by the proxy's thread only.
-    std::atomic<std::uint64_t> write_count{0};
-    std::atomic<std::uint64_t> deferred_count{0};
+    counter write_count;
+    counter deferred_count;
 
     // Written by the audio thread only; the proxy compares it with its own version in synced().
-    std::atomic<std::uint64_t> applied_version{0};
+    counter applied_version;
 };
 
 /// The control side's end: reads answer from the local copy, writes go through to the audio side. Move-only;
@@ -147,8 +146,8 @@ public:
     /// Thread: control (the proxy's thread). Real-time: wait-free.
     [[nodiscard]] bool synced() const noexcept COURIER_REALTIME
     {
-        // Compares version numbers only; no data is read through the counter, so relaxed is enough.
-        return !has_pending && owner->applied_version.load(std::memory_order_relaxed) == version;
+        // Compares version numbers only; no data is read through the counter.
+        return !has_pending && owner->applied_version.load() == version;
     }
 
     /// The counters (see cached_state::stats).
@@ -219,7 +218,7 @@ template <class T>
 send_status cached_state_proxy<T>::send_copy() noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
-    count_up(owner->write_count);
+    owner->write_count.add();
     ++version;
     if (to_audio.try_send(typename cached_state<T>::versioned{copy, version}))
     {
@@ -228,7 +227,7 @@ send_status cached_state_proxy<T>::send_copy() noexcept
     }
     // Full: the copy keeps the value, so get() already answers with it, and flush() or the next write sends it.
     has_pending = true;
-    count_up(owner->deferred_count);
+    owner->deferred_count.add();
     return send_status::full;
 }
 
@@ -260,7 +259,7 @@ bool cached_state_target<T>::update() noexcept
         from_control.stats().capacity);
     if (adopted == 0)
         return false;
-    owner->applied_version.store(newest, std::memory_order_relaxed);  // a version number, read by synced()
+    owner->applied_version.set(newest);  // a version number, read by synced()
     return true;
 }
 

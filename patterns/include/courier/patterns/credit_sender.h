@@ -138,14 +138,14 @@ private:
     // Written by the sending thread only.
     std::size_t spent = 0;
     std::uint64_t acks_taken = 0;  // how many of the receiver's acknowledgements have returned their credit
-    std::atomic<std::uint64_t> sent{0};
-    std::atomic<std::uint64_t> refused_no_credit{0};
-    std::atomic<std::uint64_t> refused_full{0};
-    std::atomic<std::uint64_t> high_water{0};
+    counter sent;
+    counter refused_no_credit;
+    counter refused_full;
+    counter high_water;
 
     // Written by the receiving thread only.
-    std::atomic<std::uint64_t> acknowledged{0};
-    std::atomic<std::uint64_t> given_back{0};
+    std::atomic<std::uint64_t> acknowledged{0};  // not only a count: its release store hands the credits back
+    counter given_back;
 };
 
 /// The receiving end of a credit_sender. Move-only; one thread receives at a time (the lanes' role guards
@@ -229,19 +229,18 @@ send_status credit_sender<T>::send(Message&& message) noexcept
         take_acknowledgements();
         if (spent == total)
         {
-            count_up(refused_no_credit);
+            refused_no_credit.add();
             return send_status::no_credit;
         }
     }
     if (!outgoing.try_send(std::forward<Message>(message)))  // leaves `message` untouched when refused
     {
-        count_up(refused_full);
+        refused_full.add();
         return send_status::full;
     }
     ++spent;
-    count_up(sent);
-    if (spent > high_water.load(std::memory_order_relaxed))
-        high_water.store(spent, std::memory_order_relaxed);
+    sent.add();
+    high_water.raise_to(spent);
     return send_status::sent;
 }
 
@@ -275,13 +274,12 @@ credit_stats credit_sender<T>::stats() const noexcept
 {
     credit_stats s;
     s.credits = total;
-    // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.sent = sent.load(std::memory_order_relaxed);
-    s.refused_no_credit = refused_no_credit.load(std::memory_order_relaxed);
-    s.refused_full = refused_full.load(std::memory_order_relaxed);
-    s.given_back = given_back.load(std::memory_order_relaxed);
-    s.acknowledged = acknowledged.load(std::memory_order_relaxed);
-    s.high_water_in_flight = high_water.load(std::memory_order_relaxed);
+    s.sent = sent.load();
+    s.refused_no_credit = refused_no_credit.load();
+    s.refused_full = refused_full.load();
+    s.given_back = given_back.load();
+    s.acknowledged = acknowledged.load(std::memory_order_relaxed);  // read as a count here: nothing is read through it
+    s.high_water_in_flight = high_water.load();
     return s;
 }
 
@@ -294,7 +292,7 @@ void credit_receiver<T>::give_back(T&& message) noexcept
     [[maybe_unused]] const bool queued = back_to_sender.try_send(std::move(message));
     COURIER_EXPECTS(queued);
     --holding_count;
-    count_up(owner->given_back);
+    owner->given_back.add();
 }
 
 template <class T>

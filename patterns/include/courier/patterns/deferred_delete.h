@@ -96,7 +96,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t outstanding() const noexcept COURIER_REALTIME
     {
-        return static_cast<std::size_t>(reserved.load(std::memory_order_relaxed));  // a count; nothing read through it
+        return static_cast<std::size_t>(reserved.load());
     }
 
     /// The most reservations out at once: the return lane's capacity.
@@ -130,14 +130,14 @@ private:
     lane_sender<std::unique_ptr<T>> to_control;      // used by the audio thread
     lane_receiver<std::unique_ptr<T>> from_audio;    // used by the control thread
 
-    // Written by the control thread only (relaxed single-writer counters, readable anywhere).
+    // Written by the control thread only.
     role_guard control_guard{detail::type_label<deferred_delete>::text, "control side"};
-    std::atomic<std::uint64_t> reserved{0};
-    std::atomic<std::uint64_t> refused{0};
-    std::atomic<std::uint64_t> destroyed{0};
+    counter reserved;  // reservations out: raised by try_reserve, lowered by cancel_reservation and collect
+    counter refused;
+    counter destroyed;
 
     // Written by the audio thread only.
-    std::atomic<std::uint64_t> broken{0};
+    counter broken;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -147,13 +147,13 @@ template <class T>
 bool deferred_delete<T>::try_reserve() noexcept
 {
     const role_guard::scope held(control_guard);
-    const std::uint64_t out = reserved.load(std::memory_order_relaxed);  // only this thread stores it
+    const std::uint64_t out = reserved.load();
     if (out == returns.capacity())
     {
-        count_up(refused);
+        refused.add();
         return false;
     }
-    reserved.store(out + 1, std::memory_order_relaxed);  // a count; the lanes publish the objects
+    reserved.add();  // a count; the lanes publish the objects
     return true;
 }
 
@@ -161,10 +161,10 @@ template <class T>
 void deferred_delete<T>::cancel_reservation() noexcept
 {
     const role_guard::scope held(control_guard);
-    const std::uint64_t out = reserved.load(std::memory_order_relaxed);
+    const std::uint64_t out = reserved.load();
     COURIER_EXPECTS(out > 0);
     if (out > 0)
-        reserved.store(out - 1, std::memory_order_relaxed);
+        reserved.set(out - 1);
 }
 
 template <class T>
@@ -179,10 +179,10 @@ std::size_t deferred_delete<T>::collect(F&& before_destroy) noexcept
             object.reset();  // ✗ the object dies here, on the control thread
         },
         returns.capacity());
-    const std::uint64_t out = reserved.load(std::memory_order_relaxed);
+    const std::uint64_t out = reserved.load();
     COURIER_EXPECTS(count <= out);  // every retired object was reserved for
-    reserved.store(count <= out ? out - count : 0, std::memory_order_relaxed);
-    count_up(destroyed, count);
+    reserved.set(count <= out ? out - count : 0);
+    destroyed.add(count);
     return count;
 }
 
@@ -196,7 +196,7 @@ void deferred_delete<T>::retire(std::unique_ptr<T>&& object) noexcept
     if (to_control.try_send(std::move(object)))
         return;
     COURIER_FAIL("deferred_delete::retire: the return lane is full, so an object was retired without a reservation");
-    count_up(broken);
+    broken.add();
     // Never free on the audio thread, not even for a broken contract: the object is leaked on purpose.
     [[maybe_unused]] T* leaked = object.release();
 }
@@ -206,12 +206,11 @@ deferred_delete_stats deferred_delete<T>::stats() const noexcept
 {
     deferred_delete_stats s;
     s.capacity = returns.capacity();
-    // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.outstanding = reserved.load(std::memory_order_relaxed);
+    s.outstanding = reserved.load();
     s.retired = returns.stats().sent;
-    s.destroyed = destroyed.load(std::memory_order_relaxed);
-    s.refused = refused.load(std::memory_order_relaxed);
-    s.broken = broken.load(std::memory_order_relaxed);
+    s.destroyed = destroyed.load();
+    s.refused = refused.load();
+    s.broken = broken.load();
     return s;
 }
 

@@ -228,9 +228,9 @@ private:
     T* head = nullptr;
     T* tail = nullptr;
     std::size_t list_size = 0;
-    std::atomic<std::uint64_t> linked{0};
-    std::atomic<std::uint64_t> unlinked{0};
-    std::atomic<std::uint64_t> stale{0};
+    counter linked;
+    counter unlinked;
+    counter stale;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ std::size_t link_unlink<T>::update(std::size_t budget) noexcept
         else if (T* object = find(r->handle))
             unlink(*object);
         else
-            count_up(stale);  // already unlinked by the audio side, or collected: nothing to do
+            stale.add();  // already unlinked by the audio side, or collected: nothing to do
     }  // each request dies here holding an empty unique_ptr: nothing to free
     return handled;
 }
@@ -343,7 +343,7 @@ void link_unlink<T>::link_at_tail(T& object) noexcept
     tail = &object;
     by_slot[hook.self.slot] = &object;
     ++list_size;
-    count_up(linked);
+    linked.add();
 }
 
 template <class T>
@@ -356,7 +356,7 @@ void link_unlink<T>::unlink(T& object) noexcept
     hook.prev = hook.next = nullptr;
     by_slot[hook.self.slot] = nullptr;
     --list_size;
-    count_up(unlinked);
+    unlinked.add();
     // Never destroyed here: it travels back and dies in collect(), on the control thread. Cannot fail: the
     // object holds one of the graveyard's reservations (taken in try_link).
     graveyard.retire(std::unique_ptr<T>(&object));
@@ -390,10 +390,9 @@ link_unlink_stats link_unlink<T>::stats() const noexcept
     link_unlink_stats s;
     s.requests = requests.stats();
     s.returns = graveyard.stats();
-    // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.linked = linked.load(std::memory_order_relaxed);
-    s.unlinked = unlinked.load(std::memory_order_relaxed);
-    s.stale_requests = stale.load(std::memory_order_relaxed);
+    s.linked = linked.load();
+    s.unlinked = unlinked.load();
+    s.stale_requests = stale.load();
     return s;
 }
 
