@@ -60,7 +60,7 @@ public:
     /// Thread: audio. Real-time: wait-free.
     void process_block(std::uint64_t block) noexcept COURIER_REALTIME
     {
-        const std::size_t applied = from_control.run_pending(16, voice);
+        const std::size_t applied = from_control.poll(voice, 16);
         for (std::size_t i = 0; i < applied; ++i)
             report({audio_event::kind::command_applied, block, voice.gain});
         inbox.drain(

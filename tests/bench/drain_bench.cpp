@@ -68,7 +68,7 @@ extern "C" __attribute__((noinline)) std::size_t courier_bench_drain_typed_rwq(s
 
 extern "C" __attribute__((noinline)) std::size_t courier_bench_drain_closures(std::size_t max_count) noexcept
 {
-    return closure_rx.run_pending(max_count, state);
+    return closure_rx.poll(state, max_count);
 }
 
 namespace {

@@ -115,9 +115,9 @@ summary courier_unlink(std::size_t nodes, std::size_t repeats)
             throw std::runtime_error("try_link refused");
         handles.push_back(result.handle);
         if (i % 512 == 511)
-            voices.update();
+            voices.poll();
     }
-    voices.update();
+    voices.poll();
     std::vector<double> samples;
     for (std::size_t r = 0; r < repeats; ++r)
     {
@@ -125,7 +125,7 @@ summary courier_unlink(std::size_t nodes, std::size_t repeats)
         if (!voices.try_request_unlink(handles[victim]))
             throw std::runtime_error("try_request_unlink refused");
         const auto t0 = std::chrono::steady_clock::now();
-        const std::size_t handled = voices.update();
+        const std::size_t handled = voices.poll();
         const auto t1 = std::chrono::steady_clock::now();
         if (handled != 1 || voices.linked_count() != nodes - 1)
             throw std::runtime_error("unlink did not happen");
@@ -135,7 +135,7 @@ summary courier_unlink(std::size_t nodes, std::size_t repeats)
         if (!result)
             throw std::runtime_error("try_link refused");
         handles[victim] = result.handle;
-        voices.update();
+        voices.poll();
     }
     return summarize(samples);
 }

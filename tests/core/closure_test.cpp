@@ -93,13 +93,29 @@ TEST_CASE("closure")
 
 TEST_CASE("command_lane")
 {
+    SUBCASE("sender_type and receiver_type let a processor hold the ends as members")
+    {
+        using lane_type = command_lane<void(int&), 16>;
+        struct processor
+        {
+            lane_type::sender_type to_audio;
+            lane_type::receiver_type on_audio;
+        };
+        lane_type commands(2);
+        processor p{commands.sender(), commands.receiver()};
+        REQUIRE(p.to_audio.try_send([](int& x) { x += 3; }));
+        int x = 0;
+        CHECK(p.on_audio.poll(x) == 1);
+        CHECK(x == 3);
+    }
+
     struct engine_state
     {
         float gain = 0;
         int notes = 0;
     };
 
-    SUBCASE("run_pending runs commands in the order they were sent, passing the receiver's state")
+    SUBCASE("poll runs commands in the order they were sent, passing the receiver's state")
     {
         // [command-lane-run-pending]
         command_lane<void(engine_state&), 32> commands(8);
@@ -109,12 +125,25 @@ TEST_CASE("command_lane")
         REQUIRE(tx.try_send([](engine_state& s) { s.gain *= 2; }));
         REQUIRE(tx.try_send([](engine_state& s) { ++s.notes; }));
         engine_state state;
-        CHECK(rx.run_pending(2, state) == 2);
+        CHECK(rx.poll(state, 2) == 2);
         CHECK(state.gain == 1.0f);
         CHECK(state.notes == 0);
-        CHECK(rx.run_pending(10, state) == 1);
+        CHECK(rx.poll(state, 10) == 1);
         CHECK(state.notes == 1);
         // [command-lane-run-pending]
+    }
+
+    SUBCASE("poll without a budget runs every command queued when it starts")
+    {
+        command_lane<void(engine_state&), 32> commands(4);
+        auto tx = commands.sender();
+        auto rx = commands.receiver();
+        for (int i = 0; i < 4; ++i)
+            REQUIRE(tx.try_send([](engine_state& s) { ++s.notes; }));
+        engine_state state;
+        CHECK(rx.poll(state) == 4);
+        CHECK(state.notes == 4);
+        CHECK(rx.poll(state) == 0);
     }
 
     SUBCASE("try_send refuses a command when full and leaves the callable untouched")
@@ -128,9 +157,9 @@ TEST_CASE("command_lane")
         auto second = [&runs, p = std::move(owned)] { runs += *p; };
         CHECK_FALSE(tx.try_send(std::move(second)));
         CHECK(commands.stats().refused == 1);
-        rx.run_pending(10);
+        rx.poll(10);
         REQUIRE(tx.try_send(std::move(second)));  // still holds its unique_ptr, so it can be sent again
-        rx.run_pending(10);
+        rx.poll(10);
         CHECK(runs == 6);
         CHECK(tx.stats().sent == 2);
     }
@@ -144,7 +173,7 @@ TEST_CASE("command_lane")
         const courier::test::allocation_counter allocations;
         for (int i = 1; i <= 10; ++i)
             REQUIRE(tx.try_send([i](int& t) { t += i; }));
-        CHECK(rx.run_pending(100, total) == 10);
+        CHECK(rx.poll(total, 100) == 10);
         CHECK(total == 55);
         CHECK(allocations.count() == 0);
     }
@@ -169,7 +198,7 @@ TEST_CASE("command_lane: a control thread sends a million commands that the cons
     std::uint64_t next = 0;
     std::uint64_t errors = 0;
     while (next < count)
-        rx.run_pending(64, next, errors);
+        rx.poll(next, errors, 64);
     control.join();
     CHECK(errors == 0);
     CHECK(next == count);

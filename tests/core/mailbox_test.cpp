@@ -27,6 +27,21 @@ struct tagged
 
 TEST_CASE("mailbox")
 {
+    SUBCASE("sender_type and receiver_type let a processor hold the ends as members")
+    {
+        struct processor
+        {
+            mailbox<int>::sender_type from_gui;
+            mailbox<int>::receiver_type on_audio;
+        };
+        mailbox<int> box(1, 2);
+        processor p{box.add_producer(), box.receiver()};
+        REQUIRE(p.from_gui.try_send(7));
+        int got = 0;
+        CHECK(p.on_audio.drain([&](int v) { got = v; }, 4) == 1);
+        CHECK(got == 7);
+    }
+
     SUBCASE("drain takes one message from each producer in turn, so a flood cannot starve a trickle")
     {
         // [mailbox-fair-drain]

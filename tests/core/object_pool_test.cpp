@@ -24,6 +24,21 @@ using courier::test::tracking_log;
 
 TEST_CASE("object_pool")
 {
+    SUBCASE("handle_type lets a processor hold a handle as a member")
+    {
+        courier::object_pool<int> pool(1);
+        struct processor
+        {
+            courier::object_pool<int>::handle_type current;
+        };
+        processor p{pool.try_make(5)};
+        REQUIRE(p.current);
+        CHECK(*p.current == 5);
+        CHECK(pool.in_use() == 1);
+        p.current.reset();
+        CHECK(pool.in_use() == 0);
+    }
+
     SUBCASE("try_make constructs an object in a slot, and dropping the handle on the source destroys it at once")
     {
         tracking_log log;

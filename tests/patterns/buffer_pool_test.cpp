@@ -53,6 +53,21 @@ struct tracked_buffer
 
 TEST_CASE("buffer_pool")
 {
+    SUBCASE("lease_type lets a processor hold a lease as a member")
+    {
+        courier::buffer_pool<std::vector<float>> pool(1, std::vector<float>(4));
+        struct processor
+        {
+            courier::buffer_pool<std::vector<float>>::lease_type filling;
+        };
+        processor p{pool.try_acquire()};
+        REQUIRE(p.filling);
+        CHECK(p.filling->size() == 4);
+        CHECK(pool.in_flight() == 1);
+        p.filling.reset();
+        CHECK(pool.in_flight() == 0);
+    }
+
     SUBCASE("a buffer goes round the loop: the audio thread fills and sends it, the GUI reads it and drops the lease")
     {
         // [buffer-pool-loop]

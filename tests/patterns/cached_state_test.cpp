@@ -30,6 +30,21 @@ struct channel
 
 TEST_CASE("cached_state")
 {
+    SUBCASE("proxy_type and target_type let a processor hold the ends as members")
+    {
+        using state_type = courier::cached_state<channel>;
+        state_type state(channel{}, 2);
+        struct processor
+        {
+            state_type::proxy_type gui;
+            state_type::target_type audio;
+        };
+        processor p{state.proxy(), state.target()};
+        CHECK(p.gui.write(channel{0.5f, 0.0f, false, 1}) == courier::send_status::sent);
+        CHECK(p.audio.poll());
+        CHECK(p.audio.value().gain == 0.5f);
+    }
+
     SUBCASE("get answers from the local copy and the audio side converges to it after every write")
     {
         // [cached-state-converge]
@@ -43,7 +58,7 @@ TEST_CASE("cached_state")
             CHECK(gui.get().gain == 0.05f * static_cast<float>(step));  // no round trip
             CHECK_FALSE(gui.synced());
 
-            CHECK(audio.update());  // the next callback
+            CHECK(audio.poll());  // the next callback
             CHECK(audio.value() == gui.get());  // converged
             CHECK(gui.synced());
         }
@@ -60,9 +75,9 @@ TEST_CASE("cached_state")
         CHECK(gui.write(channel{0.2f, 0.0f, true, 2}) == courier::send_status::full);  // lane full
         CHECK(gui.get().gain == 0.2f);  // the copy holds the newest value, not a diverged one
         CHECK_FALSE(gui.synced());      // and says that the audio side lags behind it
-        CHECK(audio.update());          // the audio side takes 0.1, which makes room
+        CHECK(audio.poll());          // the audio side takes 0.1, which makes room
         CHECK(gui.flush() == courier::send_status::sent);
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(audio.value() == gui.get());
         CHECK(gui.synced());
         // [cached-state-full]
@@ -77,11 +92,11 @@ TEST_CASE("cached_state")
         auto audio = strip.target();
         REQUIRE(gui.write(channel{0.1f, 0.0f, false, 1}) == courier::send_status::sent);
         REQUIRE(gui.write(channel{0.2f, 0.0f, false, 2}) == courier::send_status::full);
-        CHECK(audio.update());  // takes 0.1; the lane has room again
+        CHECK(audio.poll());  // takes 0.1; the lane has room again
         CHECK(gui.write(channel{0.3f, 0.0f, false, 3}) == courier::send_status::sent);
         CHECK_FALSE(gui.pending());  // 0.2 is superseded: the state is 0.3 now
         CHECK(gui.flush() == courier::send_status::sent);  // nothing to send
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(audio.value().gain == 0.3f);
         CHECK(gui.synced());
     }
@@ -97,9 +112,9 @@ TEST_CASE("cached_state")
         CHECK(gui.flush() == courier::send_status::full);
         CHECK(gui.stats().deferred == 8);
         CHECK(gui.stats().lane.refused == 9);  // eight writes and one flush
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(gui.flush() == courier::send_status::sent);
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(audio.value() == gui.get());
         CHECK(audio.value().edits == 9);
         CHECK(gui.synced());
@@ -110,16 +125,16 @@ TEST_CASE("cached_state")
         courier::cached_state<channel> strip(channel{}, 8);
         auto gui = strip.proxy();
         auto audio = strip.target();
-        CHECK_FALSE(audio.update());
+        CHECK_FALSE(audio.poll());
         CHECK(audio.value() == channel{});
         for (std::uint64_t n = 1; n <= 5; ++n)
             REQUIRE(gui.write(channel{1.0f, 0.0f, false, n}) == courier::send_status::sent);
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(audio.value().edits == 5);
         CHECK(strip.stats().applied_version == 5);
         CHECK(strip.stats().writes == 5);
         CHECK(strip.stats().lane.received == 5);
-        CHECK_FALSE(audio.update());
+        CHECK_FALSE(audio.poll());
     }
 
     SUBCASE("both copies start at the initial value, and the constructor and ends refuse misuse")
@@ -142,7 +157,7 @@ TEST_CASE("cached_state")
         gui = strip.proxy();
         audio = strip.target();
         CHECK(gui.write(channel{0.5f, 0.0f, false, 1}) == courier::send_status::sent);
-        CHECK(audio.update());
+        CHECK(audio.poll());
         CHECK(audio.value() == gui.get());
     }
 
@@ -155,9 +170,9 @@ TEST_CASE("cached_state")
         (void)gui.write(channel{0.1f, 0.0f, false, 1});
         (void)gui.modify([](channel& c) { c.mute = true; });
         (void)gui.modify([](channel& c) { c.pan = 1.0f; });  // pending: the lane holds 2
-        (void)audio.update();
+        (void)audio.poll();
         (void)gui.flush();
-        (void)audio.update();
+        (void)audio.poll();
         CHECK(audio.value() == gui.get());
         CHECK(allocations.count() == 0);
     }
@@ -178,7 +193,7 @@ TEST_CASE("cached_state: with both sides running, the audio side sees whole valu
         std::uint64_t last = 0;
         while (!stop.load(std::memory_order_acquire))  // pairs with the release store below
         {
-            if (!audio_end.update())
+            if (!audio_end.poll())
             {
                 std::this_thread::yield();
                 continue;
@@ -190,7 +205,7 @@ TEST_CASE("cached_state: with both sides running, the audio side sees whole valu
                 ++backwards;
             last = c.edits;
         }
-        (void)audio_end.update();  // the last callback, after the final flush
+        (void)audio_end.poll();  // the last callback, after the final flush
     });
 
     for (std::uint64_t n = 1; n <= count; ++n)

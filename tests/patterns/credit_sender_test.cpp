@@ -24,6 +24,22 @@ using courier::test::tracking_log;
 
 TEST_CASE("credit_sender")
 {
+    SUBCASE("receiver_type lets a processor hold the receiving end as a member")
+    {
+        courier::credit_sender<int> jobs(1);
+        struct worker
+        {
+            courier::credit_sender<int>::receiver_type from_audio;
+        };
+        worker w{jobs.receiver()};
+        REQUIRE(jobs.try_send(4) == send_status::sent);
+        auto job = w.from_audio.try_receive();
+        REQUIRE(job);
+        CHECK(*job == 4);
+        w.from_audio.acknowledge();
+        CHECK(jobs.try_send(5) == send_status::sent);
+    }
+
     SUBCASE("try_send returns no_credit once every credit is out, until a message comes back")
     {
         // [credit-no-credit]

@@ -124,7 +124,7 @@ TEST_CASE("audio_poll")
         int state = 0;
         drain_source inbox(box.receiver(), [&](int&& v) { state += v; });
         drain_source prioritised(lanes.receiver(), [&](int&& v, courier::priority) { state += v; });
-        auto run_commands = [&](std::size_t max) { return command_rx.run_pending(max, state); };
+        auto run_commands = [&](std::size_t max) { return command_rx.poll(state, max); };
 
         const courier::test::allocation_counter allocations;
         for (int block = 0; block < 10; ++block)

@@ -38,7 +38,7 @@ struct voice : courier::link_hook<voice>
 // One audio block: adopt what the control side sent, render every voice, and let finished voices go.
 void render(link_unlink<voice>& voices) noexcept
 {
-    voices.update();
+    voices.poll();
     voices.for_each([&](voice& v) {
         if (--v.blocks_left == 0)
             voices.unlink(v);  // the audio side's own decision; sent back, not destroyed
@@ -64,7 +64,7 @@ TEST_CASE("link_unlink")
         auto result = voices.try_link(std::make_unique<voice>(log, 1u, 10));  // control
         REQUIRE(result.status == send_status::sent);
         CHECK(ids_of(voices).empty());  // not yet: the audio side links it in its next callback
-        voices.update();  // audio, at the start of the next callback: no allocation
+        voices.poll();  // audio, at the start of the next callback: no allocation
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{1});
         CHECK(voices.find(result.handle) != nullptr);
         CHECK(voices.linked_count() == 1);
@@ -98,10 +98,10 @@ TEST_CASE("link_unlink")
         const auto second = voices.try_link(std::make_unique<voice>(log, 2u, 100));
         REQUIRE(first);
         REQUIRE(second);
-        voices.update();
+        voices.poll();
         REQUIRE(voices.try_request_unlink(first.handle));
         CHECK(voices.find(first.handle) != nullptr);  // still linked until the audio side's next update
-        voices.update();
+        voices.poll();
         CHECK(voices.find(first.handle) == nullptr);
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{2});
         CHECK(voices.collect() == 1);
@@ -115,7 +115,7 @@ TEST_CASE("link_unlink")
         const auto result = voices.try_link(std::make_unique<voice>(log, 1u, 100));
         REQUIRE(result);
         REQUIRE(voices.try_request_unlink(result.handle));  // one lane: the link is handled first
-        voices.update();
+        voices.poll();
         CHECK(voices.linked_count() == 0);
         CHECK(voices.stats().stale_requests == 0);
         CHECK(voices.collect() == 1);
@@ -129,7 +129,7 @@ TEST_CASE("link_unlink")
         REQUIRE(old);
         render(voices);  // linked and finished in one block: unlinked by the audio side
         REQUIRE(voices.try_request_unlink(old.handle));
-        voices.update();
+        voices.poll();
         CHECK(voices.stats().stale_requests == 1);
         CHECK(voices.collect() == 1);
 
@@ -137,9 +137,9 @@ TEST_CASE("link_unlink")
         REQUIRE(replacement);
         CHECK(replacement.handle.slot == old.handle.slot);
         CHECK(replacement.handle != old.handle);
-        voices.update();
+        voices.poll();
         REQUIRE(voices.try_request_unlink(old.handle));
-        voices.update();
+        voices.poll();
         CHECK(voices.find(replacement.handle) != nullptr);  // the stale handle did not remove the new voice
         CHECK(voices.find(old.handle) == nullptr);
         CHECK(voices.stats().stale_requests == 2);
@@ -177,7 +177,7 @@ TEST_CASE("link_unlink")
         REQUIRE(second != nullptr);
         CHECK_FALSE(second->handle());  // the handle it was about to get is withdrawn
         CHECK(voices.alive() == 1);      // and so is its reservation
-        voices.update();
+        voices.poll();
         CHECK(voices.try_link(std::move(second)));
         CHECK(voices.stats().requests.refused == 1);
     }
@@ -189,7 +189,7 @@ TEST_CASE("link_unlink")
         const auto result = voices.try_link(std::make_unique<voice>(log, 1u, 100));
         REQUIRE(result);
         CHECK_FALSE(voices.try_request_unlink(result.handle));
-        voices.update();
+        voices.poll();
         CHECK(voices.try_request_unlink(result.handle));
     }
 
@@ -199,7 +199,7 @@ TEST_CASE("link_unlink")
         link_unlink<voice> voices(8, 16);
         for (std::uint64_t i = 0; i < 6; ++i)
             REQUIRE(voices.try_link(std::make_unique<voice>(log, i, 100)));
-        voices.update();
+        voices.poll();
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5});
         voices.for_each([&](voice& v) {
             if (v.tag.number() % 2 == 0)
@@ -209,7 +209,7 @@ TEST_CASE("link_unlink")
         CHECK(voices.linked_count() == 3);
         CHECK(voices.collect() == 3);
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 6u, 100)));
-        voices.update();
+        voices.poll();
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{1, 3, 5, 6});
     }
 
@@ -219,11 +219,11 @@ TEST_CASE("link_unlink")
         link_unlink<voice> voices(8, 16);
         for (std::uint64_t i = 0; i < 5; ++i)
             REQUIRE(voices.try_link(std::make_unique<voice>(log, i, 100)));
-        CHECK(voices.update(2) == 2);
+        CHECK(voices.poll(2) == 2);
         CHECK(voices.linked_count() == 2);
-        CHECK(voices.update(10) == 3);
+        CHECK(voices.poll(10) == 3);
         CHECK(voices.linked_count() == 5);
-        CHECK(voices.update(10) == 0);
+        CHECK(voices.poll(10) == 0);
     }
 
     SUBCASE("update, for_each, find and unlink neither allocate nor free")
@@ -278,7 +278,7 @@ TEST_CASE("link_unlink")
         CHECK(voices.try_link(std::make_unique<voice>(log, 3u, 100)).status == send_status::no_credit);
         render(voices);
         REQUIRE(voices.try_request_unlink(a.handle));
-        voices.update();
+        voices.poll();
         const auto s = voices.stats();
         CHECK(s.linked == 2);
         CHECK(s.unlinked == 1);
@@ -294,16 +294,16 @@ TEST_CASE("link_unlink")
         {
             const courier::test::violation_recorder violations;
             link_unlink<voice> voices(4, 4);
-            courier::test::run_overlapping([&] { voices.update(); }, [&] { voices.update(); });
+            courier::test::run_overlapping([&] { voices.poll(); }, [&] { voices.poll(); });
             CHECK(violations.count() == 1);
         }
         {
             const courier::test::violation_recorder violations;
             link_unlink<voice> voices(4, 4);
-            courier::test::run_on_two_live_threads([&] { voices.update(); },
+            courier::test::run_on_two_live_threads([&] { voices.poll(); },
                                                    [&] {
                                                        voices.reset_thread_roles();
-                                                       voices.update();
+                                                       voices.poll();
                                                    });
             CHECK(violations.count() == 0);
         }

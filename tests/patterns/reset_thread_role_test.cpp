@@ -72,7 +72,7 @@ struct cached_state_target_end
 {
     courier::cached_state<level> state{level{}, 8};
     courier::cached_state_target<level> target = state.target();
-    void use() { (void)target.update(); }
+    void use() { (void)target.poll(); }
     void reset() { target.reset_thread_role(); }
 };
 

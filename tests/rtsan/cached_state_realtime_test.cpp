@@ -20,7 +20,7 @@ struct mixer_settings
 // One audio callback: adopt the newest settings, then use them.
 float process_block(courier::cached_state_target<mixer_settings>& settings) noexcept COURIER_REALTIME
 {
-    (void)settings.update();
+    (void)settings.poll();
     const mixer_settings& s = settings.value();
     float sum = 0.0f;
     for (const float g : s.gains)

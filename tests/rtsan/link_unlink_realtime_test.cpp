@@ -33,8 +33,8 @@ struct audio_side
 // One "audio callback": adopt links and unlink requests, render, let finished voices go.
 void process_block(audio_side& a) noexcept COURIER_REALTIME
 {
-    a.voices->update(8);  // a bounded batch first
-    a.voices->update();   // then the rest
+    a.voices->poll(8);  // a bounded batch first
+    a.voices->poll();   // then the rest
     a.voices->for_each([&](voice& v) {
         v.phase += 0.25f;
         a.output += v.phase;

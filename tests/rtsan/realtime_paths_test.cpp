@@ -46,7 +46,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
         (void)a.to_control.try_send(*v);  // echo back; a refusal is counted by the lane
     }
     a.handled += static_cast<int>(a.inbox.drain([&](int v) { a.state += v; }, 16));
-    a.handled += static_cast<int>(a.commands.run_pending(16, a.state));
+    a.handled += static_cast<int>(a.commands.poll(a.state, 16));
     while (auto m = a.events.peek())
     {
         a.state += static_cast<int>(m->tag);

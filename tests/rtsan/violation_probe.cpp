@@ -15,7 +15,7 @@ courier::command_receiver<void(float&), 32> on_audio;
 
 void process_block(float& gain) noexcept COURIER_REALTIME
 {
-    on_audio.run_pending(16, gain);
+    on_audio.poll(gain, 16);
 }
 
 }  // namespace

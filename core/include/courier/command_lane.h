@@ -24,6 +24,9 @@ class command_lane
 {
 public:
     using command = closure<Signature, Size>;
+    /// The ends' types, for a processor that holds them as members: `command_lane<void(state&)>::receiver_type`.
+    using sender_type = command_sender<Signature, Size>;
+    using receiver_type = command_receiver<Signature, Size>;
 
     /// Holds at most `capacity` commands; allocates all storage now.
     /// Thread: setup. Real-time: no (allocates).
@@ -83,13 +86,18 @@ public:
     command_receiver() noexcept = default;
 
     /// Runs up to `max_count` queued commands in the order they were sent, passing each `args`, and returns
-    /// how many ran. Each command is destroyed right after it runs, on this thread.
+    /// how many ran. Each command is destroyed right after it runs, on this thread. Like every once-per-block
+    /// call in courier, what it acts on comes first and the budget last: `poll(state, 16)`.
     /// Thread: consumer. Real-time: wait-free if the commands and their destructors are.
-    std::size_t run_pending(std::size_t max_count, Args... args) noexcept
+    std::size_t poll(Args... args, std::size_t max_count) noexcept
     {
         // Run where they lie: a closure is cheaper to call in its slot than to move out first.
         return from_sender.drain_in_place([&](closure<R(Args...), Size>& command) { command(args...); }, max_count);
     }
+
+    /// poll() with a budget of the lane's capacity: runs every command queued when it starts.
+    /// Thread: consumer. Real-time: wait-free if the commands and their destructors are.
+    std::size_t poll(Args... args) noexcept { return poll(args..., from_sender.stats().capacity); }
 
 private:
     friend class command_lane<R(Args...), Size>;

@@ -49,6 +49,10 @@ public:
     mailbox(const mailbox&) = delete;
     mailbox& operator=(const mailbox&) = delete;
 
+    /// The ends' types, for a processor that holds them as members.
+    using sender_type = lane_sender<T, Storage>;
+    using receiver_type = mailbox_receiver<T, Storage>;
+
     /// Registers a new producer and returns its own sender. Throws std::length_error when all
     /// `max_producers` lanes are taken. Calls to add_producer must not overlap each other.
     /// Thread: control. Real-time: no (may throw).

@@ -58,6 +58,9 @@ public:
     object_pool(const object_pool&) = delete;
     object_pool& operator=(const object_pool&) = delete;
 
+    /// The type of a handle, for a processor that holds one as a member.
+    using handle_type = pool_ptr<T>;
+
     /// Destroys every returned object; the caller must have dropped or returned all handles first.
     /// Thread: the source thread, or setup. Real-time: no (frees).
     ~object_pool();

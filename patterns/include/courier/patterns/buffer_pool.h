@@ -131,6 +131,9 @@ public:
     buffer_pool(const buffer_pool&) = delete;
     buffer_pool& operator=(const buffer_pool&) = delete;
 
+    /// The type of a lease, for a processor that holds one as a member.
+    using lease_type = buffer_lease<Buffer>;
+
     /// Takes back the buffers still queued for the consumer and destroys all of them, on this thread. Every
     /// lease must have been dropped (a contract violation otherwise).
     /// Thread: setup (after the producer and consumer have stopped). Real-time: no (frees).

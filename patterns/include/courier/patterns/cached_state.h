@@ -32,8 +32,8 @@ class cached_state_target;
 
 /// A value owned by the audio thread (a parameter block, a mixer's channel settings) with a copy on the control
 /// side, so the GUI reads it without a round trip. Writes go through the proxy: it updates its copy at once and
-/// sends the whole new value to the audio side, which adopts the newest one at its next update(). Once that
-/// update has run, the audio side's value equals the proxy's copy: the copy converges after every write.
+/// sends the whole new value to the audio side, which adopts the newest one at its next poll(). Once that
+/// poll has run, the audio side's value equals the proxy's copy: the copy converges after every write.
 ///
 /// When the lane is full, the write is not lost and the copy does not silently diverge: the proxy keeps the
 /// value as pending (write returns send_status::full, counted in `deferred`) and sends its current copy on
@@ -57,6 +57,10 @@ public:
 
     cached_state(const cached_state&) = delete;
     cached_state& operator=(const cached_state&) = delete;
+
+    /// The ends' types, for a processor that holds them as members.
+    using proxy_type = cached_state_proxy<T>;
+    using target_type = cached_state_target<T>;
 
     /// Hands out the control side's proxy. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
@@ -109,12 +113,12 @@ public:
     /// An end connected to nothing; give it a value by moving a real one in.
     cached_state_proxy() noexcept = default;
 
-    /// The local copy: the value the audio side has, or will have at its next update once nothing is pending.
+    /// The local copy: the value the audio side has, or will have at its next poll once nothing is pending.
     /// Thread: control (the proxy's thread). Real-time: wait-free.
     [[nodiscard]] const T& get() const noexcept COURIER_REALTIME { return copy; }
 
     /// Sets the local copy to `value` and sends it to the audio side. Returns `sent` when the value is in the
-    /// lane (the audio side takes it at its next update), or `full` when the lane was full: the value is not
+    /// lane (the audio side takes it at its next poll), or `full` when the lane was full: the value is not
     /// lost, it is kept and sent by the next flush() or write (counted in `deferred`).
     /// Thread: control (the proxy's thread). Real-time: wait-free.
     send_status write(const T& value) noexcept COURIER_REALTIME
@@ -184,12 +188,12 @@ public:
     /// An end connected to nothing; give it a value by moving a real one in.
     cached_state_target() noexcept = default;
 
-    /// Adopts the newest value written through the proxy, if any has come since the last update, and returns
+    /// Adopts the newest value written through the proxy, if any has come since the last poll, and returns
     /// whether one did. Call it at the start of every callback. Older values queued behind it are skipped.
     /// Thread: audio. Real-time: wait-free.
-    bool update() noexcept COURIER_REALTIME;
+    bool poll() noexcept COURIER_REALTIME;
 
-    /// The value the audio side uses: the initial value, then the one adopted by the last update.
+    /// The value the audio side uses: the initial value, then the one adopted by the last poll.
     /// Thread: audio. Real-time: wait-free.
     [[nodiscard]] const T& value() const noexcept COURIER_REALTIME { return current; }
 
@@ -245,7 +249,7 @@ send_status cached_state_proxy<T>::flush() noexcept
 }
 
 template <class T>
-bool cached_state_target<T>::update() noexcept
+bool cached_state_target<T>::poll() noexcept
 {
     COURIER_EXPECTS(owner != nullptr);
     std::uint64_t newest = 0;

@@ -65,6 +65,9 @@ public:
     credit_sender(const credit_sender&) = delete;
     credit_sender& operator=(const credit_sender&) = delete;
 
+    /// The receiving end's type, for a processor that holds it as a member (the sender is this object).
+    using receiver_type = credit_receiver<T>;
+
     /// Hands out the receiving end. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
     [[nodiscard]] credit_receiver<T> receiver()

@@ -22,7 +22,7 @@ namespace courier {
 /// A poll source: a callable `std::size_t(std::size_t max)` that handles at most `max` queued messages and
 /// returns how many. It returns fewer than `max` only when it found nothing more queued. Any receiving end
 /// with a `drain(handler, max)` becomes one through drain_source; a lambda around
-/// `command_receiver::run_pending(max, state)` is one too.
+/// `command_receiver::poll(state, max)` is one too.
 template <class S>
 concept poll_source = std::is_invocable_r_v<std::size_t, S&, std::size_t>;
 

@@ -42,7 +42,7 @@ struct link_handle
 };
 
 /// What try_link returns: the status and, when it is `sent`, the object's handle. The status is `sent`
-/// (queued: the audio side links the object in its next update()), `full` (the request lane is full; the object
+/// (queued: the audio side links the object in its next poll()), `full` (the request lane is full; the object
 /// stays with the caller, try again later) or `no_credit` (`max_objects` objects exist already; the object
 /// stays with the caller; collect() and retry).
 struct link_result
@@ -91,7 +91,7 @@ private:
 
 /// A live list of objects owned by the audio side (voices, processors), fed from the control side.
 /// - **Link:** the control side builds an object (a std::unique_ptr, allocated there) and try_link()s
-///   it. The audio side's update(), at the start of its next callback, puts it at the end of an intrusive
+///   it. The audio side's poll(), at the start of its next callback, puts it at the end of an intrusive
 ///   list (the object carries its own links, so nothing is allocated), and for_each() sees it from then on.
 /// - **Unlink:** the audio side removes an object when it decides to (a voice has finished: unlink()),
 ///   or when the control side asks (try_request_unlink(handle)). The object travels back through a
@@ -132,7 +132,7 @@ public:
     /// Thread: control (the one control thread of this object). Real-time: wait-free.
     [[nodiscard]] link_result try_link(std::unique_ptr<T>&& object) noexcept COURIER_REALTIME;
 
-    /// Asks the audio side to unlink the object named by `handle` in its next update(). Returns false
+    /// Asks the audio side to unlink the object named by `handle` in its next poll(). Returns false
     /// (counted in `requests.refused`) when the request lane is full. A request for an object that is already
     /// gone is harmless: the audio side ignores it and counts it in `stale_requests`.
     /// Thread: control. Real-time: wait-free.
@@ -158,11 +158,11 @@ public:
     /// Call it at the start of each callback: an object try_link()ed before then is visible to for_each()
     /// right after, provided no more than `budget` requests were waiting.
     /// Thread: audio. Real-time: wait-free.
-    std::size_t update(std::size_t budget) noexcept COURIER_REALTIME;
+    std::size_t poll(std::size_t budget) noexcept COURIER_REALTIME;
 
-    /// update() with a budget of the request lane's capacity: handles every request queued when it starts.
+    /// poll() with a budget of the request lane's capacity: handles every request queued when it starts.
     /// Thread: audio. Real-time: wait-free.
-    std::size_t update() noexcept COURIER_REALTIME { return update(requests.capacity()); }
+    std::size_t poll() noexcept COURIER_REALTIME { return poll(requests.capacity()); }
 
     /// Calls `visit(T&)` for each linked object in the order they were linked. `visit` may unlink the object
     /// it was given (its neighbours stay valid), but no other.
@@ -309,7 +309,7 @@ std::size_t link_unlink<T>::collect() noexcept
 }
 
 template <class T>
-std::size_t link_unlink<T>::update(std::size_t budget) noexcept
+std::size_t link_unlink<T>::poll(std::size_t budget) noexcept
 {
     std::size_t handled = 0;
     // Each request leaves the lane (try_receive; not drain_in_place) before an unlinked object is retired, so
