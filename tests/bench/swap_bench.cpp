@@ -194,7 +194,7 @@ int run(int argc, char** argv)
     std::fclose(csv);
     std::printf("swap: courier = swap_and_retire::acquire() adopting a published graph (the old one dies later in\n"
                 "collect()); naive = take the new graph from an atomic pointer and delete the old one right there.\n"
-                "unlink: courier = link_unlink::update() handling one unlink request (the voice goes back to the\n"
+                "unlink: courier = link_unlink::poll() handling one unlink request (the voice goes back to the\n"
                 "control side); naive = std::list::erase of a std::unique_ptr<voice> on the audio thread.\n");
     std::printf("csv: %s\n", csv_path.c_str());
     return 0;
