@@ -10,14 +10,14 @@
 #include <courier/ring_storage.h>
 #include <courier/rwq_storage.h>
 #include <courier/patterns/buffer_pool.h>
-#include <courier/patterns/credit_sender.h>
+#include <courier/experimental/credit_sender.h>
 #include <courier/patterns/deferred_delete.h>
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/port_table.h>
 #include <courier/experimental/priority_lanes.h>
 #include <courier/patterns/requester.h>
-#include <courier/patterns/shared_message.h>
+#include <courier/experimental/shared_message.h>
 #include <courier/patterns/swap_and_retire.h>
 #include <courier/patterns/timed_events.h>
 #include <courier/experimental/transaction.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/patterns/credit_sender.h>: in flight never exceeds the credits, credits come back, refusals differ.
-#include <courier/patterns/credit_sender.h>
+// Tests for <courier/experimental/credit_sender.h>: in flight never exceeds the credits, credits come back, refusals differ.
+#include <courier/experimental/credit_sender.h>
 
 #include "tests/support/allocation_counter.h"
 #include "tests/support/stress_scale.h"

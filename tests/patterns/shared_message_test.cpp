@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Tests for <courier/patterns/shared_message.h> (return to source, refcount variant): a message shared by several
+// Tests for <courier/experimental/shared_message.h> (return to source, refcount variant): a message shared by several
 // Holders returns to its source pool when the last reference drops, and dies there exactly once, including at
 // shutdown; only the source and one holder thread may copy or drop references.
-#include <courier/patterns/shared_message.h>
+#include <courier/experimental/shared_message.h>
 
 #include <courier/lane.h>
 

@@ -8,7 +8,7 @@
 #include <courier/object_pool.h>
 #include <courier/patterns/buffer_pool.h>
 #include <courier/patterns/deferred_delete.h>
-#include <courier/patterns/shared_message.h>
+#include <courier/experimental/shared_message.h>
 #include <courier/patterns/state_observer.h>
 #include <courier/patterns/swap_and_retire.h>
 

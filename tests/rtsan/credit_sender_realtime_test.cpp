@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Runs the audio side of <courier/patterns/credit_sender.h> from a simulated callback marked COURIER_REALTIME, in both
+// Runs the audio side of <courier/experimental/credit_sender.h> from a simulated callback marked COURIER_REALTIME, in both
 // roles: receiving credited jobs from the control side, and sending credited scope frames to it. The
 // RealtimeSanitizer build aborts on any allocation, free or lock inside it; other builds count allocations.
-#include <courier/patterns/credit_sender.h>
+#include <courier/experimental/credit_sender.h>
 
 #include "tests/support/allocation_counter.h"
 
