@@ -3,6 +3,7 @@
 #include <courier/audio/disk_streamer.h>
 
 #include <courier/audio/driver_error.h>
+#include <courier/counter.h>
 #include <courier/patterns/buffer_pool.h>
 #include <courier/patterns/delivery.h>
 
@@ -85,19 +86,14 @@ struct disk_streamer_state
     bool started = false;  // control thread only
 
     // Written by one thread each (the worker: blocks_read; the audio thread: the rest); relaxed counters.
-    std::atomic<std::uint64_t> blocks_read{0};
-    std::atomic<std::uint64_t> frames_mixed{0};
-    std::atomic<std::uint64_t> blocks_received{0};
-    std::atomic<std::uint64_t> underruns{0};
-    std::atomic<std::uint64_t> underrun_frames{0};
+    counter blocks_read;
+    counter frames_mixed;
+    counter blocks_received;
+    counter underruns;
+    counter underrun_frames;
     std::atomic<bool> finished_flag{false};
     std::atomic<bool> file_end_sent{false};  // the worker has sent a short block: the file ended
 
-    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept COURIER_REALTIME
-    {
-        // Single writer: a load and a store; a counter, nothing is read through it.
-        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
 };
 
 std::size_t fill_free_buffers::operator()(std::size_t max)
@@ -112,13 +108,13 @@ std::size_t fill_free_buffers::operator()(std::size_t max)
             std::this_thread::sleep_for(state->settings.worker_delay);  // the test hook: a slow disk
         const std::size_t every = state->settings.stall_every;
         // blocks_read is this thread's own counter (relaxed).
-        if (every > 0 && state->blocks_read.load(std::memory_order_relaxed) % every == every - 1)
+        if (every > 0 && state->blocks_read.load() % every == every - 1)
             std::this_thread::sleep_for(state->settings.stall);  // the test hook: a disk that stalls now and then
         state->read_block(*free.get());
         if (free.get()->frames < state->settings.block_frames)
             state->file_end_sent.store(true, std::memory_order_relaxed);  // a flag; blocks travel by the lane
         state->loop.send(std::move(free));  // cannot fail: the lane holds every buffer
-        disk_streamer_state::add(state->blocks_read, 1);
+        state->blocks_read.add(1);
         ++filled;
     }
     return filled;
@@ -288,11 +284,11 @@ std::size_t disk_streamer::mix(float* const* out, std::size_t channels, std::siz
             if (!s.current)
             {
                 // An underrun: the worker is behind. Silence for the rest of this call, counted; never a wait.
-                detail::disk_streamer_state::add(s.underruns, 1);
-                detail::disk_streamer_state::add(s.underrun_frames, frames - done);
+                s.underruns.add(1);
+                s.underrun_frames.add(frames - done);
                 break;
             }
-            detail::disk_streamer_state::add(s.blocks_received, 1);
+            s.blocks_received.add(1);
             if (s.current.get()->frames == 0)
             {
                 s.finished = true;
@@ -318,7 +314,7 @@ std::size_t disk_streamer::mix(float* const* out, std::size_t channels, std::siz
             s.worker.signal();  // wait-free: the worker sees it within its poll interval
         }
     }
-    detail::disk_streamer_state::add(s.frames_mixed, done);
+    s.frames_mixed.add(done);
     return done;
 }
 
@@ -339,8 +335,8 @@ std::size_t disk_streamer::frames_ready() const noexcept
         return SIZE_MAX;
     const std::size_t playing = s.current ? s.current.get()->frames - s.position : 0;
     // blocks_read is written by the worker: relaxed, a count; the blocks themselves come through the loop's lane.
-    const std::uint64_t waiting = s.blocks_read.load(std::memory_order_relaxed) -
-                                  s.blocks_received.load(std::memory_order_relaxed);
+    const std::uint64_t waiting = s.blocks_read.load() -
+                                  s.blocks_received.load();
     if (waiting > 0 && s.file_end_sent.load(std::memory_order_relaxed))
         return SIZE_MAX;  // the end is among the waiting blocks: mix() cannot underrun any more
     return playing + static_cast<std::size_t>(waiting) * s.settings.block_frames;
@@ -369,11 +365,11 @@ disk_streamer_stats disk_streamer::stats() const noexcept
     r.requests = p.returned;
     r.requests_refused = 0;  // the request is the returned buffer itself: its lane holds every buffer
     // Counters written by one thread each: relaxed loads.
-    r.blocks_read = s.blocks_read.load(std::memory_order_relaxed);
-    r.frames_mixed = s.frames_mixed.load(std::memory_order_relaxed);
-    r.blocks_received = s.blocks_received.load(std::memory_order_relaxed);
-    r.underruns = s.underruns.load(std::memory_order_relaxed);
-    r.underrun_frames = s.underrun_frames.load(std::memory_order_relaxed);
+    r.blocks_read = s.blocks_read.load();
+    r.frames_mixed = s.frames_mixed.load();
+    r.blocks_received = s.blocks_received.load();
+    r.underruns = s.underruns.load();
+    r.underrun_frames = s.underrun_frames.load();
     r.finished = s.finished_flag.load(std::memory_order_relaxed);
     return r;
 }

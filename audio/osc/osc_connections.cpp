@@ -69,7 +69,7 @@ connection::connection(std::size_t buffer_bytes, std::size_t max_packet)
 }
 
 connection_table::connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet,
-                                   std::atomic<std::uint64_t>& open_gauge)
+                                   counter& open_gauge)
     : gauge(&open_gauge)
 {
     if (max_connections == 0 || max_connections > 255)
@@ -99,7 +99,7 @@ connection* connection_table::free_slot() noexcept COURIER_REALTIME
 }
 
 connection* connection_table::accept_from(const listener_socket& l, int socket_buffer_bytes, bool authenticated,
-                                          std::atomic<std::uint64_t>& refused, bool& was_refused) noexcept
+                                          counter& refused, bool& was_refused) noexcept
 {
     was_refused = false;
     sockaddr_storage address{};
@@ -110,7 +110,7 @@ connection* connection_table::accept_from(const listener_socket& l, int socket_b
     connection* slot = free_slot();
     if (slot == nullptr)
     {
-        count_up(refused);  // before the close: the client may look at once
+        refused.add();  // before the close: the client may look at once
         ::close(fd);        // the limit: the client sees the connection closed
         was_refused = true;
         return nullptr;
@@ -161,7 +161,7 @@ void connection_table::open(connection& c, int fd, framing kind, const sockaddr_
     c.in_end = 0;
     c.out_end = 0;
     ++opened;
-    gauge->store(opened, std::memory_order_relaxed);  // a gauge; nothing is read through it
+    gauge->set(opened);  // a gauge; nothing is read through it
 }
 
 connection* connection_table::find(std::uint32_t id) noexcept COURIER_REALTIME
@@ -211,7 +211,7 @@ void connection_table::close(connection& c) noexcept
     if (!c.open())
         return;
     --opened;
-    gauge->store(opened, std::memory_order_relaxed);  // before the close: a client seeing it sees the count
+    gauge->set(opened);  // before the close: a client seeing it sees the count
     ::close(c.fd);
     c.fd = -1;
     c.out_end = 0;

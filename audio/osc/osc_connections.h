@@ -56,9 +56,9 @@ struct poll_list
 /// The counters a connection_table's pump() keeps (each written by the network thread only).
 struct stream_counters
 {
-    std::atomic<std::uint64_t>* frames;        // packets read
-    std::atomic<std::uint64_t>* frame_errors;  // framing errors that kept the connection
-    std::atomic<std::uint64_t>* cut;           // connections closed for an oversize packet or endless bytes
+    counter* frames;        // packets read
+    counter* frame_errors;  // framing errors that kept the connection
+    counter* cut;           // connections closed for an oversize packet or endless bytes
 };
 
 /// How pump() left a connection.
@@ -102,7 +102,7 @@ public:
     /// that sees the close sees the count too). Throws std::invalid_argument for a bad size.
     /// Thread: setup. Real-time: no (allocates).
     connection_table(std::size_t max_connections, std::size_t buffer_bytes, std::size_t max_packet,
-                     std::atomic<std::uint64_t>& open_gauge);
+                     counter& open_gauge);
 
     /// Closes every open connection.
     /// Thread: setup. Real-time: no (syscalls).
@@ -119,7 +119,7 @@ public:
     /// counting it in `refused`. Returns the slot, or nullptr when none waited or it was refused (`was_refused`).
     /// Thread: the network thread. Real-time: no (syscalls).
     [[nodiscard]] connection* accept_from(const listener_socket& l, int socket_buffer_bytes, bool authenticated,
-                                          std::atomic<std::uint64_t>& refused, bool& was_refused) noexcept;
+                                          counter& refused, bool& was_refused) noexcept;
 
     /// Deframes what `c` has read and, when `readable`, reads more (two reads at most, so one client cannot hold
     /// the thread), calling `on_frame(c)` with each whole packet in c.deframer.frame(). `on_frame` returns false to
@@ -171,7 +171,7 @@ private:
     std::vector<connection> table;       // ✗ the slots die with the table, on the setup thread
     std::vector<std::uint32_t> closed;   // reserved for every slot twice: no allocation in close()
     std::size_t opened = 0;
-    std::atomic<std::uint64_t>* gauge;  // endpoint_stats::connections_open; written by the network thread only
+    counter* gauge;  // endpoint_stats::connections_open; written by the network thread only
 };
 
 template <class OnFrame>
@@ -190,16 +190,16 @@ pump_result connection_table::pump(connection& c, bool readable, const stream_co
                 break;
             if (s == deframe_status::oversize)
             {
-                count_up(*counts.cut);  // before the close: a client that sees it closed sees the count
+                counts.cut->add();  // before the close: a client that sees it closed sees the count
                 close(c);
                 return pump_result::closed;
             }
             if (s != deframe_status::frame)
             {
-                count_up(*counts.frame_errors);  // the stream is still in step: go on with the next packet
+                counts.frame_errors->add();  // the stream is still in step: go on with the next packet
                 continue;
             }
-            count_up(*counts.frames);
+            counts.frames->add();
             if (!on_frame(c))
                 return pump_result::paused;  // the frame stays in the deframer, the rest in `in`, the rest of the
                                              // rest in the kernel: TCP flow control reaches the client

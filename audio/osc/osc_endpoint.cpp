@@ -123,7 +123,7 @@ void endpoint::publish_meters(const audio::engine_meters& m) noexcept
 endpoint_stats endpoint::stats() const noexcept
 {
     const counters& c = impl->count;
-    auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    auto get = [](const counter& a) { return a.load(); };
     endpoint_stats s;
     s.datagrams = get(c.datagrams);
     s.kernel_dropped = get(c.kernel_dropped);

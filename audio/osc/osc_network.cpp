@@ -16,8 +16,8 @@ namespace courier::osc {
 
 void endpoint::state::reject(const peer& to, const parsed_packet& p) noexcept
 {
-    count_up(count.rejected);
-    count_up(count.rejected_by[static_cast<std::size_t>(p.reason)]);
+    count.rejected.add();
+    count.rejected_by[static_cast<std::size_t>(p.reason)].add();
     replies.fail(to, p.failed_address.data(), reason_name(p.reason));
 }
 
@@ -80,8 +80,8 @@ void endpoint::state::receive_from(int fd) noexcept
         if (!d)
             return;  // EAGAIN: nothing more now
         if (d->kernel_dropped)
-            set(count.kernel_dropped, *d->kernel_dropped);  // the kernel's running total for this socket
-        count_up(count.datagrams);
+            count.kernel_dropped.set(*d->kernel_dropped);  // the kernel's running total for this socket
+        count.datagrams.add();
         if (d->size > receive_buffer.size())
         {
             parsed_packet too_big;
@@ -118,8 +118,8 @@ bool endpoint::state::handle_packet(const peer& from, std::span<const std::byte>
             if (in_flight && *in_flight + p.count > config.timed_room && p.count <= config.timed_room)
                 return false;
         }
-        count_up(count.messages, p.count);
-        count_up(count.bundles);
+        count.messages.add(p.count);
+        count.bundles.add();
         handle_bundle(from, p);
         return true;
     }
@@ -128,19 +128,19 @@ bool endpoint::state::handle_packet(const peer& from, std::span<const std::byte>
     {
         if (link->try_send(*event))
         {
-            count_up(count.messages);
-            count_up(count.applied);
+            count.messages.add();
+            count.applied.add();
             return true;
         }
         if (stream)
             return false;  // backpressure: offered again once the audio side has taken some
-        count_up(count.messages);
-        count_up(count.refused);
+        count.messages.add();
+        count.refused.add();
         replies.fail(from, p.failed_address.data(), "lane_full");
         return true;
     }
-    count_up(count.messages);
-    count_up(count.verbs);
+    count.messages.add();
+    count.verbs.add();
     handle_verb(from, m);
     return true;
 }  // ✗ the packet goes back to its slot here, on the network thread
@@ -152,7 +152,7 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
     const std::optional<std::uint64_t> in_flight = link->timed_in_flight();
     if (!in_flight)
     {
-        count_up(count.refused, p.count);
+        count.refused.add(p.count);
         replies.fail(from, "#bundle", "no_timed_lane");
         return;
     }
@@ -172,7 +172,7 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
     // same sub-block boundary. Room is checked first, so a bundle is queued whole or refused whole.
     if (*in_flight + p.count > config.timed_room)
     {
-        count_up(count.refused, p.count);
+        count.refused.add(p.count);
         replies.fail(from, "#bundle", "timed_lane_full");
         return;
     }
@@ -180,16 +180,16 @@ void endpoint::state::handle_bundle(const peer& from, const parsed_packet& p) no
     {
         const auto event = to_engine_event(p.messages[i]);
         if (event && link->try_send_at(*frame, *event))
-            count_up(count.scheduled);
+            count.scheduled.add();
         else
         {
-            count_up(count.refused);  // only if the engine's lane is smaller than timed_room
+            count.refused.add();  // only if the engine's lane is smaller than timed_room
             replies.fail(from, "#bundle", "timed_lane_full");
         }
     }
     if (late)
-        count_up(count.late_bundles);
-    set(count.last_bundle_frame, *frame);
+        count.late_bundles.add();
+    count.last_bundle_frame.set(*frame);
 }
 
 void endpoint::state::drain_port() noexcept
@@ -198,7 +198,7 @@ void endpoint::state::drain_port() noexcept
         [this](audio::engine_event&& e) {
             try
             {
-                count_up(count.events_forwarded);
+                count.events_forwarded.add();
                 for (const subscription& s : subscribers)
                     if (!s.meters)
                     {
@@ -206,12 +206,12 @@ void endpoint::state::drain_port() noexcept
                         b.i(e.type).i(e.channel).i(static_cast<std::int32_t>(e.key)).f(static_cast<double>(e.value));
                         b.i(static_cast<std::int32_t>(e.tag));
                         replies.send(s.to, "/event", b);
-                        count_up(count.notifications);
+                        count.notifications.add();
                     }
             }
             catch (...)
             {
-                count_up(count.replies_failed);
+                count.replies_failed.add();
             }
         },
         256);
@@ -235,19 +235,19 @@ void endpoint::state::take_load_replies() noexcept
                 load_id = 0;
                 if (status == protocol::reply_status::answered && reply->error == load_error::none)
                 {
-                    count_up(count.loads_done);
+                    count.loads_done.add();
                     b.s("/load").s(load_name).h(reply->frames).i(reply->channels).f(reply->sample_rate);
                     replies.send(load_peer, "/done", b);
                     return;
                 }
-                count_up(count.loads_failed);
+                count.loads_failed.add();
                 b.s("/load").s(status == protocol::reply_status::server_gone ? "worker_gone"
                                                                              : load_error_name(reply->error));
                 replies.send(load_peer, "/fail", b);
             }
             catch (...)
             {
-                count_up(count.replies_failed);
+                count.replies_failed.add();
             }
         },
         64);  // each reply goes home to the worker's pool after its call
@@ -260,8 +260,8 @@ void endpoint::state::notify_due() noexcept
         std::chrono::duration<double>(config.subscription_lease_seconds));
     if (const std::size_t expired = subscribers.expire(now, lease); expired > 0)
     {
-        count_up(count.subscribers_expired, expired);
-        set(count.subscribers, subscribers.size());
+        count.subscribers_expired.add(expired);
+        count.subscribers.set(subscribers.size());
     }
     for (subscription& s : subscribers)
     {
@@ -274,11 +274,11 @@ void endpoint::state::notify_due() noexcept
             b.h(meters.frame).f(meters.peak[0]).f(meters.peak[1]).f(meters.rms[0]).f(meters.rms[1]);
             b.i(static_cast<std::int32_t>(meters.activity));
             replies.send(s.to, "/meters", b);
-            count_up(count.notifications);
+            count.notifications.add();
         }
         catch (...)
         {
-            count_up(count.replies_failed);
+            count.replies_failed.add();
         }
     }
 }

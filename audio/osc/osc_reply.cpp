@@ -71,23 +71,23 @@ void reply_sender::send(const peer& to, const char* path, reply_builder& b) noex
             if (c == nullptr || !streams->queue(*c, bytes))
             {
                 if (c != nullptr)
-                    count_up(count->stream_replies_dropped);  // the client does not read: drop, never wait
-                count_up(count->replies_failed);
+                    count->stream_replies_dropped.add();  // the client does not read: drop, never wait
+                count->replies_failed.add();
                 return;
             }
-            count_up(count->replies);
+            count->replies.add();
             return;
         }
         if (!to.answerable() || size == 0 || !send_to(to, std::span<const char>(buffer.data(), size)))
         {
-            count_up(count->replies_failed);
+            count->replies_failed.add();
             return;
         }
-        count_up(count->replies);
+        count->replies.add();
     }
     catch (...)
     {
-        count_up(count->replies_failed);
+        count->replies_failed.add();
     }
 }
 
@@ -101,7 +101,7 @@ void reply_sender::fail(const peer& to, std::string_view address, std::string_vi
     }
     catch (...)
     {
-        count_up(count->replies_failed);
+        count->replies_failed.add();
     }
 }
 

@@ -81,8 +81,8 @@ struct node_link
     connection* link = nullptr;  // TCP: the slot, open while connected (or connecting)
     steady::time_point next_dial{};
     // Written by the router's thread only; read by stats() from any thread.
-    std::atomic<std::uint64_t> packets{0}, messages{0}, full{0}, failed{0}, connects{0}, replies{0};
-    std::atomic<std::uint64_t> link_frame_errors{0}, link_cut{0};  // what the node sent back, unreadable
+    counter packets, messages, full, failed, connects, replies;
+    counter link_frame_errors, link_cut;  // what the node sent back, unreadable
 };
 
 struct router::state
@@ -106,7 +106,7 @@ struct router::state
     std::vector<std::unique_ptr<node_link>> nodes;  // ✗ die with the state, on the setup thread
 
     // --- the router thread's own
-    std::atomic<std::uint64_t> controllers_open{0}, links_open{0};  // gauges of the two tables
+    counter controllers_open, links_open;  // gauges of the two tables
     connection_table controllers;  // ✗ closed with the state, on the setup thread
     connection_table links;        // the TCP node links, one slot per TCP node
     poll_list polled;
@@ -115,9 +115,9 @@ struct router::state
     packet_outline outline;
 
     // Written by the router's thread only; read by stats() from any thread.
-    std::atomic<std::uint64_t> received{0}, routed{0}, messages_routed{0}, rejected{0}, connections{0},
-        connections_refused{0}, connections_cut{0}, frame_errors{0}, frames{0};
-    std::array<std::atomic<std::uint64_t>, reject_reason_count> rejected_by{};
+    counter received, routed, messages_routed, rejected, connections, connections_refused, connections_cut,
+        frame_errors, frames;
+    std::array<counter, reject_reason_count> rejected_by{};
 
     std::atomic<bool> stop_requested{false};  // set by stop(); a flag, the join synchronises
     std::thread thread;
@@ -228,7 +228,7 @@ std::uint16_t router::tcp_port(std::size_t index) const noexcept
 
 router_stats router::stats() const
 {
-    auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };  // counters
+    auto get = [](const counter& a) { return a.load(); };
     const state& s = *impl;
     router_stats out;
     out.received = get(s.received);
@@ -260,7 +260,7 @@ void router::state::dial(node_link& n) noexcept
 {
     n.next_dial = steady::now() + std::chrono::duration_cast<steady::duration>(
                                       std::chrono::duration<double>(config.reconnect_seconds));
-    count_up(n.connects);
+    n.connects.add();
     connection* slot = links.free_slot();
     if (slot == nullptr)
         return;  // cannot happen: one slot per TCP node
@@ -318,7 +318,7 @@ void router::state::loop() noexcept
                     }
                     const stream_counters counts{&frames, &frame_errors, &connections_cut};
                     (void)controllers.pump(*c, true, counts, [this](connection& from) {
-                        count_up(received);
+                        received.add();
                         handle_packet(from.deframer.frame());
                         return true;
                     });
@@ -332,7 +332,7 @@ void router::state::loop() noexcept
                     {
                         bool refused = false;
                         if (controllers.accept_from(*l, 0, true, connections_refused, refused) != nullptr)
-                            count_up(connections);
+                            connections.add();
                         else if (!refused)
                             break;
                     }
@@ -348,7 +348,7 @@ void router::state::loop() noexcept
                     const std::optional<datagram> d = try_receive(p.fd, receive_buffer);
                     if (!d)
                         break;
-                    count_up(received);
+                    received.add();
                     if (d->size > receive_buffer.size())
                         reject(reject_reason::oversize);
                     else
@@ -394,7 +394,7 @@ void router::state::drain_replies() noexcept
         for (const auto& n : nodes)
             if (d->from.length == sizeof(sockaddr_in) &&
                 std::memcmp(&d->from.address, &n->address, sizeof(sockaddr_in)) == 0)
-                count_up(n->replies);
+                n->replies.add();
     }
     for (const auto& n : nodes)
         if (n->link != nullptr && n->link->open())
@@ -406,8 +406,8 @@ void router::state::drain_replies() noexcept
 
 void router::state::reject(reject_reason why) noexcept
 {
-    count_up(rejected);
-    count_up(rejected_by[static_cast<std::size_t>(why)]);
+    rejected.add();
+    rejected_by[static_cast<std::size_t>(why)].add();
 }
 
 void router::state::handle_packet(std::span<const std::byte> bytes) noexcept
@@ -467,7 +467,7 @@ void router::state::handle_packet(std::span<const std::byte> bytes) noexcept
         sent_any = true;
     }
     if (sent_any)
-        count_up(routed);
+        routed.add();
 }
 
 void router::state::send_to_node(node_link& n, std::size_t size, std::uint32_t messages) noexcept
@@ -480,21 +480,21 @@ void router::state::send_to_node(node_link& n, std::size_t size, std::uint32_t m
                                      reinterpret_cast<const sockaddr*>(&n.address), sizeof n.address);
         sent = got == static_cast<ssize_t>(packet.size());
         if (!sent)
-            count_up((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ? n.full : n.failed);
+            ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ? n.full : n.failed).add();
     }
     else if (n.link == nullptr || !n.link->open())
-        count_up(n.failed);  // the link is down: dialled again after reconnect_seconds
+        n.failed.add();  // the link is down: dialled again after reconnect_seconds
     else if (!links.queue(*n.link, packet))
-        count_up(n.full);  // the node does not take what it is sent as fast: its link's buffer is full
+        n.full.add();  // the node does not take what it is sent as fast: its link's buffer is full
     else if (!n.link->open())
-        count_up(n.failed);  // the send found the link broken (a refused dial, a node gone): closed
+        n.failed.add();  // the send found the link broken (a refused dial, a node gone): closed
     else
         sent = true;
     if (!sent)
         return;
-    count_up(n.packets);
-    count_up(n.messages, messages);
-    count_up(messages_routed, messages);
+    n.packets.add();
+    n.messages.add(messages);
+    messages_routed.add(messages);
 }
 
 }  // namespace courier::osc

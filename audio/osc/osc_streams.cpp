@@ -37,7 +37,7 @@ void endpoint::state::accept_from(const listener_socket& l) noexcept
         if (c == nullptr)
             continue;
         c->last_packet = round_start;
-        count_up(count.connections);
+        count.connections.add();
     }
 }
 
@@ -59,7 +59,7 @@ void endpoint::state::serve(connection& c, bool readable) noexcept
     if (r == pump_result::paused)
     {
         c.paused = true;
-        count_up(count.backpressure);
+        count.backpressure.add();
     }
 }
 
@@ -81,8 +81,8 @@ bool endpoint::state::check_secret(connection& c) noexcept
     if (is_auth && same_secret(m.text_view(), config.tcp_secret))
     {
         c.authenticated = true;
-        count_up(count.messages);
-        count_up(count.verbs);
+        count.messages.add();
+        count.verbs.add();
         try
         {
             reply_builder b;
@@ -91,11 +91,11 @@ bool endpoint::state::check_secret(connection& c) noexcept
         }
         catch (...)
         {
-            count_up(count.replies_failed);
+            count.replies_failed.add();
         }
         return true;
     }
-    count_up(count.auth_failed);
+    count.auth_failed.add();
     replies.fail(c.self, "/auth", is_auth ? "bad_secret" : "auth_required");
     streams.close(c);  // the reply went to the kernel first (a new connection's buffer has room)
     return true;
@@ -111,7 +111,7 @@ void endpoint::state::cut_idle() noexcept
         // A paused connection has a whole packet waiting for the audio side: it is our wait, not the client's.
         if (c.open() && !c.paused && round_start - c.last_packet >= limit)
         {
-            count_up(count.connections_idle);  // before the close: a client that sees it closed sees the count
+            count.connections_idle.add();  // before the close: a client that sees it closed sees the count
             streams.close(c);
         }
 }
@@ -123,7 +123,7 @@ void endpoint::state::forget_closed() noexcept
     for (const std::uint32_t id : streams.closed_ids())
         (void)subscribers.forget_stream(id);
     streams.clear_closed();
-    set(count.subscribers, subscribers.size());
+    count.subscribers.set(subscribers.size());
 }
 
 }  // namespace courier::osc

@@ -27,11 +27,11 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             b.s("voices").i(static_cast<std::int32_t>(meters.activity)).s("peak").f(std::max(meters.peak[0], meters.peak[1]));
             b.s("rms").f(std::max(meters.rms[0], meters.rms[1]));
             b.s("immediate_applied").h(s.immediate_applied).s("timed_applied").h(s.timed_applied);
-            b.s("late").h(s.late_events).s("osc_applied").h(count.applied.load(std::memory_order_relaxed));
-            b.s("osc_scheduled").h(count.scheduled.load(std::memory_order_relaxed));
-            b.s("osc_refused").h(count.refused.load(std::memory_order_relaxed));
-            b.s("osc_rejected").h(count.rejected.load(std::memory_order_relaxed));
-            b.s("last_bundle_frame").h(count.last_bundle_frame.load(std::memory_order_relaxed));
+            b.s("late").h(s.late_events).s("osc_applied").h(count.applied.load());
+            b.s("osc_scheduled").h(count.scheduled.load());
+            b.s("osc_refused").h(count.refused.load());
+            b.s("osc_rejected").h(count.rejected.load());
+            b.s("last_bundle_frame").h(count.last_bundle_frame.load());
             replies.send(to, "/status", b);
             return;
         }
@@ -45,17 +45,17 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             }
             if (!to.answerable())
             {
-                count_up(count.replies_failed);
+                count.replies_failed.add();
                 return;
             }
             const float rate = m.rate > 0.0F ? m.rate : config.default_rate;
             if (!subscribers.subscribe(from, to, wants_meters, rate, std::chrono::steady_clock::now()))
             {
-                count_up(count.subscribers_refused);
+                count.subscribers_refused.add();
                 replies.fail(to, "/subscribe", "too_many_subscribers");
                 return;
             }
-            set(count.subscribers, subscribers.size());
+            count.subscribers.set(subscribers.size());
             reply_builder b;
             b.s("/subscribe").s(m.text_view()).f(static_cast<double>(rate));
             replies.send(to, "/done", b);
@@ -65,7 +65,7 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
         {
             const bool wants_meters = m.text_view() == "/meters";
             const bool removed = subscribers.unsubscribe(to, wants_meters);
-            set(count.subscribers, subscribers.size());
+            count.subscribers.set(subscribers.size());
             if (!removed)
             {
                 replies.fail(to, "/unsubscribe", "not_subscribed");
@@ -84,7 +84,7 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
                                              [](const std::filesystem::path& part) { return part == ".."; });
             if (escapes)
             {
-                count_up(count.loads_failed);
+                count.loads_failed.add();
                 replies.fail(to, "/load", "path_not_allowed");
                 return;
             }
@@ -92,7 +92,7 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             const protocol::ticket t = loads.client().try_request(config.load_root / relative, config.max_load_frames);
             if (t.result != courier::send_status::sent)
             {
-                count_up(count.loads_failed);  // no_credit: one load is running
+                count.loads_failed.add();  // no_credit: one load is running
                 replies.fail(to, "/load",
                              t.result == courier::send_status::no_credit ? "busy" : courier::to_string(t.result));
                 return;

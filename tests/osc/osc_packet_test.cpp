@@ -421,18 +421,20 @@ TEST_CASE("osc endpoint")
 
 TEST_CASE("osc endpoint: a vanished datagram subscriber's lease runs out and frees its slot")
 {
-    // Two slots and a 400 ms lease: a subscriber that vanishes (its socket closes, it never unsubscribes) must
-    // not keep its slot; one that keeps talking keeps its subscription.
+    // Two slots and a 1.5 s lease: a subscriber that vanishes (its socket closes, it never unsubscribes) must
+    // not keep its slot; one that keeps talking keeps its subscription. The lease is long against the checks'
+    // round trips (milliseconds, tens under ThreadSanitizer), so `staying`, which renews every 50 ms, never
+    // runs out between its last renewal and a check; a 400 ms lease did once in a TSan run.
     rig r(false, true, [](endpoint_config& e) {
         e.max_subscribers = 2;
-        e.subscription_lease_seconds = 0.4;
+        e.subscription_lease_seconds = 1.5;
     });
     r.osc->start();
     udp_client staying(r.osc->udp_port());
     udp_client waiting(r.osc->udp_port());
     const auto renew_until = [&](auto done) {
-        // `staying` sends /status every 50 ms (anything renews a lease) until `done`, for 5 s at most
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        // `staying` sends /status every 50 ms (anything renews a lease) until `done`, for 10 s at most
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!done() && std::chrono::steady_clock::now() < give_up)
         {
             REQUIRE(staying.send(msg("/status", "")));

@@ -48,11 +48,4 @@ private:
     std::atomic<std::uint64_t> value_{0};
 };
 
-/// Adds `n` to a raw atomic counter that only the calling thread writes. Kept while callers move to `counter`.
-/// Thread: the counter's one writer. Real-time: wait-free.
-inline void count_up(std::atomic<std::uint64_t>& value, std::uint64_t n = 1) noexcept COURIER_REALTIME
-{
-    value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
 }  // namespace courier

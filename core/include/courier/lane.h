@@ -294,7 +294,7 @@ public:
     /// Like drain(), but calls `handle(T&)` on each message where it lies in the lane, and destroys it there
     /// after the call: no move. The slot stays taken while the handler runs, so a sender sees one slot less
     /// for that long. For messages that are costly to move and cheap to run in place (closures: see
-    /// command_receiver::run_pending).
+    /// command_receiver::poll).
     /// Thread: consumer. Real-time: wait-free if `handle` and T's destructor are.
     template <class Handler>
     std::size_t drain_in_place(Handler&& handle, std::size_t max_count) noexcept

@@ -67,7 +67,7 @@ public:
             b.seen.store(now, std::memory_order_relaxed);  // for the editor's display only
             ++added;
         }
-        count_up(changes, added);
+        changes.add(added);
         return added;
     }
 
@@ -83,7 +83,7 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t changes_read() const noexcept COURIER_REALTIME
     {
-        return changes.load(std::memory_order_relaxed);  // a counter; nothing is read through it
+        return changes.load();
     }
 
     /// How many parameters are bound.
@@ -101,7 +101,7 @@ private:
         std::atomic<float> seen{std::numeric_limits<float>::quiet_NaN()};  // written by the audio thread
     };
     std::deque<binding> bindings;  // a deque: bindings hold atomics, which never move
-    std::atomic<std::uint64_t> changes{0};  // written by the audio thread only
+    counter changes;  // written by the audio thread only
 };
 
 }  // namespace courier::gui
