@@ -24,7 +24,7 @@ void print_statistics(audio::engine& engine, std::uint64_t meters_read, std::uin
                 static_cast<unsigned long long>(s.sends_refused));
     std::printf("messages per pattern\n");
     const timed_events_stats t = engine.timed_stats();
-    std::printf("  B11 timed_events     score -> audio    sent %llu, received %llu, refused %llu, late %llu\n",
+    std::printf("  timed_events         score -> audio    sent %llu, received %llu, refused %llu, late %llu\n",
                 static_cast<unsigned long long>(t.lane.sent), static_cast<unsigned long long>(t.lane.received),
                 static_cast<unsigned long long>(t.lane.refused), static_cast<unsigned long long>(t.late));
     if (control != nullptr)
@@ -50,15 +50,15 @@ void print_statistics(audio::engine& engine, std::uint64_t meters_read, std::uin
                     static_cast<unsigned long long>(sent), static_cast<unsigned long long>(refused));
     }
     const swap_and_retire_stats g = engine.graph_stats();
-    std::printf("  B6  swap_and_retire  control -> audio  graphs published %llu, adopted %llu, collected %llu\n",
+    std::printf("  swap_and_retire      control -> audio  graphs published %llu, adopted %llu, collected %llu\n",
                 static_cast<unsigned long long>(g.publications.sent),
                 static_cast<unsigned long long>(g.publications.received),
                 static_cast<unsigned long long>(g.returns.destroyed));
-    std::printf("  B2  state_observer   audio -> control  meters published %llu, read %llu\n",
+    std::printf("  state_observer       audio -> control  meters published %llu, read %llu\n",
                 static_cast<unsigned long long>(engine.meters_published()),
                 static_cast<unsigned long long>(meters_read));
     const buffer_pool_stats p = engine.scope_stats();
-    std::printf("  B10 buffer_pool      audio -> control  scope buffers sent %llu, read %llu, returned %llu, "
+    std::printf("  buffer_pool          audio -> control  scope buffers sent %llu, read %llu, returned %llu, "
                 "starved %llu\n",
                 static_cast<unsigned long long>(p.sent), static_cast<unsigned long long>(scope_read),
                 static_cast<unsigned long long>(p.returned), static_cast<unsigned long long>(p.starved));
@@ -66,7 +66,7 @@ void print_statistics(audio::engine& engine, std::uint64_t meters_read, std::uin
 
 void print_stream_statistics(const audio::disk_streamer_stats& d)
 {
-    std::printf("  B10 buffer_pool      disk -> audio     blocks read %llu, played %llu, frames %llu, "
+    std::printf("  buffer_pool          disk -> audio     blocks read %llu, played %llu, frames %llu, "
                 "underruns %llu (%llu frames of silence)%s\n",
                 static_cast<unsigned long long>(d.blocks_read), static_cast<unsigned long long>(d.blocks_received),
                 static_cast<unsigned long long>(d.frames_mixed), static_cast<unsigned long long>(d.underruns),
