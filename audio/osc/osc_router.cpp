@@ -228,28 +228,27 @@ std::uint16_t router::tcp_port(std::size_t index) const noexcept
 
 router_stats router::stats() const
 {
-    auto get = [](const counter& a) { return a.load(); };
     const state& s = *impl;
     router_stats out;
-    out.received = get(s.received);
-    out.routed = get(s.routed);
-    out.messages_routed = get(s.messages_routed);
-    out.rejected = get(s.rejected);
+    out.received = s.received.load();
+    out.routed = s.routed.load();
+    out.messages_routed = s.messages_routed.load();
+    out.rejected = s.rejected.load();
     for (std::size_t i = 0; i < reject_reason_count; ++i)
-        out.rejected_by[i] = get(s.rejected_by[i]);
-    out.connections = get(s.connections);
-    out.connections_refused = get(s.connections_refused);
-    out.connections_cut = get(s.connections_cut);
-    out.frame_errors = get(s.frame_errors);
+        out.rejected_by[i] = s.rejected_by[i].load();
+    out.connections = s.connections.load();
+    out.connections_refused = s.connections_refused.load();
+    out.connections_cut = s.connections_cut.load();
+    out.frame_errors = s.frame_errors.load();
     for (const auto& n : s.nodes)
     {
         router_node_stats ns;
-        ns.packets = get(n->packets);
-        ns.messages = get(n->messages);
-        ns.full = get(n->full);
-        ns.failed = get(n->failed);
-        ns.connects = get(n->connects);
-        ns.replies = get(n->replies);
+        ns.packets = n->packets.load();
+        ns.messages = n->messages.load();
+        ns.full = n->full.load();
+        ns.failed = n->failed.load();
+        ns.connects = n->connects.load();
+        ns.replies = n->replies.load();
         out.lost += ns.full + ns.failed;
         out.nodes.push_back(ns);
     }
