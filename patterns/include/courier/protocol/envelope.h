@@ -17,7 +17,9 @@ struct no_body
 
 /// What travels through a protocol's lanes: the correlation id, what kind of message it is, (for kinds that
 /// carry one) the body, a handle into the *sender's* pool, and the channel its answers go to. Dropping the
-/// envelope sends the body home. `Back` is the body type of the answers.
+/// envelope sends the body home. `Back` is the body type of the answers. An envelope dies on the thread that
+/// drops it (the receiving party after handling it, or the setup thread when duplex closes an inbox); its body
+/// then travels back to the sender's pool and dies there (object_pool).
 template <class Body, class Kind, class Back>
 struct envelope
 {
