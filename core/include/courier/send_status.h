@@ -22,13 +22,6 @@ enum class send_status : std::uint8_t
     too_large,  ///< larger than the queue can ever hold: it will never fit, whatever the receiver does
 };
 
-/// True when the message was accepted.
-/// Thread: any. Real-time: wait-free.
-[[nodiscard]] constexpr bool is_sent(send_status status) noexcept COURIER_REALTIME
-{
-    return status == send_status::sent;
-}
-
 /// The status's name, for logs.
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] constexpr const char* to_string(send_status status) noexcept COURIER_REALTIME
