@@ -133,9 +133,7 @@ endpoint_stats endpoint::stats() const noexcept
     s.late_bundles = c.late_bundles.load();
     s.refused = c.refused.load();
     s.verbs = c.verbs.load();
-    s.rejected = c.rejected.load();
-    for (std::size_t i = 0; i < reject_reason_count; ++i)
-        s.rejected_by[i] = c.rejected_by[i].load();
+    c.rejected.load_into(s.rejected, s.rejected_by);
     s.replies = c.replies.load();
     s.replies_failed = c.replies_failed.load();
     s.notifications = c.notifications.load();

@@ -16,8 +16,7 @@ namespace courier::osc {
 
 void endpoint::state::reject(const peer& to, const parsed_packet& p) noexcept
 {
-    count.rejected.add();
-    count.rejected_by[static_cast<std::size_t>(p.reason)].add();
+    count.rejected.count(p.reason);
     replies.fail(to, p.failed_address.data(), reason_name(p.reason));
 }
 

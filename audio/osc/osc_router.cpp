@@ -5,6 +5,7 @@
 #include <courier/osc/osc_router.h>
 
 #include "osc_connections.h"
+#include "osc_rejections.h"
 #include "osc_sockets.h"
 
 #include <courier/counter.h>
@@ -115,9 +116,9 @@ struct router::state
     packet_outline outline;
 
     // Written by the router's thread only; read by stats() from any thread.
-    counter received, routed, messages_routed, rejected, connections, connections_refused, connections_cut,
+    counter received, routed, messages_routed, connections, connections_refused, connections_cut,
         frame_errors, frames;
-    std::array<counter, reject_reason_count> rejected_by{};
+    rejection_counters rejected;
 
     std::atomic<bool> stop_requested{false};  // set by stop(); a flag, the join synchronises
     std::thread thread;
@@ -233,9 +234,7 @@ router_stats router::stats() const
     out.received = s.received.load();
     out.routed = s.routed.load();
     out.messages_routed = s.messages_routed.load();
-    out.rejected = s.rejected.load();
-    for (std::size_t i = 0; i < reject_reason_count; ++i)
-        out.rejected_by[i] = s.rejected_by[i].load();
+    s.rejected.load_into(out.rejected, out.rejected_by);
     out.connections = s.connections.load();
     out.connections_refused = s.connections_refused.load();
     out.connections_cut = s.connections_cut.load();
@@ -405,8 +404,7 @@ void router::state::drain_replies() noexcept
 
 void router::state::reject(reject_reason why) noexcept
 {
-    rejected.add();
-    rejected_by[static_cast<std::size_t>(why)].add();
+    rejected.count(why);
 }
 
 void router::state::handle_packet(std::span<const std::byte> bytes) noexcept

@@ -30,7 +30,7 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
             b.s("late").h(s.late_events).s("osc_applied").h(count.applied.load());
             b.s("osc_scheduled").h(count.scheduled.load());
             b.s("osc_refused").h(count.refused.load());
-            b.s("osc_rejected").h(count.rejected.load());
+            b.s("osc_rejected").h(count.rejected.total.load());
             b.s("last_bundle_frame").h(count.last_bundle_frame.load());
             replies.send(to, "/status", b);
             return;
