@@ -5,6 +5,7 @@
 
 #include <courier/audio/audio_graph.h>
 #include <courier/contracts.h>
+#include "demos/synth/synth_events.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,17 +21,6 @@ enum class waveform : std::uint8_t
     sine = 0,
     saw = 1,
     square = 2
-};
-
-/// The engine_event types the synth understands; anything else is ignored.
-enum event_type : std::uint16_t
-{
-    note_on = 1,        ///< key = MIDI note (0..127), value = velocity (0..1]; velocity 0 is a note off
-    note_off = 2,       ///< key = MIDI note
-    set_gain = 3,       ///< value = linear output gain (clamped to [0, 4])
-    set_cutoff = 4,     ///< value = low-pass cutoff in Hz (clamped to [10, 0.45 * sample rate])
-    set_waveform = 5,   ///< key = 0 sine, 1 saw, 2 square
-    all_notes_off = 6,  ///< every voice releases
 };
 
 /// Build the engine_event of each command (note on, note off, gain, cutoff, waveform), for the engine's

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The synth's OSC vocabulary, /synth/*: the address map courier-synth and the plugin register with their OSC
-// endpoint (docs/osc.md, "The address map"). Header-only, so the plugin needs no other synth source for it.
+// endpoint (docs/osc.md, "The address map"). Header-only and free of audio headers, so the plugin
+// and the OSC fuzz target need no other synth source for it.
 #pragma once
 
 #include <courier/osc/address_map.h>
-#include "demos/synth/synth_graph.h"
+#include "demos/synth/synth_events.h"
 
 namespace courier::synth {
 

@@ -2,6 +2,7 @@
 // libFuzzer target over the OSC packet-to-command conversion (docs/osc.md, "Testing"): any input must be either
 // rejected with a reason or converted into commands whose values are in range.
 #include <courier/osc/osc_packet.h>
+#include "demos/synth/synth_osc_map.h"
 
 #include <cmath>
 #include <cstddef>
@@ -12,23 +13,13 @@
 
 namespace {
 
-// The synth's vocabulary (demos/synth/synth_osc_map.h), with its event numbers spelled out: this target builds
-// only the pure conversion, without the audio headers.
-enum : std::uint16_t { note_on = 1, note_off = 2, set_gain = 3, set_cutoff = 4, set_waveform = 5, all_off = 6 };
-
+// The synth's own vocabulary (demos/synth/synth_osc_map.h, free of audio headers), plus one address that fills
+// every argument target, so the fuzzer drives the map courier-synth really registers.
 const courier::osc::address_map& fuzz_map()
 {
     using namespace courier::osc;
     static const address_map map = [] {
-        address_map m;
-        m.add("/synth/gain", set_gain, {{float_arg(arg_target::value, 0.0, 4.0)}});
-        m.add("/synth/cutoff", set_cutoff, {{float_arg(arg_target::value, 10.0, 20000.0)}});
-        m.add("/synth/waveform", set_waveform, {{int_arg(arg_target::key, 0.0, 2.0)}});
-        m.add("/synth/note_on", note_on,
-              {{int_arg(arg_target::key, 0.0, 127.0), int_arg(arg_target::value, 0.0, 127.0, 1.0 / 127.0)},
-               {int_arg(arg_target::key, 0.0, 127.0), float_arg(arg_target::value, 0.0, 1.0)}});
-        m.add("/synth/note_off", note_off, {{int_arg(arg_target::key, 0.0, 127.0)}});
-        m.add("/synth/all_notes_off", all_off, {{}});
+        address_map m = courier::synth::osc_address_map();
         m.add("/test/all", 7, {{int_arg(arg_target::channel, 0.0, 15.0), int_arg(arg_target::tag, 0.0, 1e9),
                                 int_arg(arg_target::key, 0.0, 10.0), float_arg(arg_target::value, -1.0, 1.0)}});
         return m;
@@ -57,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::uint32_t i = 0; i < packet.count; ++i)
     {
         const parsed_message& m = packet.messages[i];
+        using namespace courier::synth;
         const auto t = m.event_type;
         const bool bad_value = (t == set_gain && !(m.value >= 0.0F && m.value <= 4.0F)) ||
                                (t == set_cutoff && !(m.value >= 10.0F && m.value <= 20000.0F)) ||
