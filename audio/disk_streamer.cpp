@@ -5,11 +5,12 @@
 #include <courier/audio/driver_error.h>
 #include <courier/counter.h>
 #include <courier/patterns/buffer_pool.h>
-#include <courier/patterns/delivery.h>
+#include <courier/patterns/worker_loop.h>
 
 #include <sndfile.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <atomic>
 #include <stdexcept>
@@ -126,7 +127,7 @@ disk_streamer_state::disk_streamer_state(const std::filesystem::path& path, cons
            chunk{std::vector<float>(positive(c.block_frames, "block_frames") *
                                     static_cast<std::size_t>(std::max(info.channels, 1))),
                  0}),
-      worker(worker_options{}, fill_free_buffers{this})
+      worker(64, std::chrono::milliseconds(1), fill_free_buffers{this})
 {
     if (file == nullptr)
         throw driver_error("disk_streamer: cannot open '" + path.string() + "': " + sf_strerror(nullptr));

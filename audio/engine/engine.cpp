@@ -4,7 +4,7 @@
 
 #include <courier/counter.h>
 #include <courier/mailbox.h>
-#include <courier/patterns/delivery.h>
+#include <courier/patterns/drain_source.h>
 #include <courier/patterns/port_registry.h>
 #include <courier/patterns/state_observer.h>
 

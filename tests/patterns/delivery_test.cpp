@@ -28,7 +28,6 @@ using courier::drain_source;
 using courier::lane;
 using courier::timer_poll;
 using courier::worker_loop;
-using courier::worker_options;
 
 namespace {
 
@@ -211,9 +210,9 @@ TEST_CASE("timer_poll")
         CHECK(gui_timer.tick() == 32);  // called from a juce::Timer: bounded GUI work per tick
         CHECK(gui_timer.tick() == 32);
         CHECK(gui_timer.tick() == 16);
-        CHECK(gui_timer.stats().busy_ticks == 2);  // the GUI can show that it fell behind
+        CHECK(gui_timer.stats().busy == 2);  // the GUI can show that it fell behind
         // [delivery-timer-poll]
-        CHECK(gui_timer.stats().ticks == 3);
+        CHECK(gui_timer.stats().rounds == 3);
         CHECK(gui_timer.stats().handled == 80);
         CHECK(drawn.size() == 80);
         CHECK(gui_timer.budget() == 32);
@@ -253,53 +252,53 @@ TEST_CASE("worker_loop")
     SUBCASE("stop handles every message queued before it, even with no signal at all")
     {
         // [delivery-worker-stop]
-        worker_loop worker(worker_options{.budget = 64, .poll_interval = 1h},
-                           drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
+        worker_loop worker(64, 1h, drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
         worker.start();
         send_many(to_worker, 500);  // no signal: with an hour's poll interval only stop() wakes it
 
-        const auto report = worker.stop();
-        CHECK(report.drained);
-        CHECK(report.handled == 500);  // all of it by the final drain
+        CHECK(worker.stop());  // the final drain found every source empty
+        CHECK(worker.stats().handled == 500);
+        CHECK(worker.stats().rounds == 1);  // stop()'s own wake-up: all of it by the final drain
         CHECK(done.size() == 500);
         // [delivery-worker-stop]
-        CHECK(worker.handled() == 500);
-        CHECK(worker.stop().handled == 500);  // a second stop reports the same
+        CHECK(worker.stats().busy == 7);  // 500 = 7 full passes of 64 and a short one
+        CHECK(worker.stop());  // a second stop answers the same
+        CHECK(worker.stats().handled == 500);
     }
 
-    SUBCASE("stop reports drained == false when a source never runs dry")
+    SUBCASE("stop returns false when a source never runs dry")
     {
         auto endless = [](std::size_t max) { return max; };
-        worker_loop worker(worker_options{.budget = 4, .poll_interval = 1h, .stop_passes = 3}, endless);
+        worker_loop worker(4, 1h, endless);
         worker.start();
-        const auto report = worker.stop();
-        CHECK_FALSE(report.drained);
-        CHECK(report.handled == 12);
+        CHECK_FALSE(worker.stop(3));
+        CHECK(worker.stats().handled == 12);
+        CHECK(worker.stats().busy == 3);
     }
 
     SUBCASE("signal_and_wake wakes a worker at once, whatever its poll interval")
     {
-        worker_loop worker(worker_options{.poll_interval = 1h},
-                           drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
+        worker_loop worker(64, 1h, drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
         worker.start();
         REQUIRE(to_worker.try_send(7));
         worker.signal_and_wake();
-        CHECK(within(10s, [&] { return worker.handled() == 1; }));
-        CHECK(worker.wakeups() == 1);
-        CHECK(worker.stop().handled == 0);
+        CHECK(within(10s, [&] { return worker.stats().handled == 1; }));
+        CHECK(worker.stats().rounds == 1);
+        CHECK(worker.stop());
+        CHECK(worker.stats().handled == 1);  // the final drain found nothing more
+        CHECK(worker.stats().rounds == 2);   // stop()'s wake-up
         CHECK(done == std::vector<int>{7});
     }
 
     SUBCASE("signal from a wait-free sender reaches the worker within the poll interval")
     {
-        worker_loop worker(worker_options{.poll_interval = 200us},
-                           drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
+        worker_loop worker(64, 200us, drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
         worker.start();
         send_many(to_worker, 3);
         const courier::test::allocation_counter allocations;
         worker.signal();  // the audio side's call: sets a flag, nothing more
         CHECK(allocations.count() == 0);
-        CHECK(within(10s, [&] { return worker.handled() == 3; }));
+        CHECK(within(10s, [&] { return worker.stats().handled == 3; }));
         (void)worker.stop();
         CHECK(done.size() == 3);
     }
@@ -307,8 +306,7 @@ TEST_CASE("worker_loop")
     SUBCASE("the destructor stops a running worker and drains what was queued")
     {
         {
-            worker_loop worker(worker_options{.poll_interval = 1h},
-                               drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
+            worker_loop worker(64, 1h, drain_source(jobs.receiver(), [&](int&& job) { done.push_back(job); }));
             worker.start();
             send_many(to_worker, 40);
         }
@@ -318,18 +316,18 @@ TEST_CASE("worker_loop")
     SUBCASE("start throws when called twice or after stop, and stop before start stops nothing")
     {
         auto nothing = [](std::size_t) -> std::size_t { return 0; };
-        worker_loop idle(worker_options{}, nothing);
-        const auto report = idle.stop();
-        CHECK_FALSE(report.drained);
-        CHECK(report.handled == 0);
+        worker_loop idle(64, 1ms, nothing);
+        CHECK_FALSE(idle.stop());
+        CHECK(idle.stats().handled == 0);
+        CHECK(idle.stats().rounds == 0);
         CHECK_THROWS_AS(idle.start(), std::logic_error);
 
-        worker_loop twice(worker_options{}, nothing);
+        worker_loop twice(64, 1ms, nothing);
         twice.start();
         CHECK_THROWS_AS(twice.start(), std::logic_error);
-        CHECK(twice.stop().drained);
-        CHECK_THROWS_AS(worker_loop(worker_options{.budget = 0}, nothing), std::invalid_argument);
-        CHECK_THROWS_AS(worker_loop(worker_options{.stop_passes = 0}, nothing), std::invalid_argument);
+        CHECK_THROWS_AS((void)twice.stop(0), std::invalid_argument);
+        CHECK(twice.stop());
+        CHECK_THROWS_AS(worker_loop(0, 1ms, nothing), std::invalid_argument);
     }
 }
 
@@ -345,8 +343,7 @@ TEST_CASE("worker_loop: one signal after a burst larger than the budget gets the
     auto tx = work.sender();
     int next = 0;
     bool in_order = true;
-    worker_loop worker(worker_options{.budget = 8, .poll_interval = 100us},
-                       drain_source(work.receiver(), [&](int&& v) { in_order = in_order && v == next++; }));
+    worker_loop worker(8, 100us, drain_source(work.receiver(), [&](int&& v) { in_order = in_order && v == next++; }));
     worker.start();
 
     std::atomic<bool> lost{false};  // read after the join
@@ -359,7 +356,7 @@ TEST_CASE("worker_loop: one signal after a burst larger than the budget gets the
                     std::this_thread::yield();  // only until the worker's last pops are visible here
             worker.signal();
             const auto total = static_cast<std::uint64_t>(value);
-            if (!within(10s, [&] { return worker.handled() == total; }))
+            if (!within(10s, [&] { return worker.stats().handled == total; }))
             {
                 lost.store(true, std::memory_order_relaxed);
                 return;
@@ -367,13 +364,14 @@ TEST_CASE("worker_loop: one signal after a burst larger than the budget gets the
         }
     });
     audio.join();
-    const auto report = worker.stop();
+    const auto handled_before_stop = worker.stats().handled;
+    CHECK(worker.stop());
 
     CHECK_FALSE(lost.load());
     CHECK(in_order);
     CHECK(next == rounds * burst);
-    CHECK(report.handled == 0);
-    CHECK(worker.wakeups() <= static_cast<std::uint64_t>(rounds) + 1);  // one per signal at most, plus stop's
+    CHECK(worker.stats().handled == handled_before_stop);  // the final drain found nothing left
+    CHECK(worker.stats().rounds <= static_cast<std::uint64_t>(rounds) + 1);  // one per signal at most, plus stop's
 }
 
 // stop() is called while a sender thread is still sending: everything sent before the call must be handled,
@@ -386,8 +384,7 @@ TEST_CASE("worker_loop: stop during a stream of messages handles everything sent
     auto tx = work.sender();
     int next = 0;
     bool in_order = true;
-    worker_loop worker(worker_options{.budget = 16, .poll_interval = 100us, .stop_passes = std::size_t{1} << 30},
-                       drain_source(work.receiver(), [&](int&& v) { in_order = in_order && v == next++; }));
+    worker_loop worker(16, 100us, drain_source(work.receiver(), [&](int&& v) { in_order = in_order && v == next++; }));
     worker.start();
 
     std::atomic<int> sent{0};
@@ -408,15 +405,15 @@ TEST_CASE("worker_loop: stop during a stream of messages handles everything sent
 
     CHECK(within(60s, [&] { return sent.load(std::memory_order_relaxed) >= count / 2; }));
     const auto sent_before_stop = sent.load(std::memory_order_acquire);
-    const auto report = worker.stop();
+    const bool drained = worker.stop(std::size_t{1} << 30);
     halt.store(true, std::memory_order_relaxed);
     sender.join();
 
     const auto lane_stats = work.stats();
-    CHECK(report.drained);
+    CHECK(drained);
     CHECK(in_order);
-    CHECK(worker.handled() >= static_cast<std::uint64_t>(sent_before_stop));
-    CHECK(worker.handled() + lane_stats.depth() == lane_stats.sent);  // the rest is still queued, not lost
+    CHECK(worker.stats().handled >= static_cast<std::uint64_t>(sent_before_stop));
+    CHECK(worker.stats().handled + lane_stats.depth() == lane_stats.sent);  // the rest is still queued, not lost
     CHECK(lane_stats.sent == static_cast<std::uint64_t>(sent.load()));
 }
 

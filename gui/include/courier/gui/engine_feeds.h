@@ -5,7 +5,7 @@
 
 #include <courier/audio/engine.h>
 #include <courier/gui/meter_scope.h>
-#include <courier/patterns/delivery.h>
+#include <courier/patterns/timer_poll.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -53,9 +53,9 @@ public:
     /// Thread: message thread. Real-time: wait-free.
     [[nodiscard]] std::uint64_t meters_read() const noexcept { return meters_taken; }
 
-    /// The timer's counters (ticks, values taken, ticks that used the whole budget).
+    /// The timer's counters (`rounds`: ticks; `handled`: values taken; `busy`: ticks that used the whole budget).
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] timer_poll_stats stats() const noexcept { return poll.stats(); }
+    [[nodiscard]] poll_stats stats() const noexcept { return poll.stats(); }
 
 private:
     struct meter_source
