@@ -318,7 +318,7 @@ void engine::process_block(const float* const* in, float* const* out, std::size_
 
 bool engine::try_read_meters(engine_meters& into) noexcept
 {
-    if (!state->meters_in.update())
+    if (!state->meters_in.poll())
         return false;
     into = state->meters_in.value();
     return true;

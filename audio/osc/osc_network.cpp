@@ -63,7 +63,7 @@ void endpoint::state::network_loop() noexcept
         audio::engine_meters fresh;
         if (config.read_meters && link->try_read_meters(fresh))
             meters = fresh;
-        else if (!config.read_meters && meters_in.update())
+        else if (!config.read_meters && meters_in.poll())
             meters = meters_in.value();
         drain_port();
         take_load_replies();

@@ -119,7 +119,7 @@ TEST_CASE("end member types")
 
         CHECK(audio.total == 131);
         CHECK(audio.state.gain == 0.5f);
-        REQUIRE(control.meters_in.update());
+        REQUIRE(control.meters_in.poll());
         CHECK(control.meters_in.value() == 0.5f);
     }
 }

@@ -104,7 +104,7 @@ void control_loop(plugin_state& s, const std::atomic<bool>& done, std::uint64_t&
         const bool last = done.load(std::memory_order_acquire);  // pairs with the host's release store
         if (s.commands_out.try_send(sent))
             ++sent;
-        (void)s.meters_in.update();
+        (void)s.meters_in.poll();
         while (auto lease = s.scope.try_receive())
             lease.reset();  // received: back through the return lane
         s.notes_in.drain([](courier::pool_ptr<std::uint64_t>&&) {}, 8);  // each handle travels home
@@ -141,7 +141,7 @@ TEST_CASE("thread_hop: the audio side runs on a different worker thread each blo
 
     CHECK(host.threads_seen() == 3);
     CHECK(violations.count() == 0);
-    (void)state.meters_in.update();
+    (void)state.meters_in.poll();
     CHECK(state.meters_in.value().block == blocks - 1);  // the control loop's last pass came after the last block
     CHECK(commands_seen > 0);
     CHECK(published > 0);

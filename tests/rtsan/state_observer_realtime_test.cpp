@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of <courier/patterns/state_observer.h> (publish) from a simulated
-// callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on any allocation, free or lock inside it.
+// Runs every audio-side entry point of <courier/patterns/state_observer.h> (publish for reports; poll and value for
+// settings the GUI owns) from a simulated callback marked COURIER_REALTIME: the RealtimeSanitizer build aborts on
+// any allocation, free or lock inside it.
 #include <courier/patterns/state_observer.h>
 
 #include "tests/support/allocation_counter.h"
@@ -37,6 +38,23 @@ void process_block(engine& e) noexcept COURIER_REALTIME
     e.meters_out.publish(m);
 }
 
+struct mixer_settings
+{
+    std::array<float, 16> gains{};
+    bool bypass = false;
+};
+
+// One audio callback: adopt the newest settings, then use them.
+float process_block(courier::state_reader<mixer_settings>& settings) noexcept COURIER_REALTIME
+{
+    (void)settings.poll();
+    const mixer_settings& s = settings.value();
+    float sum = 0.0f;
+    for (const float g : s.gains)
+        sum += g;
+    return s.bypass ? 0.0f : sum;
+}
+
 }  // namespace
 
 TEST_CASE("realtime paths: state_observer publishes in a callback without allocating")
@@ -52,7 +70,25 @@ TEST_CASE("realtime paths: state_observer publishes in a callback without alloca
         process_block(e);
         CHECK(allocations.count() == 0);
 
-        REQUIRE(gui_meters.update());
+        REQUIRE(gui_meters.poll());
         CHECK(gui_meters.value().playhead == 64u * static_cast<std::uint64_t>(block + 1));
+    }
+}
+
+TEST_CASE("realtime paths: state_observer adopts the GUI's settings in a callback without allocating")
+{
+    courier::state_observer<mixer_settings> settings;
+    auto gui = settings.publisher();
+    auto audio = settings.reader();
+    for (int block = 0; block < 50; ++block)
+    {
+        for (int edit = 0; edit < 3; ++edit)  // three edits between callbacks: the newest carries all three
+            gui.modify([&](mixer_settings& s) { s.gains[static_cast<std::size_t>(edit)] += 1.0f; });
+        const courier::test::allocation_counter allocations;
+        const float sum = process_block(audio);
+        CHECK(allocations.count() == 0);
+        CHECK(gui.synced());
+        CHECK(sum == static_cast<float>(3 * (block + 1)));
+        CHECK(process_block(audio) == sum);  // nothing new: the same settings again
     }
 }

@@ -17,7 +17,7 @@ namespace courier::gui {
 /// One line of the panel: a channel (a lane or pattern) and its counters as they are now.
 struct health_row
 {
-    juce::String channel;          ///< "params (cached_state)", "osc in", ...
+    juce::String channel;          ///< "params", "osc in", ...
     std::uint64_t depth = 0;       ///< messages queued now (or buffers / credits in flight)
     std::uint64_t capacity = 0;    ///< the most it can hold (0: not applicable)
     std::uint64_t high_water = 0;  ///< the most seen queued at once (a lane's is sampled: see lane_stats)
