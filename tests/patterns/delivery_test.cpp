@@ -169,7 +169,7 @@ TEST_CASE("audio_poll")
         CHECK(state.value == 4 + 200 + 1000);
         CHECK(audio_poll(16, apply_commands, grouped) == 6);  // the other six commands; nothing else waits
         CHECK(state.value == 10 + 200 + 1000);
-        CHECK(commands.stats().applied == 10);
+        CHECK(commands.stats().received == 10);
         CHECK(groups.stats().applied == 2);
     }
 

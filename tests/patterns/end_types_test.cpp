@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <variant>
 
 namespace {
 
@@ -79,7 +80,7 @@ struct controller
 
 TEST_CASE("end member types")
 {
-    static_assert(std::is_same_v<commands::sender_type, courier::state_command_sender<voice, set_gain, mute>>);
+    static_assert(std::is_same_v<commands::sender_type, courier::lane_sender<std::variant<set_gain, mute>>>);
     static_assert(std::is_same_v<commands::receiver_type, courier::state_command_receiver<voice, set_gain, mute>>);
     static_assert(std::is_same_v<events::sender_type, courier::timed_event_sender<int>>);
     static_assert(std::is_same_v<events::receiver_type, courier::timed_event_receiver<int>>);

@@ -64,7 +64,7 @@ using commands = courier::state_commands<level, set_level>;
 struct command_sender_end
 {
     commands lane{16};
-    courier::state_command_sender<level, set_level> sender = lane.sender();
+    commands::sender_type sender = lane.sender();
     void use() { (void)sender.try_send(set_level{0.5F}); }
     void reset() { sender.reset_thread_role(); }
 };
@@ -129,7 +129,7 @@ struct timed_receiver_end
 
 TEST_CASE("reset_thread_role")
 {
-    SUBCASE("state_command_sender and state_command_receiver report two threads inside at once and accept a hand-over")
+    SUBCASE("state_commands' sender and receiver report two threads inside at once and accept a hand-over")
     {
         const auto sender = violations_overlapping_and_handed_over<command_sender_end>();
         const auto receiver = violations_overlapping_and_handed_over<command_receiver_end>();

@@ -23,28 +23,21 @@ concept state_command = std::is_trivially_copyable_v<Command> && requires(const 
     { c.apply(s) } noexcept;
 };
 
-/// A snapshot of a state_commands' counters.
-struct state_commands_stats
-{
-    lane_stats lane;                ///< sent, refused (a full lane), received, high-water mark
-    std::uint64_t applied = 0;      ///< commands applied on the audio side so far
-    std::uint64_t over_budget = 0;  ///< poll calls that stopped at their limit with commands still queued
-};
-
-template <class State, class... Command>
-class state_command_sender;
 template <class State, class... Command>
 class state_command_receiver;
 
 /// Commands from the control side that change a `State` owned by the audio thread: "set gain to 0.5",
 /// "note on 60". Each command is a small struct named after what it does; the sender sends any of the
 /// listed types, and the audio side applies them at the start of each callback, in the order they were
-/// accepted. A command that would not fit is refused to the sender (`false`, counted), never dropped.
+/// accepted. A command that would not fit is refused to the sender (`false`, counted), never dropped. The
+/// control side's end is a plain lane_sender of the command variant: `try_send(set_gain{0.5f})` accepts any
+/// listed command (and nothing else), leaves it with the caller when the lane is full, and counts the refusal
+/// in stats().refused; the audio side's end applies them.
 ///
 /// The audio side applies at most `budget` commands per callback. With the default budget (the capacity),
 /// every command accepted before a callback starts is applied in that callback. A smaller budget bounds the
 /// work per callback; the rest waits in the lane, in order, for the next callback, and each call that
-/// leaves commands behind is counted in `over_budget`.
+/// leaves commands behind is counted in over_budget().
 ///
 /// Commands are trivially copyable, so nothing dies on the audio thread but plain bytes. The object must
 /// outlive both ends; commands still queued when it is destroyed vanish with it (nothing to free).
@@ -60,7 +53,7 @@ public:
     /// What travels in the lane: one of the command types.
     using message = std::variant<Command...>;
     /// The ends' types, for a processor that keeps them as members without repeating the command list.
-    using sender_type = state_command_sender<State, Command...>;
+    using sender_type = lane_sender<message>;
     using receiver_type = state_command_receiver<State, Command...>;
 
     /// Holds at most `capacity` commands and applies at most `capacity` per callback. Allocates the lane now.
@@ -76,12 +69,9 @@ public:
     state_commands(const state_commands&) = delete;
     state_commands& operator=(const state_commands&) = delete;
 
-    /// Hands out the control side's end. Throws std::logic_error when called a second time.
+    /// Hands out the control side's end: the lane's sender. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
-    [[nodiscard]] state_command_sender<State, Command...> sender()
-    {
-        return state_command_sender<State, Command...>(commands.sender(), *this);
-    }
+    [[nodiscard]] sender_type sender() { return commands.sender(); }
 
     /// Hands out the audio side's end. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
@@ -98,16 +88,14 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t budget() const noexcept COURIER_REALTIME { return per_callback; }
 
-    /// A snapshot of the counters; each field is exact for some moment during the call.
+    /// A snapshot of the lane's counters: `received` is how many commands the audio side has applied, `refused`
+    /// how many sends found the lane full, depth() how many wait.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME
-    {
-        state_commands_stats s;
-        s.lane = commands.stats();
-        s.applied = applied.load();
-        s.over_budget = over_budget.load();
-        return s;
-    }
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME { return commands.stats(); }
+
+    /// How many poll calls stopped at their limit with commands still queued.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t over_budget() const noexcept COURIER_REALTIME { return over_budget_count.load(); }
 
 private:
     friend class state_command_receiver<State, Command...>;
@@ -124,49 +112,7 @@ private:
     const std::size_t per_callback;
 
     // Written by the audio thread only (poll), read anywhere.
-    counter applied;
-    counter over_budget;
-};
-
-/// The control side's end: sends commands. Move-only; one thread sends at a time (the lane's role guard
-/// checks in debug builds).
-template <class State, class... Command>
-class state_command_sender
-{
-public:
-    /// An end connected to nothing; give it a value by moving a real one in.
-    state_command_sender() noexcept = default;
-
-    /// Queues `command`, or returns false when the lane is full (counted in `stats().lane.refused`); the
-    /// caller keeps its command and may send it again later.
-    /// Thread: control (the one sending thread). Real-time: wait-free.
-    template <class C>
-        requires(std::is_same_v<C, Command> || ...)
-    [[nodiscard]] bool try_send(const C& command) noexcept COURIER_REALTIME
-    {
-        COURIER_EXPECTS(owner != nullptr);
-        return to_audio.try_send(typename state_commands<State, Command...>::message(command));
-    }
-
-    /// The counters (see state_commands::stats).
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
-
-    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
-    /// change threads between calls; checks that no thread is inside the end now.
-    /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
-
-private:
-    friend class state_commands<State, Command...>;
-    state_command_sender(lane_sender<typename state_commands<State, Command...>::message> s,
-                         const state_commands<State, Command...>& o) noexcept
-        : to_audio(std::move(s)), owner(&o)
-    {
-    }
-
-    lane_sender<typename state_commands<State, Command...>::message> to_audio;
-    const state_commands<State, Command...>* owner = nullptr;
+    counter over_budget_count;
 };
 
 /// The audio side's end: applies the queued commands to the state. Move-only.
@@ -179,8 +125,8 @@ public:
 
     /// Applies up to `budget()` queued commands to `state`, oldest first, and returns how many. Call it at the
     /// start of every callback, before the state is used. A call that stops at its limit with commands still
-    /// queued is counted in `over_budget`; those commands wait, in order, for the next call (how many:
-    /// `stats().lane.depth()`). Each command dies right after it is applied, on this thread (it is trivially
+    /// queued is counted in over_budget(); those commands wait, in order, for the next call (how many:
+    /// `stats().depth()`). Each command dies right after it is applied, on this thread (it is trivially
     /// destructible: nothing is freed).
     /// Thread: audio. Real-time: wait-free if every command's apply is.
     std::size_t poll(State& state) noexcept { return poll(state, owner->per_callback); }
@@ -192,9 +138,13 @@ public:
     /// Thread: audio. Real-time: wait-free if every command's apply is.
     std::size_t poll(State& state, std::size_t max) noexcept;
 
-    /// The counters (see state_commands::stats).
+    /// The lane's counters (see state_commands::stats).
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] state_commands_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+    [[nodiscard]] lane_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
+
+    /// How many poll calls stopped at their limit with commands still queued (see state_commands::over_budget).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t over_budget() const noexcept COURIER_REALTIME { return owner->over_budget(); }
 
     /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
     /// change threads between calls; checks that no thread is inside the end now.
@@ -232,11 +182,10 @@ std::size_t state_command_receiver<State, Command...>::poll(State& state, std::s
     const std::size_t applied =
         from_control.drain([&state](message&& m) { dispatch(m, state, std::index_sequence_for<Command...>{}); }, max);
 
-    owner->applied.add(applied);
     // `received` is ours and exact; `sent` may lag a send in progress by one, so depth() is a lower bound.
     // Whatever is queued stays in the lane, in order, and is applied first by the next call.
     if (applied == max && max > 0 && from_control.stats().depth() > 0)
-        owner->over_budget.add();
+        owner->over_budget_count.add();
     return applied;
 }
 
