@@ -14,13 +14,135 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace courier {
+
+namespace detail {
+
+/// The slot bookkeeping object_pool and buffer_pool share. `count` slots, named by index, are each either on
+/// the free stack of the *home* role (an object_pool's source, a buffer_pool's producer) or out. A slot comes
+/// home in one of two ways: the home role puts it back itself (put_back), or the one other role, the
+/// returner, sends its index through the return lane (send_home), which can never be full because it holds
+/// `count` indices and a slot is out at most once. The pool holds the home role's guard (guard()) around each
+/// of its home calls, once, so that two threads inside the role at once are reported once; nothing allocates
+/// after the constructor. Which role a drop belongs to is the pool's choice (object_pool asks for
+/// the source's thread id, buffer_pool asks the lease where it has been).
+class slot_loop
+{
+public:
+    /// Every slot free, slot 0 on top. `pool` and `home` name the owner and its home role in violation reports,
+    /// `lane_name` the return lane; all three must outlive this. Throws std::invalid_argument for 0 or more than
+    /// 2^32 - 1 slots.
+    /// Thread: setup. Real-time: no (allocates).
+    slot_loop(std::size_t count, const char* pool, const char* home, const char* lane_name)
+        : returns(checked(count, pool), lane_name), to_home(returns.sender()), from_returner(returns.receiver()),
+          home_guard(pool, home)
+    {
+        free_slots.reserve(count);
+        for (std::size_t i = count; i-- > 0;)
+            free_slots.push_back(static_cast<std::uint32_t>(i));  // slot 0 on top
+    }
+
+    slot_loop(const slot_loop&) = delete;
+    slot_loop& operator=(const slot_loop&) = delete;
+
+    /// The number of slots.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::size_t count() const noexcept COURIER_REALTIME { return returns.capacity(); }
+
+    /// Slots not on the free stack: out, or sent home and not yet collected.
+    /// Thread: home. Real-time: wait-free.
+    [[nodiscard]] std::size_t out() const noexcept COURIER_REALTIME { return count() - free_slots.size(); }
+
+    /// The guard of the home role: the pool holds it (a role_guard::scope) around every call below that says
+    /// "Thread: home".
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] role_guard& guard() noexcept COURIER_REALTIME { return home_guard; }
+
+    /// A free slot, or nullopt when every slot is out. When the stack is empty it first collects (see collect).
+    /// Thread: home, holding guard(). Real-time: wait-free if `arrived` is.
+    template <class F>
+    [[nodiscard]] std::optional<std::uint32_t> try_take(F&& arrived) noexcept
+    {
+        if (free_slots.empty() && collect(arrived) == 0)
+            return std::nullopt;
+        const std::uint32_t index = free_slots.back();
+        free_slots.pop_back();  // never frees: a vector's capacity stays
+        return index;
+    }
+
+    /// Takes every index the returner has sent, calls `arrived(index)` on each (an object_pool destroys its
+    /// object there) and puts it on the free stack; returns how many.
+    /// Thread: home, holding guard(). Real-time: wait-free if `arrived` is.
+    template <class F>
+    std::size_t collect(F&& arrived) noexcept
+    {
+        return from_returner.drain(
+            [&](std::uint32_t index) {
+                arrived(index);
+                free_slots.push_back(index);  // within the reserved capacity: no allocation
+            },
+            count());
+    }
+
+    /// Puts slot `index`, which the home role itself let go of, back on the free stack.
+    /// Thread: home, holding guard(). Real-time: wait-free.
+    void put_back(std::uint32_t index) noexcept COURIER_REALTIME
+    {
+        free_slots.push_back(index);  // within the reserved capacity: no allocation
+    }
+
+    /// Sends slot `index` home through the return lane. Cannot fail: the lane holds `count` indices and a slot
+    /// is out at most once.
+    /// Thread: the returner (one thread at a time). Real-time: wait-free.
+    void send_home(std::uint32_t index) noexcept COURIER_REALTIME
+    {
+        [[maybe_unused]] const bool queued = to_home.try_send(index);
+        COURIER_EXPECTS(queued);
+    }
+
+    /// How many indices the returner has sent home so far.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t returned() const noexcept COURIER_REALTIME { return returns.stats().sent; }
+
+    /// Checks that no thread is inside the home role and lets new threads take the home role and the ends of the
+    /// return lane.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_roles() noexcept COURIER_REALTIME
+    {
+        home_guard.expect_idle();
+        to_home.reset_thread_role();
+        from_returner.reset_thread_role();
+    }
+
+private:
+    static std::size_t checked(std::size_t count, const char* pool)
+    {
+        if (count == 0 || count > UINT32_MAX)
+            throw std::invalid_argument(std::string(pool) + ": the number of slots must be between 1 and 2^32 - 1");
+        return count;
+    }
+
+    // Written at setup only.
+    lane<std::uint32_t> returns;
+    lane_sender<std::uint32_t> to_home;  // used by the one returning thread
+    lane_receiver<std::uint32_t> from_returner;
+
+    // Written by the home role only (its calls hold home_guard).
+    std::vector<std::uint32_t> free_slots;  // a stack; reserved to `count` at setup, never reallocates
+    // On a line of its own, and last, so that what follows a slot_loop starts on a new line: every home call
+    // writes the guard, and returners read their pool's routing state on every drop.
+    alignas(cache_line_size) role_guard home_guard;
+};
+
+}  // namespace detail
 
 template <class T>
 class pool_ptr;
@@ -78,7 +200,7 @@ public:
 
     /// How many objects are out (made and not yet collected or dropped on the source thread).
     /// Thread: source. Real-time: wait-free.
-    [[nodiscard]] std::size_t in_use() const noexcept COURIER_REALTIME { return slots.size() - free_slots.size(); }
+    [[nodiscard]] std::size_t in_use() const noexcept COURIER_REALTIME { return loop.out(); }
 
     /// Forgets which thread is the source, so that until the next try_make() or collect() every drop takes the
     /// return lane: a thread that later receives the old source's id can no longer pass for it. Call it when the
@@ -87,10 +209,8 @@ public:
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
-        source_guard.expect_idle();
+        loop.reset_thread_roles();
         source_thread.store(std::thread::id{}, std::memory_order_relaxed);  // see on_source_thread
-        to_source.reset_thread_role();
-        from_returners.reset_thread_role();
     }
 
     /// True on the pool's source thread: the thread of the latest try_make() or collect() since construction
@@ -105,7 +225,7 @@ public:
 
     /// The number of slots.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return slots.size(); }
+    [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return loop.count(); }
 
     /// How many try_make calls found no free slot.
     /// Thread: any. Real-time: wait-free.
@@ -123,34 +243,22 @@ private:
         T* object() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
     };
 
-    static std::size_t checked(std::size_t capacity)
-    {
-        if (capacity == 0 || capacity > UINT32_MAX)
-            throw std::invalid_argument("courier::object_pool: capacity must be between 1 and 2^32 - 1");
-        return capacity;
-    }
-
     // Called by pool_ptr when a handle lets go of slot `index`.
     void give_back(std::uint32_t index) noexcept;
-    void destroy_and_free(std::uint32_t index) noexcept;
+    void destroy(std::uint32_t index) noexcept;
     void claim_source() noexcept COURIER_REALTIME
     {
         if (!on_source_thread())
             source_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);  // see on_source_thread
     }
 
-    // Written at setup only.
-    std::vector<slot> slots;
-    lane<std::uint32_t> returns{slots.size(), "object_pool return lane"};
-    lane_sender<std::uint32_t> to_source;  // used by the one returning thread
-    lane_receiver<std::uint32_t> from_returners;
+    // The free stack, the return lane and the source's role guard; the source is its home role.
+    detail::slot_loop loop;
+    std::vector<slot> slots;  // written at setup only; each object lives in its slot from try_make to its death
 
-    // Written by the source thread only (its calls hold source_guard).
-    std::vector<std::uint32_t> free_slots;  // a stack; reserved to capacity at setup, never reallocates
-    std::atomic<std::thread::id> source_thread{};
-    // On a line of its own: every source call writes it, and returners read source_thread on every drop.
-    alignas(cache_line_size) role_guard source_guard{detail::type_label<object_pool>::text, "source"};
-    counter exhausted_count;  // written by the source thread
+    // Written by the source thread only (its calls hold the loop's guard).
+    std::atomic<std::thread::id> source_thread{};  // on a line apart from the guard's: see slot_loop
+    counter exhausted_count;
 };
 
 /// A move-only handle to an object in an object_pool. Dropping it returns the object to its pool, where it
@@ -213,11 +321,8 @@ private:
 
 template <class T>
 object_pool<T>::object_pool(std::size_t capacity)
-    : slots(checked(capacity)), to_source(returns.sender()), from_returners(returns.receiver())
+    : loop(capacity, detail::type_label<object_pool>::text, "source", "object_pool return lane"), slots(capacity)
 {
-    free_slots.reserve(capacity);
-    for (std::size_t i = capacity; i-- > 0;)
-        free_slots.push_back(static_cast<std::uint32_t>(i));  // slot 0 on top
 }
 
 template <class T>
@@ -235,25 +340,24 @@ template <class... Args>
 pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
     requires std::is_nothrow_constructible_v<T, Args&&...>
 {
-    const role_guard::scope held(source_guard);
+    const role_guard::scope held(loop.guard());
     claim_source();
-    if (free_slots.empty() && collect() == 0)
+    const auto index = loop.try_take([this](std::uint32_t returned) { destroy(returned); });
+    if (!index)
     {
         exhausted_count.add();
         return {};
     }
-    const std::uint32_t index = free_slots.back();
-    free_slots.pop_back();  // never frees: a vector's capacity stays
-    T* object = ::new (static_cast<void*>(slots[index].bytes)) T(std::forward<Args>(args)...);
-    return pool_ptr<T>(*this, object, index);
+    T* object = ::new (static_cast<void*>(slots[*index].bytes)) T(std::forward<Args>(args)...);
+    return pool_ptr<T>(*this, object, *index);
 }
 
 template <class T>
 std::size_t object_pool<T>::collect() noexcept
 {
-    const role_guard::scope held(source_guard);
+    const role_guard::scope held(loop.guard());
     claim_source();
-    return from_returners.drain([this](std::uint32_t index) { destroy_and_free(index); }, slots.size());
+    return loop.collect([this](std::uint32_t index) { destroy(index); });
 }
 
 template <class T>
@@ -263,20 +367,18 @@ void object_pool<T>::give_back(std::uint32_t index) noexcept
     {
         // Holds the source's role: a thread that passes for the source by a recycled id while the real source
         // is busy is reported.
-        const role_guard::scope held(source_guard);
-        destroy_and_free(index);
+        const role_guard::scope held(loop.guard());
+        destroy(index);
+        loop.put_back(index);
         return;
     }
-    // Cannot fail: the return lane holds as many entries as the pool has slots, and a slot is out at most once.
-    [[maybe_unused]] const bool queued = to_source.try_send(index);
-    COURIER_EXPECTS(queued);
+    loop.send_home(index);  // cannot fail: see slot_loop
 }
 
 template <class T>
-void object_pool<T>::destroy_and_free(std::uint32_t index) noexcept
+void object_pool<T>::destroy(std::uint32_t index) noexcept
 {
     slots[index].object()->~T();  // the object dies here, on the source thread
-    free_slots.push_back(index);  // within the reserved capacity: no allocation
 }
 
 }  // namespace courier

@@ -6,12 +6,12 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
+#include <courier/object_pool.h>
 #include <courier/role_guard.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -174,38 +174,28 @@ public:
     /// Thread: setup. Real-time: wait-free.
     void reset_thread_roles() noexcept COURIER_REALTIME
     {
-        producer_guard.expect_idle();
+        loop.reset_thread_roles();
         to_consumer.reset_thread_role();
         from_producer.reset_thread_role();
-        to_producer.reset_thread_role();
-        from_consumer.reset_thread_role();
     }
 
 private:
     friend class buffer_lease<Buffer>;
 
-    static std::size_t checked(std::size_t count)
-    {
-        if (count == 0 || count > UINT32_MAX)
-            throw std::invalid_argument("courier::buffer_pool: count must be between 1 and 2^32 - 1");
-        return count;
-    }
-
     // Called by a lease that lets go of buffer `slot`; `received` says whether the consumer had it.
     void give_back(std::uint32_t slot, bool received) noexcept COURIER_REALTIME;
+
+    // The free stack, the return lane (the consumer returns) and the producer's role guard, as in object_pool:
+    // the producer is the loop's home role.
+    detail::slot_loop loop;
 
     // Written at setup only.
     std::vector<Buffer> buffers;  // ✗ the buffers die with it, in ~buffer_pool, on the destroying thread
     lane<buffer_lease<Buffer>> filled{buffers.size(), "buffer_pool filled lane"};
     lane_sender<buffer_lease<Buffer>> to_consumer;      // used by the producer
     lane_receiver<buffer_lease<Buffer>> from_producer;  // used by the consumer
-    lane<std::uint32_t> returns{buffers.size(), "buffer_pool return lane"};
-    lane_sender<std::uint32_t> to_producer;      // used by the consumer (its dropped leases)
-    lane_receiver<std::uint32_t> from_consumer;  // used by the producer
 
-    // Written by the producer's role only (its calls hold producer_guard).
-    std::vector<std::uint32_t> free_here;  // a stack; reserved to `count` at setup, never reallocates
-    role_guard producer_guard{detail::type_label<buffer_pool>::text, "producer"};
+    // Written by the producer's role only (its calls hold the loop's guard).
     counter acquired;
     counter starved_count;
     counter high_water;
@@ -229,12 +219,9 @@ void buffer_lease<Buffer>::reset() noexcept
 
 template <class Buffer>
 buffer_pool<Buffer>::buffer_pool(std::size_t count, const Buffer& prototype)
-    : buffers(checked(count), prototype), to_consumer(filled.sender()), from_producer(filled.receiver()),
-      to_producer(returns.sender()), from_consumer(returns.receiver())
+    : loop(count, detail::type_label<buffer_pool>::text, "producer", "buffer_pool return lane"),
+      buffers(count, prototype), to_consumer(filled.sender()), from_producer(filled.receiver())
 {
-    free_here.reserve(count);
-    for (std::size_t i = count; i-- > 0;)
-        free_here.push_back(static_cast<std::uint32_t>(i));  // buffer 0 on top
 }
 
 template <class Buffer>
@@ -251,18 +238,10 @@ buffer_pool<Buffer>::~buffer_pool()
 template <class Buffer>
 buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
 {
-    const role_guard::scope held(producer_guard);
-    std::uint32_t slot = 0;
-    if (!free_here.empty())
-    {
-        slot = free_here.back();
-        free_here.pop_back();  // never frees: the vector's capacity stays
-    }
-    else if (const auto back = from_consumer.try_receive())
-    {
-        slot = *back;  // refilled only by returns: the consumer dropped this one
-    }
-    else
+    const role_guard::scope held(loop.guard());
+    // Refilled only by returns: when the free stack is empty, the buffers the consumer dropped come home first.
+    const auto slot = loop.try_take([](std::uint32_t) noexcept {});  // nothing to destroy: a buffer stays
+    if (!slot)
     {
         starved_count.add();  // every buffer is out: the loop's size is the backpressure
         return {};
@@ -272,7 +251,7 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
     const std::uint64_t now = out.fetch_add(1, std::memory_order_relaxed) + 1;
     high_water.raise_to(now);
     acquired.add();
-    return buffer_lease<Buffer>(*this, buffers[slot], slot);
+    return buffer_lease<Buffer>(*this, buffers[*slot], *slot);
 }
 
 template <class Buffer>
@@ -303,13 +282,11 @@ void buffer_pool<Buffer>::give_back(std::uint32_t slot, bool received) noexcept
     if (!received)
     {
         // Never sent, or sent and never received (the destructor's drain): the producer's role drops it.
-        const role_guard::scope held(producer_guard);
-        free_here.push_back(slot);  // within the reserved capacity: no allocation
+        const role_guard::scope held(loop.guard());
+        loop.put_back(slot);
         return;
     }
-    // Cannot fail: the return lane holds count() indices and only count() buffers exist.
-    [[maybe_unused]] const bool queued = to_producer.try_send(slot);
-    COURIER_EXPECTS(queued);
+    loop.send_home(slot);  // cannot fail: the return lane holds count() indices and only count() buffers exist
 }
 
 template <class Buffer>
@@ -322,7 +299,7 @@ buffer_pool_stats buffer_pool<Buffer>::stats() const noexcept
     s.acquired = acquired.load();
     s.starved = starved_count.load();
     s.sent = filled.stats().sent;
-    s.returned = returns.stats().sent;
+    s.returned = loop.returned();
     return s;
 }
 
