@@ -103,7 +103,7 @@ TEST_CASE("engine processors by name")
         CHECK(f.e.processor_names()[0] == "left");
         CHECK(f.e.processor_names()[1] == "right");
         CHECK(f.e.processor_port("right").is_open());
-        CHECK(f.table.stats().open == 2);
+        CHECK(f.table.open_ports() == 2);
         CHECK_THROWS_AS(f.e.open_processor_ports(f.table), std::logic_error);
         CHECK_THROWS_AS(static_cast<void>(f.e.processor_port("centre")), std::out_of_range);
     }
@@ -188,7 +188,7 @@ TEST_CASE("engine processors by name")
             CHECK(kept->try_send(courier::synth::make_gain(0.1F)) == courier::send_status::sent);
         }  // the port closes here; the queued message dies with it, on this thread
         CHECK(kept->try_send(courier::synth::make_gain(0.2F)) == courier::send_status::gone);
-        CHECK(table.stats().open == 0);
+        CHECK(table.open_ports() == 0);
     }
 
     SUBCASE("process neither allocates nor frees while draining the processor ports")

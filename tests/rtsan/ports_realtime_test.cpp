@@ -58,7 +58,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
     a.counted += ticket.result == courier::send_status::sent ? 1u : 0u;
     a.asks_worker->drain([&](std::uint64_t, float v) { a.level = v; }, 4);
     a.counted += a.asks_worker->outstanding() + a.names->unknown_names() + a.names->size();
-    a.counted += a.table->stats().gone + a.processor->stats(0).sent;
+    a.counted += a.table->gone() + a.processor->stats(0).sent;
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ public:
     channel() noexcept = default;
 
     /// Moves `message` into the port's lane. Returns `send_status::sent`; or `full` (the lane is full; counted in
-    /// the lane's `refused`) or `gone` (the port has closed; counted in port_table_stats::gone, except for an
+    /// the lane's `refused`) or `gone` (the port has closed; counted in port_table::gone(), except for an
     /// empty channel, which names no table), leaving `message` untouched. It never answers anything else. Never waits: while the port closes,
     /// the closing thread waits for this call, not the other way round. Marked real-time: it moves the message
     /// and does a fixed number of atomic operations (two atomic adds: single instructions on x86-64 and

@@ -179,7 +179,7 @@ public:
     /// Sends `message` to the port named `name`: find() and channel::try_send in one. Answers `sent`, `full`,
     /// or `gone` both when no port is listed under `name` and when the listed port has closed: either way
     /// nothing receives it. A caller that must tell the two apart asks find() first, or compares counters:
-    /// "no such name" is counted in unknown_names(), "closed" in port_table_stats::gone. `message` is
+    /// "no such name" is counted in unknown_names(), "closed" in port_table::gone(). `message` is
     /// untouched unless it answers `sent`.
     /// Thread: the reader's thread. Real-time: wait-free.
     [[nodiscard]] send_status try_send(std::string_view name, Message&& message) noexcept COURIER_REALTIME;

@@ -24,15 +24,6 @@ template <class Message>
 class channel;
 class port_table;
 
-/// A snapshot of a port_table's counters; each field is exact for some moment during the call.
-struct port_table_stats
-{
-    std::size_t capacity = 0;     ///< the number of slots, that is the most ports open at once
-    std::size_t open = 0;         ///< ports open now
-    std::uint64_t opened = 0;     ///< ports opened since setup
-    std::uint64_t gone = 0;       ///< sends refused because the channel's port had closed (send_status::gone)
-};
-
 /// The name of one port: which slot of which table, and which of the slot's lifetimes. A small value that can
 /// be copied anywhere, into a message too. It stays safe to ask after the port has closed: it then answers
 /// `false`, because the slot's generation has moved on, even if a new port has taken the slot since.
@@ -111,7 +102,7 @@ public:
     /// Thread: setup. Real-time: no (frees).
     ~port_table() { COURIER_EXPECTS(open_ports() == 0); }
 
-    /// The number of slots.
+    /// The number of slots, that is the most ports open at once.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return slots.size(); }
 
@@ -126,10 +117,15 @@ public:
         return static_cast<std::size_t>(open_count.load());
     }
 
-    /// A snapshot of the counters. Sums one counter per lane of every slot, so it costs capacity() × max_lanes()
+    /// How many ports have opened since setup.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t opened() const noexcept COURIER_REALTIME { return opened_count.load(); }
+
+    /// How many sends were refused because the channel's port had closed (send_status::gone), exact for some
+    /// moment during the call. Sums one counter per lane of every slot, so it costs capacity() × max_lanes()
     /// loads.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] port_table_stats stats() const noexcept COURIER_REALTIME;
+    [[nodiscard]] std::uint64_t gone() const noexcept COURIER_REALTIME;
 
 private:
     template <class Message>
@@ -205,16 +201,13 @@ inline port_table::port_table(std::size_t capacity, std::size_t max_lanes) : lan
         free_slots.push_back(static_cast<std::uint32_t>(i));  // slot 0 on top
 }
 
-inline port_table_stats port_table::stats() const noexcept
+inline std::uint64_t port_table::gone() const noexcept
 {
-    port_table_stats s;
-    s.capacity = slots.size();
+    std::uint64_t sum = 0;
     // Counters only: nothing is read through them, so relaxed loads are enough.
-    s.open = static_cast<std::size_t>(open_count.load());
-    s.opened = opened_count.load();
     for (std::size_t i = 0; i < slots.size() * lanes_per_slot; ++i)
-        s.gone += gates[i].gone.load(std::memory_order_relaxed);
-    return s;
+        sum += gates[i].gone.load(std::memory_order_relaxed);
+    return sum;
 }
 
 inline port_address port_table::open(void* state)
