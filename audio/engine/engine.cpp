@@ -72,7 +72,7 @@ struct engine_state
     std::mutex adding;
     timed_events<engine_event> timed;
     timed_event_receiver<engine_event> timed_in;
-    timed_event_sender<engine_event> timed_out;
+    timed_events<engine_event>::sender_type timed_out;
     state_observer<engine_meters> meters;
     state_publisher<engine_meters> meters_out;
     state_reader<engine_meters> meters_in;
@@ -157,7 +157,7 @@ void engine_state::render(audio_graph& graph, const float* const* in, float* con
 bool engine_timed_sender::try_send(std::uint64_t frame, const engine_event& event) noexcept
 {
     COURIER_EXPECTS(state != nullptr);
-    return state->timed_out.try_send(frame, event);
+    return state->timed_out.try_send({frame, event});
 }
 
 void engine_timed_sender::reset_thread_role() noexcept

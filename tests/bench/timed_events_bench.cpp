@@ -62,7 +62,7 @@ double time_one(const std::vector<std::uint64_t>& times)
     auto tx = events.sender();
     auto rx = events.receiver();
     for (const std::uint64_t t : times)
-        if (!tx.try_send(t, note{1.0F}))
+        if (!tx.try_send({t, note{1.0F}}))
             throw std::runtime_error("lane full while filling");
     const auto t0 = std::chrono::steady_clock::now();
     const std::size_t due = courier_bench_begin_block(rx);

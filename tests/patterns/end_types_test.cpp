@@ -82,7 +82,7 @@ TEST_CASE("end member types")
 {
     static_assert(std::is_same_v<commands::sender_type, courier::lane_sender<std::variant<set_gain, mute>>>);
     static_assert(std::is_same_v<commands::receiver_type, courier::state_command_receiver<voice, set_gain, mute>>);
-    static_assert(std::is_same_v<events::sender_type, courier::timed_event_sender<int>>);
+    static_assert(std::is_same_v<events::sender_type, courier::lane_sender<courier::timed_event<int>>>);
     static_assert(std::is_same_v<events::receiver_type, courier::timed_event_receiver<int>>);
     static_assert(std::is_same_v<groups::sender_type, courier::transaction_sender<int>>);
     static_assert(std::is_same_v<groups::receiver_type, courier::transaction_receiver<int>>);
@@ -113,7 +113,7 @@ TEST_CASE("end member types")
         control.meters_in = m.reader();
 
         REQUIRE(control.commands_out.try_send(set_gain{0.5f}));
-        REQUIRE(control.events_out.try_send(10, 1));
+        REQUIRE(control.events_out.try_send({10, 1}));
         REQUIRE(control.groups_out.try_send({10, 20}) == courier::send_status::sent);
         REQUIRE(control.urgent_out.try_send(100));
         audio.process(0);

@@ -106,8 +106,8 @@ struct reader_end
 struct timed_sender_end
 {
     courier::timed_events<int> events{16, 16};
-    courier::timed_event_sender<int> sender = events.sender();
-    void use() { (void)sender.try_send(0, 1); }
+    courier::timed_events<int>::sender_type sender = events.sender();
+    void use() { (void)sender.try_send({0, 1}); }
     void reset() { sender.reset_thread_role(); }
 };
 
@@ -152,7 +152,7 @@ TEST_CASE("reset_thread_role")
         CHECK(reader.second == 0);
     }
 
-    SUBCASE("timed_event_sender and timed_event_receiver report two threads inside at once and accept a hand-over")
+    SUBCASE("timed_events' sender and timed_event_receiver report two threads inside at once and accept a hand-over")
     {
         const auto sender = violations_overlapping_and_handed_over<timed_sender_end>();
         const auto receiver = violations_overlapping_and_handed_over<timed_receiver_end>();

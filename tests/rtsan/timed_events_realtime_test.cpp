@@ -56,10 +56,10 @@ TEST_CASE("realtime paths: timed_events splits blocks at event times without all
     for (int block = 0; block < 50; ++block)
     {
         const auto now = static_cast<std::uint64_t>(block) * 64;
-        REQUIRE(sequencer.try_send(now + 10, note{1.0f}));
-        REQUIRE(sequencer.try_send(now + 130, note{0.5f}));  // two blocks ahead
+        REQUIRE(sequencer.try_send({now + 10, note{1.0f}}));
+        REQUIRE(sequencer.try_send({now + 130, note{0.5f}}));  // two blocks ahead
         if (block % 10 == 0)
-            REQUIRE(sequencer.try_send(now > 0 ? now - 1 : 0, note{0.0f}));  // late
+            REQUIRE(sequencer.try_send({now > 0 ? now - 1 : 0, note{0.0f}}));  // late
         const courier::test::allocation_counter allocations;
         process_block(s);
         CHECK(allocations.count() == 0);

@@ -38,8 +38,6 @@ struct timed_events_stats
 };
 
 template <class Event>
-class timed_event_sender;
-template <class Event>
 class timed_event_receiver;
 template <class Event>
 class timed_block;
@@ -58,6 +56,10 @@ class timed_block;
 ///   lane then fills up behind it, and the sender's try_send returns false. An event that waits past its time
 ///   becomes late. Size the buffer for the most events you schedule ahead.
 ///
+/// The sending end is a plain lane_sender of timed_event: `tx.try_send({time, event})` queues `event` for sample
+/// `time`, or returns false when the lane is full (counted in `stats().lane.refused`) and leaves the event with
+/// the caller; try_emplace(time, event) and try_send_many work as on any lane.
+///
 /// Event is trivially copyable: events are copied within the buffer and die on the audio thread.
 template <class Event>
 class timed_events
@@ -67,7 +69,7 @@ class timed_events
 
 public:
     /// The ends' types, for a processor that keeps them as members.
-    using sender_type = timed_event_sender<Event>;
+    using sender_type = lane_sender<timed_event<Event>>;
     using receiver_type = timed_event_receiver<Event>;
 
     /// A lane of `lane_capacity` events and an audio-side buffer of `buffer_capacity`, both allocated now.
@@ -82,9 +84,10 @@ public:
     timed_events(const timed_events&) = delete;
     timed_events& operator=(const timed_events&) = delete;
 
-    /// Hands out the sending end. Throws std::logic_error when called a second time.
+    /// Hands out the sending end: the lane's, so each event is sent as `try_send({time, event})` from one control
+    /// thread, wait-free. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
-    [[nodiscard]] timed_event_sender<Event> sender() { return timed_event_sender<Event>(incoming.sender(), *this); }
+    [[nodiscard]] sender_type sender() { return incoming.sender(); }
 
     /// Hands out the audio side's end. Throws std::logic_error when called a second time.
     /// Thread: setup. Real-time: no (may throw).
@@ -110,7 +113,6 @@ public:
     }
 
 private:
-    friend class timed_event_sender<Event>;
     friend class timed_event_receiver<Event>;
 
     static std::size_t checked(std::size_t capacity)
@@ -130,43 +132,6 @@ private:
     counter late_count;
     counter full_count;
     counter scheduled_count;
-};
-
-/// The sending end of a timed_events. Move-only; one thread sends at a time.
-template <class Event>
-class timed_event_sender
-{
-public:
-    /// An end connected to nothing; give it a value by moving a real one in.
-    timed_event_sender() noexcept = default;
-
-    /// Queues `event` to take effect at sample `time`, or returns false when the lane is full (counted in
-    /// `stats().lane.refused`); the caller keeps the event and may send it again.
-    /// Thread: control (the one sending thread). Real-time: wait-free.
-    [[nodiscard]] bool try_send(std::uint64_t time, const Event& event) noexcept COURIER_REALTIME
-    {
-        COURIER_EXPECTS(owner != nullptr);
-        return to_audio.try_send(timed_event<Event>{time, event});
-    }
-
-    /// The counters (see timed_events::stats).
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] timed_events_stats stats() const noexcept COURIER_REALTIME { return owner->stats(); }
-
-    /// Marks a hand-over of this end to a new thread (say the host restarted processing). Not needed: a role may
-    /// change threads between calls; checks that no thread is inside the end now.
-    /// Thread: setup. Real-time: wait-free.
-    void reset_thread_role() noexcept COURIER_REALTIME { to_audio.reset_thread_role(); }
-
-private:
-    friend class timed_events<Event>;
-    timed_event_sender(lane_sender<timed_event<Event>> s, const timed_events<Event>& o) noexcept
-        : to_audio(std::move(s)), owner(&o)
-    {
-    }
-
-    lane_sender<timed_event<Event>> to_audio;
-    const timed_events<Event>* owner = nullptr;
 };
 
 /// The audio side's end of a timed_events. Move-only.
