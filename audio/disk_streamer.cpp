@@ -255,7 +255,7 @@ void disk_streamer::start()
 bool disk_streamer::wait_until_primed(std::chrono::milliseconds timeout)
 {
     const auto until = std::chrono::steady_clock::now() + timeout;
-    while (state->loop.stats().sent < state->loop.count())
+    while (state->loop.sent() < state->loop.count())
     {
         if (std::chrono::steady_clock::now() > until)
             return false;
@@ -362,8 +362,7 @@ disk_streamer_stats disk_streamer::stats() const noexcept
 {
     const detail::disk_streamer_state& s = *state;
     disk_streamer_stats r;
-    const buffer_pool_stats p = s.loop.stats();
-    r.requests = p.returned;
+    r.requests = s.loop.stats().returned;
     r.requests_refused = 0;  // the request is the returned buffer itself: its lane holds every buffer
     // Counters written by one thread each: relaxed loads.
     r.blocks_read = s.blocks_read.load();

@@ -399,7 +399,7 @@ swap_and_retire_stats engine::graph_stats() const noexcept
     return state->graphs.stats();
 }
 
-buffer_pool_stats engine::scope_stats() const noexcept
+in_flight_stats engine::scope_stats() const noexcept
 {
     return state->scope.stats();
 }
@@ -435,9 +435,8 @@ engine_stats engine::stats() const noexcept
     for (const port<engine_event>& p : s.processor_ports)
         for (std::size_t lane = 0; lane < p.lane_count(); ++lane)
             r.sends_refused += p.stats(lane).refused;
-    const buffer_pool_stats p = s.scope.stats();
-    r.scope_sent = p.sent;
-    r.scope_starved = p.starved;
+    r.scope_sent = s.scope.sent();
+    r.scope_starved = s.scope.stats().refused;
     return r;
 }
 

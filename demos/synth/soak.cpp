@@ -297,12 +297,11 @@ void soak_controller::print_report() const
     const swap_and_retire_stats g = engine->graph_stats();
     figure("graph_publish_refused", g.returns.refused);
     figure("graphs_adopted", g.publications.received);
-    figure("graphs_collected", g.returns.destroyed);
+    figure("graphs_returned", g.returns.returned);
     figure("pauses", pauses);
     figure("stalls", stalls);
-    const buffer_pool_stats p = engine->scope_stats();
-    figure("scope_sent", p.sent);
-    figure("scope_starved", p.starved);
+    figure("scope_sent", s.scope_sent);
+    figure("scope_starved", s.scope_starved);
     for (std::size_t i = 0; i < engine->producer_count(); ++i)
         lane_figures("mailbox" + std::to_string(i), engine->mailbox_stats(i));
     for (const std::string& name : engine->processor_names())

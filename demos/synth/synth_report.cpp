@@ -50,18 +50,18 @@ void print_statistics(audio::engine& engine, std::uint64_t meters_read, std::uin
                     static_cast<unsigned long long>(sent), static_cast<unsigned long long>(refused));
     }
     const swap_and_retire_stats g = engine.graph_stats();
-    std::printf("  swap_and_retire      control -> audio  graphs published %llu, adopted %llu, collected %llu\n",
+    std::printf("  swap_and_retire      control -> audio  graphs published %llu, adopted %llu, returned %llu\n",
                 static_cast<unsigned long long>(g.publications.sent),
                 static_cast<unsigned long long>(g.publications.received),
-                static_cast<unsigned long long>(g.returns.destroyed));
+                static_cast<unsigned long long>(g.returns.returned));
     std::printf("  state_observer       audio -> control  meters published %llu, read %llu\n",
                 static_cast<unsigned long long>(engine.meters_published()),
                 static_cast<unsigned long long>(meters_read));
-    const buffer_pool_stats p = engine.scope_stats();
+    const in_flight_stats p = engine.scope_stats();
     std::printf("  buffer_pool          audio -> control  scope buffers sent %llu, read %llu, returned %llu, "
                 "starved %llu\n",
-                static_cast<unsigned long long>(p.sent), static_cast<unsigned long long>(scope_read),
-                static_cast<unsigned long long>(p.returned), static_cast<unsigned long long>(p.starved));
+                static_cast<unsigned long long>(engine.stats().scope_sent), static_cast<unsigned long long>(scope_read),
+                static_cast<unsigned long long>(p.returned), static_cast<unsigned long long>(p.refused));
 }
 
 void print_stream_statistics(const audio::disk_streamer_stats& d)

@@ -217,7 +217,7 @@ TEST_CASE("engine")
         CHECK(e.collect_graphs() == 1);
         CHECK(deaths.load() == 1);
         CHECK(died_on == std::this_thread::get_id());
-        CHECK(e.graph_stats().returns.destroyed == 1);
+        CHECK(e.graph_stats().returns.returned == 1);
     }
 
     SUBCASE("try_publish_graph returns false, keeping the graph, when max_graphs_in_flight are out")
@@ -279,7 +279,7 @@ TEST_CASE("engine")
         h.run(64);
         h.run(64);
         CHECK(e.stats().scope_starved == starved);
-        CHECK(e.scope_stats().acquired == 4);  // 128 frames: one buffer filled and sent, the next begun
+        CHECK(e.scope_stats().taken == 4);  // 128 frames: one buffer filled and sent, the next begun
         CHECK(e.stats().scope_sent == 3);
     }
 
@@ -413,7 +413,7 @@ TEST_CASE("engine: destroyed on the control thread while the audio side holds a 
             teardown_done.wait();
         });
         gui_done.wait();
-        CHECK(e.scope_stats().in_flight == 1);  // the audio side's half-filled buffer
+        CHECK(e.scope_stats().out == 1);  // the audio side's half-filled buffer
         // ✗ ~engine, here: the lease dies on this thread
         teardown_done.count_down();
         audio.join();

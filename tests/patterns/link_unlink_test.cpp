@@ -284,7 +284,7 @@ TEST_CASE("link_unlink")
         CHECK(s.unlinked == 1);
         CHECK(s.stale_requests == 1);
         CHECK(s.returns.refused == 1);
-        CHECK(s.returns.outstanding == 2);
+        CHECK(s.returns.out == 2);
         CHECK(s.requests.sent == 3);
         CHECK(voices.max_objects() == 2);
     }

@@ -205,9 +205,9 @@ TEST_CASE("swap_and_retire")
         CHECK(s.publications.sent == 2);
         CHECK(s.publications.received == 2);
         CHECK(s.returns.refused == 1);
-        CHECK(s.returns.retired == 2);
-        CHECK(s.returns.destroyed == 2);
-        CHECK(s.returns.outstanding == 0);
+        CHECK(s.returns.returned == 2);
+        CHECK(s.returns.taken == 2);
+        CHECK(s.returns.out == 0);
     }
 
     SUBCASE("acquire reports a second audio thread inside it at the same time, and a hand-over passes")

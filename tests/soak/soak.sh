@@ -221,7 +221,7 @@ phase_main() {
   row "stream pauses (5.5 s each)" "$(fig "$log" pauses)"
   row "main-thread stalls (0.3 s each)" "$(fig "$log" stalls)"
   row "graph swaps published / refused" "$(fig "$log" swaps) / $(fig "$log" swaps_refused)"
-  row "graphs adopted / collected" "$(fig "$log" graphs_adopted) / $(fig "$log" graphs_collected)"
+  row "graphs adopted / returned" "$(fig "$log" graphs_adopted) / $(fig "$log" graphs_returned)"
   row "disk blocks read / played" "$(fig "$log" stream_blocks_read) / $(fig "$log" stream_blocks_played)"
   row "disk underruns (frames of silence)" "$(fig "$log" stream_underruns) ($(fig "$log" stream_underrun_frames))"
   row "disk buffers home at the end" "$(fig "$log" stream_buffers_home) of $(fig "$log" stream_buffers)"

@@ -104,13 +104,19 @@ public:
     /// Thread: the returner (one thread at a time). Real-time: wait-free.
     void send_home(std::uint32_t index) noexcept COURIER_REALTIME
     {
-        [[maybe_unused]] const bool queued = to_home.try_send(index);
-        COURIER_EXPECTS(queued);
+        if (to_home.try_send(index))
+            return;
+        COURIER_FAIL("courier pool: the return lane is full, so a slot was returned twice");
+        lost.add();  // the slot stays out for good
     }
 
     /// How many indices the returner has sent home so far.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t returned() const noexcept COURIER_REALTIME { return returns.stats().sent; }
+
+    /// How many send_home calls found the lane full (a broken contract: a slot returned twice).
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] std::uint64_t broken() const noexcept COURIER_REALTIME { return lost.load(); }
 
     /// Checks that no thread is inside the home role and lets new threads take the home role and the ends of the
     /// return lane.
@@ -134,6 +140,7 @@ private:
     lane<std::uint32_t> returns;
     lane_sender<std::uint32_t> to_home;  // used by the one returning thread
     lane_receiver<std::uint32_t> from_returner;
+    counter lost;  // written by the returner
 
     // Written by the home role only (its calls hold home_guard).
     std::vector<std::uint32_t> free_slots;  // a stack; reserved to `count` at setup, never reallocates

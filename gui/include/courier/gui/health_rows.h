@@ -21,21 +21,21 @@ namespace courier::gui {
 /// Thread: any. Real-time: no (builds a string).
 inline juce::String count_text(std::uint64_t n) { return juce::String(static_cast<juce::int64>(n)); }
 
-/// The row of a closed loop of buffers: in flight of all, starved acquisitions as refusals.
+/// The row of a limit on things in flight (a buffer_pool's loop): out of capacity, refusals, how many were
+/// taken and returned.
 /// Thread: any. Real-time: no (builds strings).
-inline health_row row_from(juce::String channel, const buffer_pool_stats& s)
+inline health_row row_from(juce::String channel, const in_flight_stats& s, juce::String note = {})
 {
-    return {std::move(channel), s.in_flight, s.count, s.high_water, s.starved, s.sent,
-            "returned " + count_text(s.returned)};
+    return {std::move(channel), s.out, s.capacity, s.high_water, s.refused, s.taken,
+            note.isEmpty() ? "returned " + count_text(s.returned) : note};
 }
 
-/// The row of a graph swap: structures in flight, refused publications, adopted and destroyed.
+/// The row of a graph swap: structures in flight, refused publications, adopted and sent back.
 /// Thread: any. Real-time: no (builds strings).
 inline health_row row_from(juce::String channel, const swap_and_retire_stats& s)
 {
-    return {std::move(channel), s.returns.outstanding, s.returns.capacity, s.publications.high_water, s.returns.refused,
-            s.publications.sent,
-            "adopted " + count_text(s.publications.received) + ", destroyed " + count_text(s.returns.destroyed)};
+    return row_from(std::move(channel), s.returns,
+                    "adopted " + count_text(s.publications.received) + ", returned " + count_text(s.returns.returned));
 }
 
 /// The row of a block_events: events carried now, dropped ones as refusals (never silent).

@@ -3,13 +3,12 @@
 // A consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
 #pragma once
 
-#include <courier/counter.h>
+#include <courier/in_flight.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
 #include <courier/object_pool.h>
 #include <courier/role_guard.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -20,18 +19,6 @@ namespace courier {
 
 template <class Buffer>
 class buffer_pool;
-
-/// A snapshot of a buffer_pool's counters; each field is exact for some moment during the call.
-struct buffer_pool_stats
-{
-    std::size_t count = 0;          ///< buffers in the loop
-    std::uint64_t in_flight = 0;    ///< buffers leased out now (being filled, queued, or held by the consumer)
-    std::uint64_t high_water = 0;   ///< the most leased out at once; never more than `count`
-    std::uint64_t acquired = 0;     ///< try_acquire calls that got a buffer
-    std::uint64_t starved = 0;      ///< try_acquire calls that found no free buffer: the backpressure
-    std::uint64_t sent = 0;         ///< buffers sent to the consumer
-    std::uint64_t returned = 0;     ///< buffers the consumer handed back through the return lane
-};
 
 /// The right to use one buffer of a buffer_pool for a while. Move-only; dropping it (or reset()) puts the
 /// buffer back in the loop. Nothing is constructed or destroyed when a lease starts or ends: the buffer keeps
@@ -104,7 +91,7 @@ private:
 /// - **No allocation after setup:** the buffers, both lanes and the producer's free list are made in the
 ///   constructor; acquiring, sending, receiving and returning only move indices and pointers.
 /// - **Backpressure:** at most `count` buffers are leased out at once. When the consumer falls behind, the
-///   producer's try_acquire returns an empty lease (counted in `starved`): it learns "no free buffer" as a
+///   producer's try_acquire returns an empty lease (counted in `refused`): it learns "no free buffer" as a
 ///   value, at once, and never waits.
 /// - **Sending and returning cannot fail:** both lanes hold `count` entries and only `count` buffers exist.
 /// - **Context-local pool:** the free list belongs to the producer and is refilled only by returns; a
@@ -139,7 +126,7 @@ public:
     /// Thread: setup (after the producer and consumer have stopped). Real-time: no (frees).
     ~buffer_pool();
 
-    /// A free buffer, or an empty lease (counted in `starved`) when all `count` are leased out. The buffer
+    /// A free buffer, or an empty lease (counted in `refused`) when all `count` are leased out. The buffer
     /// holds whatever it held last.
     /// Thread: producer. Real-time: wait-free.
     [[nodiscard]] buffer_lease<Buffer> try_acquire() noexcept COURIER_REALTIME;
@@ -162,12 +149,21 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME
     {
-        return static_cast<std::size_t>(out.load(std::memory_order_relaxed));  // a count; nothing read through it
+        return static_cast<std::size_t>(leased.current());
     }
 
-    /// A snapshot of the counters.
+    /// How many buffers the producer has sent to the consumer.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] buffer_pool_stats stats() const noexcept COURIER_REALTIME;
+    [[nodiscard]] std::uint64_t sent() const noexcept COURIER_REALTIME { return filled.stats().sent; }
+
+    /// A snapshot of the loop as a limit on buffers in flight: `capacity` = count(), `out` = in_flight(),
+    /// `taken` = buffers acquired, `refused` = try_acquire calls that found none free (the backpressure),
+    /// `returned` = buffers the consumer handed back through the return lane.
+    /// Thread: any. Real-time: wait-free.
+    [[nodiscard]] in_flight_stats stats() const noexcept COURIER_REALTIME
+    {
+        return leased.snapshot(loop.returned(), loop.broken());
+    }
 
     /// Marks a hand-over of both roles to new threads (say the audio device restarted its callback on a new
     /// thread). Not needed: the pool routes by role, not thread; it checks that no thread is inside a role now.
@@ -195,13 +191,8 @@ private:
     lane_sender<buffer_lease<Buffer>> to_consumer;      // used by the producer
     lane_receiver<buffer_lease<Buffer>> from_producer;  // used by the consumer
 
-    // Written by the producer's role only (its calls hold the loop's guard).
-    counter acquired;
-    counter starved_count;
-    counter high_water;
-
-    // Changed by both threads with read-modify-writes: a counter, nothing is read through it.
-    std::atomic<std::uint64_t> out{0};
+    // Buffers leased out: taken by the producer, released by whichever role drops a lease.
+    detail::in_flight_count leased{buffers.size()};
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -231,7 +222,7 @@ buffer_pool<Buffer>::~buffer_pool()
     reset_thread_roles();
     // Leases still queued for the consumer were never received: they go straight to the free list, from here.
     from_producer.drain([](buffer_lease<Buffer>&&) noexcept {}, buffers.size());
-    COURIER_EXPECTS(out.load(std::memory_order_relaxed) == 0);  // no lease is still held
+    COURIER_EXPECTS(leased.current() == 0);  // no lease is still held
     // Then the members: ✗ the buffers die in `buffers`' destructor, on this thread.
 }
 
@@ -243,14 +234,10 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_acquire() noexcept
     const auto slot = loop.try_take([](std::uint32_t) noexcept {});  // nothing to destroy: a buffer stays
     if (!slot)
     {
-        starved_count.add();  // every buffer is out: the loop's size is the backpressure
+        leased.refuse();  // every buffer is out: the loop's size is the backpressure
         return {};
     }
-    // Every decrement of `out` for this buffer came before its index reached us (coherence of one atomic), so
-    // `out` never exceeds count().
-    const std::uint64_t now = out.fetch_add(1, std::memory_order_relaxed) + 1;
-    high_water.raise_to(now);
-    acquired.add();
+    leased.take();  // its release came before its index reached us, so no more than count() are ever out
     return buffer_lease<Buffer>(*this, buffers[*slot], *slot);
 }
 
@@ -278,7 +265,7 @@ buffer_lease<Buffer> buffer_pool<Buffer>::try_receive() noexcept
 template <class Buffer>
 void buffer_pool<Buffer>::give_back(std::uint32_t slot, bool received) noexcept
 {
-    out.fetch_sub(1, std::memory_order_relaxed);  // before the index travels: see try_acquire
+    leased.release();  // before the index travels: see try_acquire
     if (!received)
     {
         // Never sent, or sent and never received (the destructor's drain): the producer's role drops it.
@@ -287,20 +274,6 @@ void buffer_pool<Buffer>::give_back(std::uint32_t slot, bool received) noexcept
         return;
     }
     loop.send_home(slot);  // cannot fail: the return lane holds count() indices and only count() buffers exist
-}
-
-template <class Buffer>
-buffer_pool_stats buffer_pool<Buffer>::stats() const noexcept
-{
-    buffer_pool_stats s;
-    s.count = buffers.size();
-    s.in_flight = out.load(std::memory_order_relaxed);  // a count: nothing is read through it
-    s.high_water = high_water.load();
-    s.acquired = acquired.load();
-    s.starved = starved_count.load();
-    s.sent = filled.stats().sent;
-    s.returned = loop.returned();
-    return s;
 }
 
 }  // namespace courier

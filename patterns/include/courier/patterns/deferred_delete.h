@@ -4,6 +4,7 @@
 #pragma once
 
 #include <courier/counter.h>
+#include <courier/in_flight.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
 #include <courier/role_guard.h>
@@ -17,17 +18,6 @@
 #include <utility>
 
 namespace courier {
-
-/// A snapshot of a deferred_delete's counters; each field is exact for some moment during the call.
-struct deferred_delete_stats
-{
-    std::size_t capacity = 0;      ///< the most objects reserved at once
-    std::uint64_t outstanding = 0;  ///< reservations taken and not yet given back by collect or cancel
-    std::uint64_t retired = 0;     ///< objects the audio side sent back
-    std::uint64_t destroyed = 0;   ///< objects collect() destroyed
-    std::uint64_t refused = 0;     ///< try_reserve calls refused because `capacity` reservations were out
-    std::uint64_t broken = 0;      ///< retire calls that found the lane full (a broken contract; leaked, never freed)
-};
 
 /// The "send it back to die" piece: the audio side hands objects it no longer needs to retire(), which
 /// never frees; the control side destroys them later in collect(). The audio thread never runs a
@@ -50,7 +40,7 @@ public:
     /// Reserves a return lane of `capacity` objects. Throws std::invalid_argument when `capacity` is 0.
     /// Thread: setup. Real-time: no (allocates).
     explicit deferred_delete(std::size_t capacity)
-        : returns(checked(capacity)), to_control(returns.sender()), from_audio(returns.receiver())
+        : returns(checked(capacity)), to_control(returns.sender()), from_audio(returns.receiver()), reserved(capacity)
     {
     }
 
@@ -61,8 +51,8 @@ public:
     /// Thread: setup (the control thread, after the audio stream has stopped). Real-time: no (frees).
     ~deferred_delete() = default;  // the lane's destructor: ✗ every object still queued dies here
 
-    /// Takes one reservation for an object about to become the audio side's, or returns false (counted in
-    /// `refused`) when `capacity` reservations are out; collect() first, or try again later.
+    /// Takes one reservation for an object about to become the audio side's (counted in `taken`), or returns
+    /// false (counted in `refused`) when `capacity` reservations are out; collect() first, or try again later.
     /// Thread: control (the one control thread of this object). Real-time: wait-free.
     [[nodiscard]] bool try_reserve() noexcept COURIER_REALTIME;
 
@@ -96,16 +86,21 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t outstanding() const noexcept COURIER_REALTIME
     {
-        return static_cast<std::size_t>(reserved.load());
+        return static_cast<std::size_t>(reserved.current());
     }
 
     /// The most reservations out at once: the return lane's capacity.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return returns.capacity(); }
 
-    /// A snapshot of the counters.
+    /// A snapshot of the reservations as a limit on objects in flight: `out` = reservations out (outstanding()),
+    /// `taken` and `refused` = try_reserve calls that got one or were refused, `returned` = objects the audio
+    /// side retired, `broken` = retire calls that found the lane full (a broken contract; the object leaked).
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] deferred_delete_stats stats() const noexcept COURIER_REALTIME;
+    [[nodiscard]] in_flight_stats stats() const noexcept COURIER_REALTIME
+    {
+        return reserved.snapshot(returns.stats().sent, broken.load());
+    }
 
     /// Lets new threads take over the control role and the two ends of the return lane, for example when the
     /// audio device restarts its callback on a new thread. The old threads must have stopped using this object.
@@ -132,9 +127,8 @@ private:
 
     // Written by the control thread only.
     role_guard control_guard{detail::type_label<deferred_delete>::text, "control side"};
-    counter reserved;  // reservations out: raised by try_reserve, lowered by cancel_reservation and collect
-    counter refused;
-    counter destroyed;
+    // Reservations out: taken by try_reserve, given back by cancel_reservation and collect.
+    detail::in_flight_count reserved;
 
     // Written by the audio thread only.
     counter broken;
@@ -147,24 +141,14 @@ template <class T>
 bool deferred_delete<T>::try_reserve() noexcept
 {
     const role_guard::scope held(control_guard);
-    const std::uint64_t out = reserved.load();
-    if (out == returns.capacity())
-    {
-        refused.add();
-        return false;
-    }
-    reserved.add();  // a count; the lanes publish the objects
-    return true;
+    return reserved.try_take();  // a count; the lanes publish the objects
 }
 
 template <class T>
 void deferred_delete<T>::cancel_reservation() noexcept
 {
     const role_guard::scope held(control_guard);
-    const std::uint64_t out = reserved.load();
-    COURIER_EXPECTS(out > 0);
-    if (out > 0)
-        reserved.set(out - 1);
+    reserved.release();  // reports a cancel without a reservation
 }
 
 template <class T>
@@ -179,10 +163,7 @@ std::size_t deferred_delete<T>::collect(F&& before_destroy) noexcept
             object.reset();  // ✗ the object dies here, on the control thread
         },
         returns.capacity());
-    const std::uint64_t out = reserved.load();
-    COURIER_EXPECTS(count <= out);  // every retired object was reserved for
-    reserved.set(count <= out ? out - count : 0);
-    destroyed.add(count);
+    reserved.release(count);  // reports objects retired without a reservation
     return count;
 }
 
@@ -199,19 +180,6 @@ void deferred_delete<T>::retire(std::unique_ptr<T>&& object) noexcept
     broken.add();
     // Never free on the audio thread, not even for a broken contract: the object is leaked on purpose.
     [[maybe_unused]] T* leaked = object.release();
-}
-
-template <class T>
-deferred_delete_stats deferred_delete<T>::stats() const noexcept
-{
-    deferred_delete_stats s;
-    s.capacity = returns.capacity();
-    s.outstanding = reserved.load();
-    s.retired = returns.stats().sent;
-    s.destroyed = destroyed.load();
-    s.refused = refused.load();
-    s.broken = broken.load();
-    return s;
 }
 
 }  // namespace courier

@@ -59,7 +59,7 @@ struct link_result
 struct link_unlink_stats
 {
     lane_stats requests;                ///< link and unlink requests to the audio side; `refused` = lane full
-    deferred_delete_stats returns;      ///< the way back; `outstanding` = objects alive, `refused` = at capacity
+    in_flight_stats returns;            ///< the way back; `out` = objects alive, `refused` = at capacity
     std::uint64_t linked = 0;           ///< objects the audio side linked
     std::uint64_t unlinked = 0;         ///< objects the audio side unlinked, on its own or on request
     std::uint64_t stale_requests = 0;   ///< unlink requests that found their object already gone

@@ -19,8 +19,8 @@ namespace courier {
 struct swap_and_retire_stats
 {
     lane_stats publications;        ///< `sent` = published, `received` = adopted by the audio side
-    deferred_delete_stats returns;  ///< `outstanding` = in flight, `refused` = try_publish refusals,
-                                    ///< `retired` = replaced structures sent back, `destroyed` = collected
+    in_flight_stats returns;  ///< structures published and not yet collected: `out` = in flight, `refused` =
+                              ///< try_publish refusals, `returned` = replaced structures sent back
 };
 
 /// One structure the audio side reads every callback (a voice graph, a settings block, a wavetable), replaced

@@ -292,7 +292,7 @@ public:
 
     /// The scope loop's counters.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] buffer_pool_stats scope_stats() const noexcept COURIER_REALTIME;
+    [[nodiscard]] in_flight_stats scope_stats() const noexcept COURIER_REALTIME;
 
     /// COURIER_CHECKS as courier::engine itself was compiled (1: role guards and preconditions on). Every file of
     /// a program must agree with it: the linker keeps one copy of each inline function of courier's headers, so a
