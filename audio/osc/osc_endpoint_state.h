@@ -11,7 +11,7 @@
 #include "osc_sockets.h"
 #include "osc_subscriptions.h"
 #include <courier/object_pool.h>
-#include <courier/protocol/multi_reply.h>
+#include <courier/protocol/request_reply.h>
 #include <courier/patterns/state_observer.h>
 
 #include <algorithm>
@@ -56,7 +56,7 @@ struct endpoint::state
     port<audio::engine_event> own;               // ✗ closed in ~state (after the threads stopped), on setup
     // /load: the network thread is the client, the disk worker the server; one load at a time, four progress
     // replies out at most. ✗ Requests and replies die in ~state at the latest (after both threads stopped).
-    protocol::multi_reply<load_request, load_reply> loads;
+    protocol::request_reply<load_request, load_reply> loads;
 
     // publish_meters() -> the network thread, when config.read_meters is false.
     state_observer<audio::engine_meters> meter_cell;

@@ -32,7 +32,7 @@ std::optional<std::size_t> sample_count(std::uint64_t frames, int channels) noex
     return static_cast<std::size_t>(frames * static_cast<std::uint64_t>(channels));
 }
 
-load_worker::load_worker(protocol::multi_reply<load_request, load_reply>::server_type& s, const std::atomic<bool>& stop)
+load_worker::load_worker(protocol::request_reply<load_request, load_reply>::server_type& s, const std::atomic<bool>& stop)
     : server(&s), stop_requested(&stop)
 {
 }
@@ -51,11 +51,11 @@ void load_worker::run() noexcept
         std::filesystem::path path;
         std::uint64_t max_frames = 0;
         bool copied = true;
-        // The request goes home after the call: copy what the load needs (the worker may allocate). drain() is
-        // noexcept, so the handler catches its own exception (a bad_alloc copying the path): one escaping it would
-        // call std::terminate and take the process, audio and all, with it.
+        // The request is held until the final reply (it goes home then): copy what the load needs (the worker may
+        // allocate). drain() is noexcept, so the handler catches its own exception (a bad_alloc copying the path):
+        // one escaping it would call std::terminate and take the process, audio and all, with it.
         (void)server->drain(
-            [&](std::uint64_t started, load_request& r) noexcept {
+            [&](std::uint64_t started, const load_request& r) noexcept {
                 id = started;
                 max_frames = r.max_frames;
                 try

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The OSC endpoint's /load disk worker and the messages it exchanges with the network thread over a
-// protocol::multi_reply (docs/osc.md, "/load"). Private to courier_osc: no public header includes it.
+// protocol::request_reply (docs/osc.md, "/load"). Private to courier_osc: no public header includes it.
 #pragma once
 
 #include <courier/contracts.h>
 #include <courier/wakeup.h>
-#include <courier/protocol/multi_reply.h>
+#include <courier/protocol/request_reply.h>
 
 #include <atomic>
 #include <cstdint>
@@ -34,8 +34,8 @@ enum class load_error : std::uint8_t
 /// Thread: any. Real-time: wait-free.
 [[nodiscard]] std::optional<std::size_t> sample_count(std::uint64_t frames, int channels) noexcept COURIER_REALTIME;
 
-/// A /load request (request/multi-reply): made in the network thread's pool (the client's credits),
-/// read by the disk worker, and destroyed back on the network thread.
+/// A /load request (request/reply with progress replies): made in the network thread's pool (the client's
+/// credits), held by the disk worker until its final reply, and destroyed back on the network thread.
 struct load_request
 {
     load_request(std::filesystem::path p, std::uint64_t most) noexcept : path(std::move(p)), max_frames(most) {}
@@ -61,7 +61,7 @@ class load_worker
 public:
     /// A worker serving `server` until `stop_requested` is set; both must outlive it.
     /// Thread: setup. Real-time: no (allocates).
-    load_worker(protocol::multi_reply<load_request, load_reply>::server_type& server,
+    load_worker(protocol::request_reply<load_request, load_reply>::server_type& server,
                 const std::atomic<bool>& stop_requested);
 
     /// Wakes the worker at once (a load was started, or the endpoint stops).
@@ -75,7 +75,7 @@ public:
 private:
     void run_load(std::uint64_t id, const std::filesystem::path& path, std::uint64_t max_frames) noexcept;
 
-    protocol::multi_reply<load_request, load_reply>::server_type* server;
+    protocol::request_reply<load_request, load_reply>::server_type* server;
     const std::atomic<bool>* stop_requested;  // set by stop(); a flag, the joins synchronise
 
     // --- the disk worker's own

@@ -2,8 +2,6 @@
 // courier-protocols: the GUI side subscribes to the engine's meters, asks for a parameter snapshot, runs a long
 // operation with progress, cancels a measurement in the middle and unsubscribes, printing every message with
 // its correlation id (docs/patterns/protocol_*.md). The engine is a std::thread calling a real-time callback.
-#include <courier/protocol/multi_reply.h>
-#include <courier/protocol/request_reply.h>
 #include <courier/protocol/request_reply.h>
 #include <courier/protocol/subscription.h>
 
@@ -30,7 +28,7 @@ struct links
     courier::port_table table{8, 1};
     cp::subscription<meter> meters{table, 4};
     cp::request_reply<int, snapshot> parameters{table, 2};
-    cp::multi_reply<bounce, float> bounces{table, 1, 4};
+    cp::request_reply<bounce, float> bounces{table, 1, 4};  // 4 progress replies out
     cp::request_reply<measure, float> measurements{table, 2};
 };
 
@@ -62,7 +60,7 @@ void process(links& l, engine& e) noexcept COURIER_REALTIME
 
     auto& bounces = l.bounces.server();
     bounces.drain(
-        [&](std::uint64_t id, bounce& b) {
+        [&](std::uint64_t id, const bounce& b) {
             e.bounce_id = id;
             e.bounce_left = e.bounce_total = b.blocks;
         },
@@ -178,7 +176,7 @@ int main()
          }),
          "the snapshot reply matches its request");
 
-    // 3. A long operation with progress (multi-reply).
+    // 3. A long operation with progress (request/reply with progress replies).
     auto& bounces = l.bounces.client();
     const auto job = bounces.try_request(bounce{60});
     std::printf("start           id=%llu (bounce 60 blocks) -> %s\n", static_cast<unsigned long long>(job.id),

@@ -22,7 +22,6 @@
 #include <courier/patterns/timed_events.h>
 #include <courier/experimental/transaction.h>
 #include <courier/protocol/duplex.h>
-#include <courier/protocol/multi_reply.h>
 #include <courier/protocol/request_reply.h>
 #include <courier/protocol/stream.h>
 #include <courier/protocol/subscription.h>
@@ -114,9 +113,10 @@ TEST_CASE("setup size limits")
             {"duplex with SIZE_MAX markers",
              [] { port_table t(2, 2); protocol::duplex<int, int, kind> d(t, 1, 1, most); }},
             {"duplex with SIZE_MAX credits", [] { port_table t(2, 2); protocol::duplex<int, int, kind> d(t, most, 1, 0); }},
-            {"multi_reply with SIZE_MAX progress credits",
-             [] { port_table t(2, 2); protocol::multi_reply<int, int> m(t, 1, most); }},
-            {"multi_reply with SIZE_MAX credits", [] { port_table t(2, 2); protocol::multi_reply<int, int> m(t, most, 1); }},
+            {"request_reply with SIZE_MAX progress credits",
+             [] { port_table t(2, 2); protocol::request_reply<int, int> m(t, 1, most); }},
+            {"request_reply with SIZE_MAX credits and progress credits",
+             [] { port_table t(2, 2); protocol::request_reply<int, int> m(t, most, 1); }},
             {"request_reply with SIZE_MAX credits", [] { port_table t(2, 2); protocol::request_reply<int, int> r(t, most); }},
             {"request_reply with 2^63 credits (twice that wraps)",
              [] { port_table t(2, 2); protocol::request_reply<int, int> f(t, std::size_t{1} << 63); }},

@@ -25,7 +25,7 @@ namespace {
 
 // Takes the load replies until the final one for `id` comes, and returns it (nullopt if none comes within a
 // minute: a hung worker fails the test instead of hanging it).
-using load_client = protocol::multi_reply<load_request, load_reply>::client_type;
+using load_client = protocol::request_reply<load_request, load_reply>::client_type;
 
 std::optional<load_reply> final_reply(load_client& client, std::uint64_t id)
 {
@@ -50,7 +50,7 @@ std::optional<load_reply> final_reply(load_client& client, std::uint64_t id)
 TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test_suite("stress"))
 {
     port_table table(2, 2);
-    protocol::multi_reply<load_request, load_reply> loads(table, 1, 4);
+    protocol::request_reply<load_request, load_reply> loads(table, 1, 4);
     std::atomic<bool> stop{false};
     load_worker worker(loads.server(), stop);
     std::thread disk([&] {

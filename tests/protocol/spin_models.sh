@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Verifies the protocols' spin models (patterns/protocol/models/*.pml) exhaustively: for each configuration,
 # spin -a, cc pan.c with -DSAFETY (assertions and invalid end states), ./pan over the whole state space. The
-# correct models must show 0 errors over a complete search; the deliberately broken publisher (notification
-# after the ack) must be caught. Prints the states explored per model and writes them to WORK/spin_states.txt.
+# correct models must show 0 errors over a complete search; the deliberately broken models (a publisher that
+# notifies after the ack, a request_reply server whose progress takes the final replies' room) must be caught. Prints the states explored per model and writes them to WORK/spin_states.txt.
 # Exits 77 (ctest's skip code) when spin is not installed.
 # Usage: tests/protocol/spin_models.sh MODELS_DIR WORK_DIR [long]
 #   long (or COURIER_SPIN_LONG=1) adds larger configurations (about a minute and 1 GB more).
@@ -73,6 +73,12 @@ verify() {
 
 verify request_reply_c1 pass "credits 1, any number of requests" request_reply.pml -DCREDITS=1 -DIDS=3
 verify request_reply_c2_r3 pass "credits 2, 3 requests" request_reply.pml -DCREDITS=2 -DREQUESTS=3 -DIDS=5
+verify request_reply_c1_p2 pass "credits 1, 2 progress credits, any number of requests" request_reply.pml \
+  -DCREDITS=1 -DIDS=3 -DPROGRESS=2
+verify request_reply_c2_r2_p1 pass "credits 2, 1 progress credit, 2 requests" request_reply.pml \
+  -DCREDITS=2 -DREQUESTS=2 -DIDS=5 -DPROGRESS=1
+verify request_reply_progress_unreserved '(slot!=255)' "broken server: progress takes the finals' room" \
+  request_reply.pml -DCREDITS=1 -DIDS=3 -DPROGRESS=1 -DPROGRESS_UNRESERVED
 verify subscription_c2 pass "credits 2, any number of subscriptions" subscription.pml -DCREDITS=2 -DIDS=2
 verify subscription_ack_before_forget '!(after_ack[id])' "broken publisher: ack first, forget at the next poll" \
   subscription.pml -DCREDITS=2 -DIDS=2 -DACK_BEFORE_FORGET
@@ -80,6 +86,8 @@ verify stream_c2 pass "credits 2, any number of items" stream.pml -DCREDITS=2
 if [ "$long" = long ]; then
   pan_opt=-O2
   verify request_reply_c2_r4 pass "credits 2, 4 requests" request_reply.pml -DCREDITS=2 -DREQUESTS=4 -DIDS=5
+  verify request_reply_c2_r3_p1 pass "credits 2, 1 progress credit, 3 requests" request_reply.pml -DCREDITS=2 \
+    -DREQUESTS=3 -DIDS=5 -DPROGRESS=1
   verify subscription_c3 pass "credits 3, any number of subscriptions" subscription.pml -DCREDITS=3 -DIDS=2
   verify stream_c3 pass "credits 3, any number of items" stream.pml -DCREDITS=3
 fi

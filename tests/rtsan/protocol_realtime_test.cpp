@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Runs every audio-side entry point of the six protocols (<courier/protocol/...>), with the audio
+// Runs every audio-side entry point of the protocols (<courier/protocol/...>), with the audio
 // Thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
 // allocation, free or lock inside it aborts; elsewhere the allocation counter checks the same.
-#include <courier/protocol/multi_reply.h>
-#include <courier/protocol/request_reply.h>
 #include <courier/protocol/request_reply.h>
 #include <courier/experimental/send.h>
 #include <courier/protocol/stream.h>
@@ -24,13 +22,13 @@ namespace {
 struct links
 {
     explicit links(courier::port_table& t)
-        : send(t, 4), stream(t, 4), request(t, 4), multi(t, 2, 4), subscription(t, 4), future(t, 4)
+        : send(t, 4), stream(t, 4), request(t, 4), progress(t, 2, 4), subscription(t, 4), future(t, 4)
     {
     }
     cp::send_link<float> send;
     cp::stream<float> stream;
     cp::request_reply<int, float> request;
-    cp::multi_reply<int, float> multi;
+    cp::request_reply<int, float> progress;  // with progress replies
     cp::subscription<float> subscription;
     cp::request_reply<int, float> future;
 };
@@ -62,7 +60,7 @@ void audio_as_party_a(links& l, audio_state& s) noexcept COURIER_REALTIME
     client.drain([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
     s.work += client.outstanding() + client.collect() + client.stats().sent;
 
-    auto& mc = l.multi.client();
+    auto& mc = l.progress.client();
     (void)mc.try_request(1);
     mc.drain([&](std::uint64_t id, cp::reply_status, float*) { s.work += id; }, 8);
     s.work += mc.outstanding() + mc.collect() + mc.stats().sent;
@@ -95,15 +93,15 @@ void audio_as_party_b(links& l, audio_state& s) noexcept COURIER_REALTIME
     server.poll([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
     s.work += server.collect() + server.stats().sent;
 
-    auto& ms = l.multi.server();
+    auto& ms = l.progress.server();
     std::uint64_t started = 0;
-    ms.drain([&](std::uint64_t id, int&) { started = id; }, 8);
-    if (started != 0 && ms.running(started))
+    ms.drain([&](std::uint64_t id, const int&) { started = id; }, 8);
+    if (started != 0 && ms.pending(started) != nullptr)
     {
         (void)ms.try_progress(started, 0.5f);
         (void)ms.try_finish(started, 1.0f);
     }
-    s.work += ms.running_count() + ms.collect() + ms.stats().sent;
+    s.work += ms.pending_count() + ms.collect() + ms.stats().sent;
 
     auto& pub = l.subscription.publishing();
     pub.poll(8);
@@ -132,9 +130,12 @@ void control_side(links& audio_is_a, links& audio_is_b)
     audio_is_a.stream.reader().drain([](std::uint64_t, float&) {}, [](std::uint64_t) {}, 8);
     audio_is_a.request.server().poll([](std::uint64_t, int& q) { return static_cast<float>(q); }, 8);
     std::uint64_t id = 0;
-    audio_is_a.multi.server().drain([&](std::uint64_t i, int&) { id = i; }, 8);
+    audio_is_a.progress.server().drain([&](std::uint64_t i, const int&) { id = i; }, 8);
     if (id != 0)
-        (void)audio_is_a.multi.server().try_finish(id, 1.0f);
+    {
+        (void)audio_is_a.progress.server().try_progress(id, 0.5f);  // the audio client sees progress too
+        (void)audio_is_a.progress.server().try_finish(id, 1.0f);
+    }
     audio_is_a.subscription.publishing().poll(8);
     if (audio_is_a.subscription.publishing().subscribed())
         (void)audio_is_a.subscription.publishing().try_notify(1.0f);
@@ -147,8 +148,8 @@ void control_side(links& audio_is_a, links& audio_is_b)
     (void)audio_is_b.stream.writer().try_write(1.0f);
     (void)audio_is_b.request.client().try_request(1);
     audio_is_b.request.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
-    (void)audio_is_b.multi.client().try_request(1);
-    audio_is_b.multi.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
+    (void)audio_is_b.progress.client().try_request(1);
+    audio_is_b.progress.client().drain([](std::uint64_t, cp::reply_status, float*) {}, 8);
     auto& sub = audio_is_b.subscription.subscribing();
     if (sub.state() == cp::subscriber_state::idle)
         (void)sub.try_subscribe();

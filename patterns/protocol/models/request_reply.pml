@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * spin model of courier::protocol::request_reply (<courier/protocol/request_reply.h>): the cancel-versus-
- * result race. How the model maps to the header: docs/patterns/protocol_request_reply.md (Guarantees, "Model").
+ * result race, with progress replies before the terminal. How the model maps to the header:
+ * docs/patterns/protocol_request_reply.md (Guarantees, "Model").
  *
  * Processes: requester (reply_client, party A), worker (reply_server, party B), and init as the setup
  * thread that destroys the request_reply after both have stopped. Lanes: inbox_a and inbox_b, bounded
- * exactly as duplex sizes them; pool_a (requests, `credits` slots) and pool_b (results, `credits + 1`), each
- * with its return lane. The requester asks any number of times, cancels any request at any time, and stops
+ * exactly as duplex sizes them; pool_a (requests, `credits` slots) and pool_b (results, `credits + 1 +
+ * progress_credits`), each with its return lane. The worker sends any number of progress replies for a held
+ * request (try_progress, with its reserve check). The requester asks any number of times, cancels any request at any time, and stops
  * asking when it likes; either party may close (go away) at any point, as close() allows. The header never
  * reuses an id (next_id counts up); the model, to stay finite, gives each new request the lowest id of which
  * no trace is left (not waiting, not pending, in no lane that is still read), which no party can tell apart
@@ -13,12 +15,15 @@
  *
  * Checked in every reachable state, for every interleaving:
  *  - exactly one terminal (result, cancelled or server_gone) per request: drain() asserts that a terminal
- *    settles a request still waiting (so never twice); a request never settled leaves both parties stuck,
+ *    settles a request still waiting (so never twice), and that a progress reply arrives only for a request
+ *    still waiting (so never after its terminal); a request never settled leaves both parties stuck,
  *    which spin reports as an invalid end state; teardown asserts that every request had one;
  *  - every body returned to its pool exactly once (duplex.pml's assertions, and all slots free at the end);
  *  - in flight never above the credits: outstanding and pending requests and bodies out stay within the
  *    credits (monitor), and every send the header says has room reserved (cancel, cancelled, result) finds
- *    room.
+ *    room, however many progress replies are out.
+ * -DPROGRESS_UNRESERVED is a deliberately broken server: try_progress takes any free body, leaving no room
+ * reserved for the final replies; spin must catch a final reply that finds no body.
  */
 
 #ifndef CREDITS
@@ -28,9 +33,13 @@
 #define IDS 5      /* correlation ids 1..IDS: more than can be alive at once (asserted) */
 #endif
 
-/* request_reply's constructor: duplex(table, credits, credits + 1, 2 * credits) */
+#ifndef PROGRESS
+#define PROGRESS 0 /* request_reply(table, credits, progress_credits) */
+#endif
+
+/* request_reply's constructor: duplex(table, credits, credits + 1 + progress_credits, 2 * credits) */
 #define CREDITS_A CREDITS
-#define CREDITS_B (CREDITS + 1)
+#define CREDITS_B (CREDITS + 1 + PROGRESS)
 #ifndef MARKERS
 #define MARKERS (2 * CREDITS)  /* -DMARKERS=... tries a smaller reserve */
 #endif
@@ -41,7 +50,7 @@
 #define MAX_SLOTS CREDITS_B
 #include "duplex.pml"
 
-mtype = { request, cancel, result, cancelled };                 /* detail::reply_kind (result is reply) */
+mtype = { request, cancel, progress, result, cancelled };  /* detail::reply_kind (result is reply) */
 
 /* envelope: kind, id, body (slot or NONE), reply_to */
 chan inbox_a = [INBOX_A] of { mtype, byte, byte, chan };  /* drained by the requester */
@@ -149,14 +158,18 @@ proctype requester()
     /* drain(handle, max) as calls with a max of 1 (a larger budget is several of them): one message */
     :: atomic {
         nempty(inbox_a) -> inbox_a?kind, id, body, reply;
-        assert(waiting[id]);  /* a terminal settles a request still waiting: exactly one per request */
+        assert(waiting[id]);  /* a terminal settles a request still waiting; progress comes only before it */
         assert(terminals[id] == 0);
-        terminals[id]++;
-        assert(kind == result && body != NONE || kind == cancelled && body == NONE);
-        waiting[id] = false; waiting_size--;
         if
-        :: !cancel_sent[id] -> cancellable--
-        :: else -> cancel_sent[id] = false
+        :: kind == progress -> assert(body != NONE)  /* not a terminal: the request stays waiting */
+        :: else ->
+            terminals[id]++;
+            assert(kind == result && body != NONE || kind == cancelled && body == NONE);
+            waiting[id] = false; waiting_size--;
+            if
+            :: !cancel_sent[id] -> cancellable--
+            :: else -> cancel_sent[id] = false
+            fi
         fi;
         id = 0; kind = 0; reply = no_channel
        };
@@ -262,6 +275,47 @@ proctype worker()
         :: else -> skip
         fi;
         id = 0; slot = 0; reply = no_channel; o = 0
+#if PROGRESS > 0 || defined(PROGRESS_UNRESERVED)
+    /* try_progress(id, args): only a held request, which stays held; collect, then no_credit when only the
+     * room reserved for final replies is left (in_flight + credits + 1 >= credits_b) */
+    :: open_size > 0 ->
+        atomic {
+            select(id : 1 .. IDS);
+            if
+            :: open[id] -> reply = open_reply[id]
+            :: else -> id = 0  /* closed */
+            fi
+        };
+        if
+        :: id != 0 ->
+            pool_collect(pool_b, returns_b, tmp);
+            if
+#ifdef PROGRESS_UNRESERVED
+            :: false -> skip  /* broken: no reserve check; only pool_try_make's own limit */
+#else
+            :: pool_b.in_use + CREDITS + 1 >= CREDITS_B -> o = no_credit
+#endif
+            :: else ->
+                if
+                :: !inbox_a_open -> o = gone
+                :: else ->
+                    pool_try_make(pool_b, returns_b, slot, tmp);
+                    if
+                    :: slot == NONE -> o = no_credit
+                    :: else ->
+                        DELIVER(reply, inbox_a_open, progress, id, slot, inbox_b, o);
+                        assert(o == sent || o == gone);  /* the inbox has room for every body of pool_b */
+                        if
+                        :: o != sent -> pool_give_back(pool_b, returns_b, slot, true)
+                        :: else -> skip
+                        fi
+                    fi
+                fi
+            fi
+        :: else -> skip
+        fi;
+        id = 0; slot = 0; reply = no_channel; o = 0
+#endif
     :: nempty(returns_b) -> pool_collect(pool_b, returns_b, tmp)
     /* close(): the worker goes away; queued requests and cancels die here, request bodies go home */
     :: atomic { may_leave -> inbox_b_open = false };
@@ -280,13 +334,18 @@ proctype worker()
 }
 
 /* Invariants in every state: in flight never above the credits. */
+#ifdef PROGRESS_UNRESERVED
+#define INBOX_A_BOUND (CREDITS_B + CREDITS)  /* what the broken server can fill: let the final reply fail first */
+#else
+#define INBOX_A_BOUND (CREDITS + PROGRESS)
+#endif
 active proctype monitor()
 {
 end_monitor:
     atomic {
         !(waiting_size <= CREDITS && open_size <= CREDITS && pool_a.in_use <= CREDITS_A
           && pool_b.in_use <= CREDITS_B && len(returns_a) <= pool_a.in_use && len(returns_b) <= pool_b.in_use
-          && len(inbox_a) <= CREDITS          /* settlements: at most one per outstanding request */
+          && len(inbox_a) <= INBOX_A_BOUND    /* a settlement per outstanding request, and progress */
           && len(inbox_b) <= 3 * CREDITS) ->  /* requests, their cancels and stale cancels */
         assert(false)
     }

@@ -63,7 +63,7 @@ template <class Question, class Answer>
 ///
 /// A request dies unanswered if its target port closes while the request is queued: it is destroyed on the
 /// closing thread, with its reply channel. outstanding() still counts it; the requester sees that the target is
-/// gone with `channel::is_open()` (the request/reply, multi-reply and subscription protocols build their
+/// gone with `channel::is_open()` (the request/reply and subscription protocols build their
 /// terminal results on that).
 template <class Question, class Answer>
 class requester

@@ -36,7 +36,7 @@ namespace detail {
 
 // The wire kinds: what an envelope is, per protocol. Only the protocols' own code names them.
 
-// The request/reply family (request_reply, multi_reply).
+// request_reply's messages.
 enum class reply_kind : std::uint8_t
 {
     request,    // client to server, with a body

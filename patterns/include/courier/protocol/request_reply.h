@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Request/reply: each request carries a correlation id and is settled exactly once, by its reply, by a cancel
-// that won the race, or by the server's going away (docs/patterns/protocol_request_reply.md).
+// Request/reply: each request carries a correlation id and is settled exactly once, by its (final) reply, by a
+// cancel that won the race, or by the server's going away; a held request may get progress replies before that
+// (docs/patterns/protocol_request_reply.md).
 #pragma once
 
 #include <courier/protocol/duplex.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+
 namespace courier::protocol {
 
-/// What a client learns about one of its requests (request_reply and multi_reply): any number of `progress`
-/// (multi_reply only), then exactly one terminal: `answered`, `cancelled` or `server_gone`.
+/// What a client learns about one of its requests: any number of `progress` (a held request the server reports
+/// on), then exactly one terminal: `answered`, `cancelled` or `server_gone`.
 enum class reply_status : std::uint8_t
 {
     answered,     ///< terminal: the (final) reply is attached
-    progress,     ///< a progress reply is attached; more follow (multi_reply)
+    progress,     ///< a progress reply is attached; a terminal follows
     cancelled,    ///< terminal: the cancel won the race; nothing attached
     server_gone,  ///< terminal: the server closed without answering; nothing attached
 };
@@ -44,10 +49,11 @@ public:
     /// Thread: the client. Real-time: wait-free.
     [[nodiscard]] send_status try_cancel(std::uint64_t id) noexcept COURIER_REALTIME;
 
-    /// Calls `handle(std::uint64_t id, reply_status, Rep* reply)` once per settled request (answered or
-    /// cancelled), for up to `max` messages; when the server has gone and every reply is read, settles each
-    /// unsettled request as server_gone (reply nullptr). Returns how many it handled. Each reply goes home to
-    /// the server's pool after its call.
+    /// Calls `handle(std::uint64_t id, reply_status, Rep* reply)` for up to `max` messages in the order sent:
+    /// `progress` (the request stays unsettled) any number of times, then once per request its terminal
+    /// (answered or cancelled); when the server has gone and every reply is read, settles each unsettled request
+    /// as server_gone (reply nullptr). Returns how many it handled. Each reply goes home to the server's pool
+    /// after its call.
     /// Thread: the client. Real-time: wait-free if `handle` is.
     template <class Handler>
     std::size_t drain(Handler&& handle, std::size_t max) noexcept;
@@ -82,8 +88,9 @@ private:
     std::uint64_t next_id = 1;
 };
 
-/// The answering party and the arbiter of every cancel race: it answers a request at once (poll) or holds it
-/// and settles it later (drain, then try_finish), and a cancel settles a request only while it is held.
+/// The answering party and the arbiter of every cancel race: it answers a request at once (poll) or holds it,
+/// may report progress on it (try_progress), and settles it later (try_finish); a cancel settles a request only
+/// while it is held.
 template <class Req, class Rep>
 class reply_server
 {
@@ -97,11 +104,19 @@ public:
     std::size_t poll(Answer&& answer, std::size_t max) noexcept;
 
     /// Takes up to `max` messages: each new request is held and passed to `start(std::uint64_t id, const
-    /// Req&)`, to be settled later by try_finish (or by a cancel, whichever the server sees first); cancels as
-    /// in poll. Returns how many messages it handled.
+    /// Req&)`, to be reported on by try_progress and settled later by try_finish (or by a cancel, whichever the
+    /// server sees first); cancels as in poll. Returns how many messages it handled.
     /// Thread: the server. Real-time: wait-free if `start` is.
     template <class Start>
     std::size_t drain(Start&& start, std::size_t max) noexcept;
+
+    /// Sends a progress reply made from `args` for held request `id`; the request stays held. `closed` when `id`
+    /// is not held (nothing goes out after the final reply or a cancel); `no_credit` when only the room reserved
+    /// for final replies is left (always, when the request_reply was made with no progress credits): progress
+    /// is droppable, the final reply is not; `gone` when the client has gone.
+    /// Thread: the server. Real-time: wait-free if Rep's constructor and destructor are.
+    template <class... Args>
+    [[nodiscard]] send_status try_progress(std::uint64_t id, Args&&... args) noexcept;
 
     /// Settles held request `id` with a reply made from `args`: `sent` (the request goes home first), or
     /// `closed` when it is not held (cancelled or already settled: the reply is not made), or `gone`. Never
@@ -163,7 +178,8 @@ private:
     std::uint64_t late = 0;
 };
 
-/// A client and a server, either of them the audio thread, with at most `credits` requests unsettled.
+/// A client and a server, either of them the audio thread, with at most `credits` requests unsettled and at
+/// most `progress_credits` progress replies out at once.
 template <class Req, class Rep>
 class request_reply
 {
@@ -171,13 +187,15 @@ public:
     using client_type = reply_client<Req, Rep>;
     using server_type = reply_server<Req, Rep>;
 
-    /// Opens the link in `table` (two free slots).
+    /// Opens the link in `table` (two free slots). `progress_credits` is 0 for a link whose requests are
+    /// answered by one reply each. Throws std::invalid_argument when `credits` is 0 or either count is above
+    /// 2^32 - 1, and as duplex does.
     /// Thread: setup. Real-time: no (allocates).
-    request_reply(port_table& table, std::size_t credits)
-        // Server pool +1: a reply still in the client's handler while the next request is answered. Markers: per
-        // request one cancel, plus up to `credits` late cancels of requests already settled that the server has
-        // not read yet; so a cancel never finds the queue full.
-        : link(table, credits, credits + 1, 2 * credits), c(link.a(), credits), s(link.b(), credits)
+    request_reply(port_table& table, std::size_t credits, std::size_t progress_credits = 0)
+        // Markers: per request one cancel, plus up to `credits` late cancels of requests already settled that the
+        // server has not read yet; so a cancel never finds the queue full.
+        : link(table, credits, server_credits(credits, progress_credits), 2 * credits), c(link.a(), credits),
+          s(link.b(), credits)
     {
     }
 
@@ -201,6 +219,18 @@ public:
     [[nodiscard]] server_type& server() noexcept COURIER_REALTIME { return s; }
 
 private:
+    // The server's pool: a final reply per request, one more (a final still in the client's handler while the
+    // next request is answered) and the progress replies (see try_progress). Checked here, before the sum could
+    // wrap to a small pool.
+    static std::size_t server_credits(std::size_t credits, std::size_t progress_credits)
+    {
+        if (credits == 0 || credits > UINT32_MAX || progress_credits > UINT32_MAX)
+            throw std::invalid_argument(
+                "courier::protocol::request_reply: credits must be between 1 and 2^32 - 1, progress_credits at "
+                "most 2^32 - 1");
+        return credits + 1 + progress_credits;
+    }
+
     duplex<Req, Rep, detail::reply_kind> link;
     client_type c;
     server_type s;
@@ -243,6 +273,11 @@ std::size_t reply_client<Req, Rep>::drain(Handler&& handle, std::size_t max) noe
     const bool server_gone = !end.peer_open();
     std::size_t handled = end.drain(
         [&](typename link_end::in_envelope&& m) {
+            if (m.kind == detail::reply_kind::progress)
+            {
+                handle(m.id, reply_status::progress, m.body.get());  // not a terminal: the request stays unsettled
+                return;
+            }
             (void)waiting.erase(m.id);
             handle(m.id, m.kind == detail::reply_kind::reply ? reply_status::answered : reply_status::cancelled,
                    m.body.get());
@@ -314,6 +349,22 @@ std::size_t reply_server<Req, Rep>::drain(Start&& start, std::size_t max) noexce
             COURIER_EXPECTS(kept);
         },
         max);
+}
+
+template <class Req, class Rep>
+template <class... Args>
+send_status reply_server<Req, Rep>::try_progress(std::uint64_t id, Args&&... args) noexcept
+{
+    const held_request* request = held.find(id);
+    if (request == nullptr)
+        return send_status::closed;  // cancelled or settled: nothing after the terminal
+    (void)end.collect();
+    // Keep `credits` + 1 bodies for final replies: one per request the client may have unsettled, plus one for
+    // a final still in the client's handler while the next request is answered.
+    if (end.in_flight() + held.capacity() + 1 >= end.credits())
+        return end.refuse(send_status::no_credit);
+    // To the channel the request carried, as its final reply will: so progress always arrives before it.
+    return end.try_post_to(request->reply_to, id, detail::reply_kind::progress, std::forward<Args>(args)...);
 }
 
 template <class Req, class Rep>

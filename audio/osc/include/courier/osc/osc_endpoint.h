@@ -221,7 +221,7 @@ private:
 };
 
 /// The OSC endpoint. Owns a network thread (start() to stop()) and a disk worker for /load, which talk through a
-/// protocol::multi_reply (<courier/protocol/multi_reply.h>: the network thread starts a load, the worker sends
+/// protocol::request_reply (<courier/protocol/request_reply.h>: the network thread starts a load, the worker sends
 /// progress replies and exactly one final reply). It is also a port (the endpoint's own mailbox, engine_event
 /// messages): list it in a port_registry under "/osc" and any thread holding a reader can send it an event, which
 /// it forwards to its /events subscribers.
