@@ -30,7 +30,7 @@ TEST_CASE("lane batch calls")
         auto tx = l.sender();
         auto rx = l.receiver();
         std::array<int, 5> outgoing{1, 2, 3, 4, 5};
-        REQUIRE(tx.try_send_many(std::span(outgoing)) == 5);  // one index store for all five
+        REQUIRE(tx.try_send_many(std::span(outgoing)) == 5);  // one position store for all five
         std::array<int, 8> incoming{};
         const std::size_t got = rx.try_receive_many(std::span(incoming));  // what is there, up to 8
         CHECK(got == 5);

@@ -202,7 +202,7 @@ TEST_CASE("lane")
         CHECK(l.stats().high_water == 8);
     }
 
-    SUBCASE("the high-water mark is what the consumer saw queued whenever it ran out of messages it knew of")
+    SUBCASE("the high-water mark is never a stale bound, and at most capacity / 16 below the truth")
     {
         lane<int> l(64);
         auto tx = l.sender();
@@ -215,7 +215,10 @@ TEST_CASE("lane")
             REQUIRE(rx.try_receive().has_value());
             REQUIRE_FALSE(rx.try_receive().has_value());
         }
-        CHECK(l.stats().high_water == 2);  // never a stale bound: the producer's cached view reached 64 often
+        // The producer's cached view of the consumer reached 64 often; each of its looks (every 4 sends) saw the
+        // true depth instead, which never passed 2.
+        CHECK(l.stats().high_water <= 2);
+        CHECK(l.stats().high_water + 4 >= 2);
     }
 
     SUBCASE("try_send, try_receive and drain neither allocate nor free")
@@ -358,14 +361,14 @@ using courier::test::on_ring;
 
 TEST_CASE_TEMPLATE("lane high-water mark on each storage", Policy, on_moodycamel, on_ring)
 {
-    SUBCASE("the mark is never above the true maximum, and at least half of it after the consumer's empty check")
+    SUBCASE("the mark is never above the true maximum, and at most capacity / 16 below it")
     {
         lane<int, typename Policy::template storage<int>> l(64);
         auto tx = l.sender();
         auto rx = l.receiver();
         for (int i = 0; i < 5; ++i)
             REQUIRE(tx.try_send(i));
-        REQUIRE(rx.try_receive().has_value());  // the consumer looks: 5 queued
+        REQUIRE(rx.try_receive().has_value());
         for (int i = 0; i < 5; ++i)
             REQUIRE(tx.try_send(i));  // 9 queued: the true maximum
         while (rx.try_receive().has_value())
@@ -373,7 +376,7 @@ TEST_CASE_TEMPLATE("lane high-water mark on each storage", Policy, on_moodycamel
         }
         const auto mark = l.stats().high_water;
         CHECK(mark <= 9);
-        CHECK(2 * mark >= 9);
+        CHECK(mark + 64 / 16 >= 9);
     }
 }
 

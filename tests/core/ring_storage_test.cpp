@@ -64,28 +64,54 @@ TEST_CASE("ring_storage")
         CHECK(ring.high_water() == 0);
     }
 
-    SUBCASE("high_water is the depth the consumer saw when it ran out of known items, not a bound")
+    SUBCASE("high_water is the depth the producer saw every capacity / 16 pushes: never above, at most that below")
     {
-        ring_storage<int> ring(64);
-        for (int i = 0; i < 5; ++i)
+        ring_storage<int> ring(64);  // looks every 4 pushes
+        CHECK(ring.look_interval() == 4);
+        for (int i = 0; i < 4; ++i)
             REQUIRE(ring.try_emplace(i));
-        CHECK(ring.high_water() == 0);  // nobody has read the other side's position yet
-        REQUIRE(ring.front() != nullptr);  // the consumer looks: 5 stored
-        CHECK(ring.high_water() == 5);
-        ring.pop();
-        for (int i = 0; i < 5; ++i)
-            REQUIRE(ring.try_emplace(i));  // 9 stored; the producer's cached view has room, so it does not look
-        while (ring.front() != nullptr)
+        CHECK(ring.high_water() == 0);  // no look yet: 4 stored, at most 4 above the mark
+        REQUIRE(ring.try_emplace(4));  // the 5th push looks first and sees 4 stored
+        CHECK(ring.high_water() == 4);
+        for (int k = 0; k < 4; ++k)
+        {
+            REQUIRE(ring.front() != nullptr);
             ring.pop();
-        CHECK(ring.high_water() == 5);  // the consumer's second look saw 5 new ones: the true 9 is at most twice it
+        }
+        for (int i = 0; i < 10; ++i)
+            REQUIRE(ring.try_emplace(i));  // looks before the 9th and the 13th push: 4 and 8 stored
+        CHECK(ring.high_water() == 8);  // 11 stored now: never above the truth, at most 4 below it
+        REQUIRE(ring.try_emplace(10));
+        REQUIRE(ring.try_emplace(11));  // the 17th push looks and sees 12 stored
+        CHECK(ring.high_water() == 12);
     }
 
-    SUBCASE("push_many and pop_many move a batch with one position store each, and sample the depth")
+    SUBCASE("the slots are spare beyond capacity, so the ring is a power of two at least two lines larger")
+    {
+        // Capacity stays exact whatever the slot count; a capacity of 8 ints fills and empties in order many times.
+        ring_storage<int> ring(8);
+        for (int round = 0; round < 50; ++round)
+        {
+            for (int i = 0; i < 8; ++i)
+                REQUIRE(ring.try_emplace(round * 8 + i));
+            CHECK_FALSE(ring.try_emplace(-1));
+            for (int i = 0; i < 8; ++i)
+            {
+                REQUIRE(ring.front() != nullptr);
+                CHECK(*ring.front() == round * 8 + i);
+                ring.pop();
+            }
+            CHECK(ring.front() == nullptr);
+        }
+        CHECK(ring.high_water() == 8);
+    }
+
+    SUBCASE("push_many and pop_many move a batch with one position store each, and the producer samples the depth")
     {
         ring_storage<int> ring(4);
         std::array<int, 6> in{1, 2, 3, 4, 5, 6};
         CHECK(ring.push_many(std::span(in)) == 4);
-        CHECK(ring.high_water() == 4);  // wanting room for 6 made the producer look
+        CHECK(ring.high_water() == 4);  // the 5th item made the producer look: full
         std::array<int, 3> out{};
         CHECK(ring.pop_many(std::span(out)) == 3);
         CHECK(out == std::array<int, 3>{1, 2, 3});

@@ -33,22 +33,21 @@ class lane_receiver;
 /// The lane must outlive both ends. Messages still queued when the lane is destroyed die in its destructor,
 /// on the thread that destroys it (normally the control thread, after the audio stream has stopped).
 ///
-/// The counters (stats()) are exact for sent, received and refused. The high-water mark is measured, not
-/// tracked on every send: each side records how many messages it saw queued when it read the other side's
-/// position, which the producer does only when the lane looks full to it and the consumer only when it has
-/// used up the messages it knew of. So `high_water`
+/// The counters (stats()) are exact for sent, received and refused. The high-water mark is sampled by the
+/// producer, not tracked on every send: it reads the consumer's position (and records how many messages were
+/// queued then) whenever the lane looks full to it, and at least once every `max(1, capacity / 16)` sends. So
+/// `high_water`
 ///   - is never more than the most messages ever queued at once;
 ///   - equals `capacity` once any send was refused;
-///   - bounds what a polling consumer has seen: the most queued at any moment up to the consumer's last empty
-///     check (a try_receive or drain that found nothing new, or a try_receive_many that wanted more than it
-///     knew of) is at most twice the mark.
-/// The producer never reads the consumer's cache line while the lane has room, which is what makes the plain
-/// send loop as fast as a bare ring (docs/performance.md).
+///   - is at most `max(1, capacity / 16)` below the most ever queued: between two of the producer's looks the
+///     lane can have gained at most that many messages.
+/// The consumer never reads the producer's cache line: each slot carries a sequence number beside its message,
+/// so a message and its publication cross between the cores as one line (docs/performance.md).
 ///
 /// `Storage` is the container underneath (the policy is described in rwq_storage.h). The default is courier's
-/// own ring_storage: its positions are the lane's counters, so each side writes one shared cache line per
-/// message. rwq_storage (moodycamel::ReaderWriterQueue plus counters, with an exact high-water mark) stays
-/// available as `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md).
+/// own ring_storage: its positions are the lane's counters and its slots carry their sequence numbers.
+/// rwq_storage (moodycamel::ReaderWriterQueue plus counters, with an exact high-water mark) stays available as
+/// `lane<T, rwq_storage<T>>`; it behaves the same but costs more on both sides (docs/performance.md).
 template <class T, class Storage = ring_storage<T>>
 class lane
 {
@@ -125,13 +124,11 @@ private:
         taken = true;
     }
 
-    // try_emplace and pop_front are not marked COURIER_REALTIME: they run T's constructors and destructor, and
-    // the public functions calling them state the condition (docs/contracts.md, "Conditional guarantees").
+    // try_emplace is not marked COURIER_REALTIME: it runs T's constructors, and the public functions calling it
+    // state the condition (docs/contracts.md, "Conditional guarantees").
     template <class... Args>
     bool try_emplace(Args&&... args) noexcept;
     std::size_t push_many(std::span<T> messages) noexcept;
-    T* front() noexcept COURIER_REALTIME;
-    void pop_front() noexcept;
     std::size_t pop_many(std::span<T> out) noexcept;
 
     Storage storage;
@@ -200,8 +197,8 @@ public:
 
     /// Moves as many of `messages` into the lane as it has room for, front first, and returns how many. The
     /// rest stay in the span untouched, and each is counted as refused; the moved-from ones stay with the
-    /// caller. The whole batch is published with one index store, so the consumer's core sees one cache-line
-    /// transfer instead of one per message. An empty span sends nothing and refuses nothing.
+    /// caller. The producer's position is stored once for the whole batch (each message is published by its
+    /// slot's sequence number). An empty span sends nothing and refuses nothing.
     /// Thread: producer. Real-time: wait-free.
     [[nodiscard]] std::size_t try_send_many(std::span<T> messages) noexcept COURIER_REALTIME
     {
@@ -252,13 +249,15 @@ public:
     [[nodiscard]] std::optional<T> try_receive() noexcept COURIER_REALTIME
     {
         COURIER_EXPECTS(source != nullptr);
-        lane<T, Storage>& from = *source;  // a local, so the index stores below do not make the compiler reload it
+        lane<T, Storage>& from = *source;
         const role_guard::scope held(from.consumer.guard);
-        T* oldest = from.front();
-        if (oldest == nullptr)
-            return std::nullopt;
-        std::optional<T> message(std::move(*oldest));
-        from.pop_front();  // the moved-from shell dies here, on the consumer
+        std::optional<T> message;
+        from.storage.visit_each(
+            [&](T& oldest, auto&& pop) noexcept {
+                message.emplace(std::move(oldest));
+                pop();  // the moved-from shell dies here, on the consumer
+            },
+            1);
         return message;
     }
 
@@ -281,11 +280,11 @@ public:
     std::size_t drain(Handler&& handle, std::size_t max_count) noexcept
     {
         return visit_oldest(
-            [&](T& oldest) {
+            [&](T& oldest, auto&& pop) {
                 // Out of the slot before the handler runs, so the slot is free again by the time the handler
                 // replies: a sender counting its own free slots never finds the lane still full because of us.
                 T message(std::move(oldest));
-                source->pop_front();  // only the moved-from shell dies here
+                pop();  // only the moved-from shell dies here
                 handle(std::move(message));
             },  // whatever the handler left in `message` dies at the end of this call, on the consumer
             max_count);
@@ -300,9 +299,9 @@ public:
     std::size_t drain_in_place(Handler&& handle, std::size_t max_count) noexcept
     {
         return visit_oldest(
-            [&](T& oldest) {
+            [&](T& oldest, auto&& pop) {
                 handle(oldest);
-                source->pop_front();  // the message dies here, in its slot, on the consumer
+                pop();  // the message dies here, in its slot, on the consumer
             },
             max_count);
     }
@@ -324,22 +323,14 @@ private:
     friend class lane<T, Storage>;
     explicit lane_receiver(lane<T, Storage>& l) noexcept : source(&l) {}
 
-    // Calls `visit(T& oldest)` for up to `max_count` messages, oldest first; `visit` pops the message.
+    // Calls `visit(T& oldest, pop)` for up to `max_count` messages, oldest first; `visit` calls pop() once.
     template <class Visit>
     std::size_t visit_oldest(Visit&& visit, std::size_t max_count) noexcept
     {
         COURIER_EXPECTS(source != nullptr);
-        const role_guard::scope held(source->consumer.guard);  // handlers run inside the role
-        std::size_t handled = 0;
-        while (handled < max_count)
-        {
-            T* oldest = source->front();
-            if (oldest == nullptr)
-                break;
-            visit(*oldest);
-            ++handled;
-        }
-        return handled;
+        lane<T, Storage>& from = *source;
+        const role_guard::scope held(from.consumer.guard);  // handlers run inside the role
+        return from.storage.visit_each(visit, max_count);
     }
 
     lane<T, Storage>* source = nullptr;
@@ -369,18 +360,6 @@ inline std::size_t lane<T, Storage>::push_many(std::span<T> messages) noexcept
     if (sent < messages.size())
         producer.refused.add(messages.size() - sent);
     return sent;
-}
-
-template <class T, class Storage>
-inline T* lane<T, Storage>::front() noexcept
-{
-    return storage.front();  // the callers hold the consumer's role
-}
-
-template <class T, class Storage>
-inline void lane<T, Storage>::pop_front() noexcept
-{
-    storage.pop();
 }
 
 template <class T, class Storage>

@@ -27,13 +27,14 @@ namespace courier {
 ///   size_t push_many(span<T>) noexcept      producer; moves in as many as fit, front first, and says how many
 ///   T* front() noexcept                     consumer, wait-free; the oldest item, or nullptr
 ///   void pop() noexcept                     consumer; destroys the oldest item
+///   size_t visit_each(visit, max) noexcept  consumer; calls visit(T& oldest, pop) for up to `max` items, oldest
+///                                           first, where `visit` calls pop() once to destroy the item and free
+///                                           its slot; returns how many (the lane's receive and drain calls)
 ///   size_t pop_many(span<T>) noexcept       consumer; move-assigns the oldest items out, destroys them there
 ///   uint64_t pushed(), popped()             any thread, wait-free; counts since construction
 ///   uint64_t high_water()                   any thread, wait-free; a high-water mark that is never more than
 ///                                           the most items ever stored at once, is `capacity` once a push was
-///                                           refused, and is at least the number stored whenever the consumer
-///                                           found its known items used up (so the true maximum up to then is
-///                                           at most twice the mark)
+///                                           refused, and is at most capacity / 16 (at least 1) below that most
 /// The destructor destroys whatever is still stored, on the thread that destroys the lane. Two policies ship:
 /// ring_storage (courier's own ring, whose positions are the counters: the lane's default) and rwq_storage
 /// (this one, moodycamel plus counters; `lane<T, rwq_storage<T>>`). Both give the same guarantees; this one
@@ -98,6 +99,24 @@ public:
         // Pairs with the acquire load in refresh_depth: once the producer sees this count, moodycamel has
         // released the slot too, so its try_emplace cannot find the queue full.
         consumer.popped.store(consumer.popped.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+
+    /// Calls `visit(T& oldest, pop)` for up to `max_count` items, oldest first, and returns how many; `visit`
+    /// calls `pop()` once, which destroys the item (on the consumer thread) and frees its slot.
+    /// Thread: consumer. Real-time: wait-free if `visit` and T's destructor are.
+    template <class Visit>
+    std::size_t visit_each(Visit&& visit, std::size_t max_count) noexcept
+    {
+        std::size_t visited = 0;
+        while (visited < max_count)
+        {
+            T* oldest = front();
+            if (oldest == nullptr)
+                break;
+            visit(*oldest, [this]() noexcept { pop(); });
+            ++visited;
+        }
+        return visited;
     }
 
     /// Move-assigns the oldest items to `out`, as many as are stored and fit, oldest first, and returns how many.
