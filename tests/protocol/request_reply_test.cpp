@@ -5,11 +5,13 @@
 
 #include "tests/protocol/scenario.h"
 #include "tests/support/allocation_counter.h"
+#include "tests/support/tracked.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cstdint>
+#include <latch>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -311,4 +313,43 @@ TEST_CASE("request_reply: a state query answered once per callback")
         CHECK(gui.outstanding() == 0);
         CHECK(allocations.count() == 0);
     }
+}
+
+// A stream restart: the server's old thread stops, setup hands the server to a new thread, and a thread with the
+// old thread's id (the system recycles ids; modelled here deterministically by the old thread itself, now in the
+// client's role) drops a reply before the new server thread's first call. The reply must travel home to the
+// server's pool and die on the new server thread, not in place on a thread that only looks like the old source.
+TEST_CASE("request_reply: reset_thread_role hands the server to a new thread, and an old thread's id no longer "
+          "passes for it")
+{
+    courier::test::tracking_log replies;  // home: this thread, the new server thread
+    port_table table(2, 1);
+    request_reply<int, courier::test::tracked> link(table, 2);
+    REQUIRE(link.client().try_request(7).result == send_status::sent);
+    std::latch answered(1);
+    std::latch handed_over(1);
+    std::latch dropped(1);
+    int seen = 0;
+    std::thread old_server([&] {
+        link.server().poll([&](std::uint64_t, int& q) { return courier::test::tracked(replies, std::uint64_t(q)); },
+                           8);  // the reply is made here: this thread is the server pool's source
+        answered.count_down();
+        handed_over.wait();  // the stream stopped; setup handed the server to a new thread
+        // Same id, another role: the client's. The reply it drops must go home through the return lane.
+        link.client().drain([&](std::uint64_t, reply_status s, courier::test::tracked* r) {
+            seen += s == reply_status::answered && r != nullptr && r->number() == 7 ? 1 : 0;
+        }, 8);
+        dropped.count_down();
+    });
+    answered.wait();
+    link.server().reset_thread_role();  // the old server thread has stopped serving
+    link.client().reset_thread_role();  // and the client's thread will change too
+    handed_over.count_down();
+    dropped.wait();
+    CHECK(seen == 1);
+    CHECK(replies.destroyed == 0);          // not destroyed on the old server thread
+    CHECK(link.server().collect() == 1);    // it came home, and died here, on the new server thread
+    CHECK(replies.destroyed == 1);
+    CHECK(replies.destroyed_away_from_home == 0);
+    old_server.join();
 }

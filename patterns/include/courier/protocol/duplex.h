@@ -120,6 +120,18 @@ public:
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
     std::size_t close() noexcept { return inbox->close(); }
 
+    /// Lets a new thread take over this party (say the audio device restarted its callback on a new thread):
+    /// forgets its pool's source thread (object_pool::reset_thread_roles), so a thread that later gets the old
+    /// thread's id, or the old thread in another role, cannot pass for the source and destroy a body in place
+    /// while the new thread uses the pool; and hands over its inbox's draining. The party's old thread must have
+    /// stopped using it.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME
+    {
+        pool->reset_thread_roles();
+        inbox->reset_thread_role();
+    }
+
     /// A snapshot of this party's send counters.
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME

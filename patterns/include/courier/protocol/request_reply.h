@@ -74,6 +74,11 @@ public:
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME { return end.stats(); }
 
+    /// Lets a new thread be the client (a host moved it, a stream restarted); the old one must have stopped
+    /// using it. Until the new thread's first call, requests dropped elsewhere go home through the return lane.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { end.reset_thread_role(); }
+
     /// The client goes away: the server's later replies answer `gone`. The client's thread must have
     /// stopped. Returns how many queued replies it dropped.
     /// Thread: control. Real-time: no (waits for a sender inside a send, frees).
@@ -148,6 +153,12 @@ public:
     /// The counts of replies sent and refused.
     /// Thread: any (a snapshot). Real-time: wait-free.
     [[nodiscard]] send_stats stats() const noexcept COURIER_REALTIME { return end.stats(); }
+
+    /// Lets a new thread be the server (the audio device restarted its callback on a new thread); the old one
+    /// must have stopped using it. Held requests stay held. Until the new thread's first call, replies dropped
+    /// elsewhere go home through the return lane.
+    /// Thread: setup. Real-time: wait-free.
+    void reset_thread_role() noexcept COURIER_REALTIME { end.reset_thread_role(); }
 
     /// The server goes away: the client settles its unsettled requests as server_gone. The server's thread
     /// must have stopped. Returns how many queued requests it dropped (they go home to the client's pool).
