@@ -61,7 +61,7 @@ TEST_CASE("object_pool")
         auto b = pool.try_make(2);
         auto c = pool.try_make(3);
         CHECK_FALSE(c);
-        CHECK(pool.exhausted() == 1);
+        CHECK(pool.stats().refused == 1);
         a.reset();
         CHECK(pool.try_make(4));
     }
@@ -92,7 +92,29 @@ TEST_CASE("object_pool")
         auto q = pool.try_make(6);
         REQUIRE(q);
         CHECK(*q == 6);
-        CHECK(pool.exhausted() == 0);
+        CHECK(pool.stats().refused == 0);
+    }
+
+    SUBCASE("stats: out until each object dies, the high-water mark, and the handles that took the return lane")
+    {
+        object_pool<int> pool(2);
+        auto a = pool.try_make(1);
+        auto b = pool.try_make(2);
+        CHECK_FALSE(pool.try_make(3));
+        std::thread receiver([handle = std::move(a)]() mutable { handle.reset(); });
+        receiver.join();
+        CHECK(pool.stats().out == 2);  // the returned object has not died yet
+        CHECK(pool.collect() == 1);
+        b.reset();  // on the source: dies at once
+        const auto s = pool.stats();
+        CHECK(s.capacity == 2);
+        CHECK(s.out == 0);
+        CHECK(s.out == pool.in_use());
+        CHECK(s.high_water == 2);
+        CHECK(s.taken == 2);
+        CHECK(s.refused == 1);
+        CHECK(s.returned == 1);  // only the handle dropped on the other thread
+        CHECK(s.broken == 0);
     }
 
     SUBCASE("making, moving and returning objects neither allocates nor frees")

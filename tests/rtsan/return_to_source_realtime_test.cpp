@@ -61,6 +61,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
     if (auto block = a.meters->try_make())
         (void)a.meters_out.try_send(std::move(block));  // refused: the handle returns to the pool here
     a.meters->collect();
+    (void)a.meters->stats();
     if (auto scope = a.scopes->try_make())
         (void)a.scopes_out.try_send(std::move(scope));
     a.scopes->collect();

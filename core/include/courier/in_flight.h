@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// One vocabulary for "at most N out at once": the snapshot every bounded loop reports (buffer_pool,
-// deferred_delete and the patterns built on it), and the accounting behind it (docs/contracts.md, "Counters").
+// One vocabulary for "at most N out at once": the snapshot every bounded loop reports (object_pool,
+// buffer_pool, deferred_delete and the patterns built on it), and the accounting behind it
+// (docs/contracts.md, "Counters").
 #pragma once
 
 #include <courier/contracts.h>
@@ -12,16 +13,16 @@
 
 namespace courier {
 
-/// A snapshot of a limit on how many things may be out at once: the buffers of a buffer_pool, the
-/// reservations of a deferred_delete (and so the structures of a swap_and_retire, the objects of a
-/// link_unlink). Things are taken on one side, travel, and come back through a return lane that can hold all
+/// A snapshot of a limit on how many things may be out at once: the objects of an object_pool, the buffers of
+/// a buffer_pool, the reservations of a deferred_delete (and so the structures of a swap_and_retire, the
+/// objects of a link_unlink). Things are taken on one side, travel, and come back through a return lane that can hold all
 /// of them. Each field is exact for some moment during the call.
 struct in_flight_stats
 {
     std::size_t capacity = 0;      ///< the most that may be out at once
     std::uint64_t out = 0;         ///< out now
     std::uint64_t high_water = 0;  ///< the most out at once so far; never more than `capacity`
-    std::uint64_t taken = 0;       ///< requests that got one (a buffer acquired, a reservation taken)
+    std::uint64_t taken = 0;       ///< requests that got one (an object made, a buffer acquired, a reservation)
     std::uint64_t refused = 0;     ///< requests refused because `capacity` were out: the backpressure
     std::uint64_t returned = 0;    ///< things sent back through the return lane
     std::uint64_t broken = 0;      ///< returns that found the lane full: a broken contract, the thing leaked

@@ -5,6 +5,7 @@
 
 #include <courier/cache_line.h>
 #include <courier/counter.h>
+#include <courier/in_flight.h>
 #include <courier/contracts.h>
 #include <courier/lane.h>
 #include <courier/role_guard.h>
@@ -195,7 +196,7 @@ public:
     ~object_pool();
 
     /// Constructs a T from `args` in a free slot and returns its handle, or an empty handle when every slot is
-    /// in use (after first collecting returned ones). An empty result is counted as `exhausted`.
+    /// in use (after first collecting returned ones). An empty result is counted in stats().refused.
     /// Thread: source. Real-time: wait-free if T's constructor and destructor are.
     template <class... Args>
     [[nodiscard]] pool_ptr<T> try_make(Args&&... args) noexcept
@@ -234,11 +235,13 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return loop.count(); }
 
-    /// How many try_make calls found no free slot.
+    /// A snapshot of the pool as a limit on objects in flight: `capacity` = capacity(), `out` = in_use() (read
+    /// from any thread), `taken` = objects made, `refused` = try_make calls that found no free slot (the
+    /// backpressure), `returned` = handles dropped away from the source, whose slots took the return lane.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::uint64_t exhausted() const noexcept COURIER_REALTIME
+    [[nodiscard]] in_flight_stats stats() const noexcept COURIER_REALTIME
     {
-        return exhausted_count.load();
+        return made.snapshot(loop.returned(), loop.broken());
     }
 
 private:
@@ -265,7 +268,7 @@ private:
 
     // Written by the source thread only (its calls hold the loop's guard).
     std::atomic<std::thread::id> source_thread{};  // on a line apart from the guard's: see slot_loop
-    counter exhausted_count;
+    detail::in_flight_count made;  // objects out: taken by try_make, released where each one dies
 };
 
 /// A move-only handle to an object in an object_pool. Dropping it returns the object to its pool, where it
@@ -328,7 +331,8 @@ private:
 
 template <class T>
 object_pool<T>::object_pool(std::size_t capacity)
-    : loop(capacity, detail::type_label<object_pool>::text, "source", "object_pool return lane"), slots(capacity)
+    : loop(capacity, detail::type_label<object_pool>::text, "source", "object_pool return lane"), slots(capacity),
+      made(capacity)
 {
 }
 
@@ -352,9 +356,10 @@ pool_ptr<T> object_pool<T>::try_make(Args&&... args) noexcept
     const auto index = loop.try_take([this](std::uint32_t returned) { destroy(returned); });
     if (!index)
     {
-        exhausted_count.add();
+        made.refuse();
         return {};
     }
+    made.take();
     T* object = ::new (static_cast<void*>(slots[*index].bytes)) T(std::forward<Args>(args)...);
     return pool_ptr<T>(*this, object, *index);
 }
@@ -386,6 +391,7 @@ template <class T>
 void object_pool<T>::destroy(std::uint32_t index) noexcept
 {
     slots[index].object()->~T();  // the object dies here, on the source thread
+    made.release();
 }
 
 }  // namespace courier

@@ -173,7 +173,7 @@ public:
 
     /// How many try_make calls found no free slot.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::uint64_t exhausted() const noexcept COURIER_REALTIME { return boxes.exhausted(); }
+    [[nodiscard]] std::uint64_t exhausted() const noexcept COURIER_REALTIME { return boxes.stats().refused; }
 
     /// Lets a new thread become the holder, for example the thread that drops the remaining references at
     /// shutdown after the audio thread has stopped.
