@@ -89,7 +89,7 @@ void endpoint::state::handle_verb(const peer& from, const parsed_message& m) noe
                 return;
             }
             (void)loads.client().collect();  // ✗ finished requests die here, on the network thread
-            const protocol::ticket t = loads.client().try_request(config.load_root / relative, config.max_load_frames);
+            const ticket t = loads.client().try_request(config.load_root / relative, config.max_load_frames);
             if (t.result != courier::send_status::sent)
             {
                 count.loads_failed.add();  // no_credit: one load is running

@@ -63,7 +63,7 @@ TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test
     {
         const std::string long_name(4000, 'a');  // made here, on the test's thread, where nothing fails
         const std::size_t refused_before = courier::test::refused_allocations();
-        const protocol::ticket first = client.try_request(std::filesystem::path(long_name), std::uint64_t{100});
+        const courier::ticket first = client.try_request(std::filesystem::path(long_name), std::uint64_t{100});
         REQUIRE(first.result == courier::send_status::sent);
         worker.wake();
         const std::optional<load_reply> failed = final_reply(client, first.id);
@@ -72,7 +72,7 @@ TEST_CASE("load_worker: an allocation that throws on the worker" * doctest::test
         CHECK(courier::test::refused_allocations() > refused_before);
 
         // A short path allocates little: the worker is still there and answers it.
-        const protocol::ticket second =
+        const courier::ticket second =
             client.try_request(std::filesystem::path("no-such-file.wav"), std::uint64_t{100});
         REQUIRE(second.result == courier::send_status::sent);
         worker.wake();

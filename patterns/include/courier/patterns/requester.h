@@ -6,6 +6,7 @@
 #include <courier/counter.h>
 #include <courier/contracts.h>
 #include <courier/lane_stats.h>
+#include <courier/ticket.h>
 #include <courier/patterns/channel.h>
 #include <courier/patterns/port.h>
 #include <courier/patterns/port_table.h>
@@ -33,13 +34,6 @@ struct port_request
     std::uint64_t id = 0;
     channel<port_reply<Answer>> reply_to;
     Question body;
-};
-
-/// What try_request did: the send's result, and the id the request carries when it was sent.
-struct request_ticket
-{
-    send_status result = send_status::gone;
-    std::uint64_t id = 0;  ///< 0 unless `result` is `sent`
 };
 
 /// Answers `request` through the reply channel it carries, moving `answer` in. Returns the send's result:
@@ -93,7 +87,7 @@ public:
     /// Sends `question` to the port behind `to`, with a fresh id and `reply_via` as its reply channel. On
     /// `full` or `gone`, `question` is untouched and no id is used up.
     /// Thread: the requester thread (which owns the lane behind `to`). Real-time: wait-free.
-    [[nodiscard]] request_ticket try_request(const channel<request_type>& to, const channel<reply_type>& reply_via,
+    [[nodiscard]] ticket try_request(const channel<request_type>& to, const channel<reply_type>& reply_via,
                                              Question&& question) noexcept COURIER_REALTIME;
 
     /// Calls `handle(std::uint64_t id, Answer&&)` for up to `budget` replies, round-robin over the responder
@@ -144,7 +138,7 @@ send_status try_reply(const port_request<Question, Answer>& request, Answer&& an
 }
 
 template <class Question, class Answer>
-request_ticket requester<Question, Answer>::try_request(const channel<request_type>& to,
+ticket requester<Question, Answer>::try_request(const channel<request_type>& to,
                                                         const channel<reply_type>& reply_via,
                                                         Question&& question) noexcept
 {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <courier/protocol/duplex.h>
+#include <courier/ticket.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -20,13 +21,6 @@ enum class reply_status : std::uint8_t
     progress,     ///< a progress reply is attached; a terminal follows
     cancelled,    ///< terminal: the cancel won the race; nothing attached
     server_gone,  ///< terminal: the server closed without answering; nothing attached
-};
-
-/// What try_request did, and the correlation id of the request when it was sent.
-struct ticket
-{
-    send_status result = send_status::closed;
-    std::uint64_t id = 0;  ///< 0 unless `result` is `sent`
 };
 
 template <class Req, class Rep>
