@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Mutate target state: typed commands that change state owned by the audio thread, applied in order at
-// The start of the next callback (docs/patterns/state_commands.md).
+// the start of the next callback (docs/patterns/state_commands.md).
 #pragma once
 
 #include <courier/contracts.h>
