@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for <courier/experimental/shared_message.h> (return to source, refcount variant): a message shared by several
-// Holders returns to its source pool when the last reference drops, and dies there exactly once, including at
+// holders returns to its source pool when the last reference drops, and dies there exactly once, including at
 // shutdown; only the source and one holder thread may copy or drop references.
 #include <courier/experimental/shared_message.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for <courier/experimental/send.h>: every send is received exactly once or its failure is reported to the
-// Sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
+// sender (no silent loss); seeded schedule fuzzing with either party as the audio thread; real threads for TSan.
 #include <courier/experimental/send.h>
 
 #include "tests/protocol/scenario.h"

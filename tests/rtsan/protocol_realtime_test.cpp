@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs every audio-side entry point of the protocols (<courier/protocol/...>), with the audio
-// Thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
+// thread as either party, from a simulated callback marked COURIER_REALTIME: under RealtimeSanitizer any
 // allocation, free or lock inside it aborts; elsewhere the allocation counter checks the same.
 #include <courier/protocol/request_reply.h>
 #include <courier/experimental/send.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs every audio-side entry point of allocate-in-the-source/return-to-source, pool variant (<courier/object_pool.h>) and refcount
-// Variant (<courier/experimental/shared_message.h>), from a simulated callback marked COURIER_REALTIME: under
+// variant (<courier/experimental/shared_message.h>), from a simulated callback marked COURIER_REALTIME: under
 // RealtimeSanitizer any allocation or free inside it aborts; elsewhere the allocation counter checks the same.
 #include <courier/lane.h>
 #include <courier/object_pool.h>

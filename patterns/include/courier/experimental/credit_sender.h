@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Bounded in-flight: a sender spends one credit per message and gets it back when the message is
-// Returned or acknowledged, so it fails early instead of overflowing a queue (docs/patterns/credit_sender.md).
+// returned or acknowledged, so it fails early instead of overflowing a queue (docs/patterns/credit_sender.md).
 // Experimental: nothing in courier's engine, GUI or demos uses it yet, and its API may change.
 #pragma once
 

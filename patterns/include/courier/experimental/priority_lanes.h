@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Priority: urgent messages overtake bulk ones through two lanes drained urgent-first, with a share per
-// Call kept for bulk (docs/patterns/priority_lanes.md).
+// call kept for bulk (docs/patterns/priority_lanes.md).
 // Experimental: nothing in courier's engine, GUI or demos uses it yet, and its API may change.
 #pragma once
 

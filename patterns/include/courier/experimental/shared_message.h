@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Return to source, reference-count variant: a message shared by several holders goes back to its source
-// Pool when the last reference drops, and dies there (docs/patterns/return_to_source.md).
+// pool when the last reference drops, and dies there (docs/patterns/return_to_source.md).
 // Experimental: nothing in courier's engine, GUI or demos uses it yet, and its API may change.
 #pragma once
 

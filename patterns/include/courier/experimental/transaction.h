@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Transactions: a group of messages sent as one record in a byte ring, so the receiving side applies all
-// Of it or none of it (docs/patterns/transaction.md).
+// of it or none of it (docs/patterns/transaction.md).
 // Experimental: nothing in courier's engine, GUI or demos uses it yet, and its API may change.
 #pragma once
 

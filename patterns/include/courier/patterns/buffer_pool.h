@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Context-local pool and closed-loop buffers: a fixed set of buffers circulates between a producer and
-// A consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
+// a consumer thread, and the loop's size is the backpressure (docs/patterns/buffer_pool.md).
 #pragma once
 
 #include <courier/in_flight.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Link and unlink: objects built on the control side join a live intrusive list on the audio side, and
-// Leave it to die back on the control side (docs/patterns/link_unlink.md).
+// leave it to die back on the control side (docs/patterns/link_unlink.md).
 #pragma once
 
 #include <courier/counter.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Swap: a whole prepared structure replaces the audio side's current one in O(1), and the old one goes back
-// To die on the control side (docs/patterns/swap_and_retire.md).
+// to die on the control side (docs/patterns/swap_and_retire.md).
 #pragma once
 
 #include <courier/contracts.h>

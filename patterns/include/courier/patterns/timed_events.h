@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Timestamped messages: events that carry a sample time and take effect at that exact frame inside a block,
-// Which the audio side splits into sub-blocks at the event times (docs/patterns/timed_events.md).
+// which the audio side splits into sub-blocks at the event times (docs/patterns/timed_events.md).
 #pragma once
 
 #include <courier/counter.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Subscribe/notify/unsubscribe: notifications until unsubscribe, which is acknowledged, and no notification
-// After the acknowledgement (docs/patterns/protocol_subscription.md).
+// after the acknowledgement (docs/patterns/protocol_subscription.md).
 #pragma once
 
 #include <courier/protocol/request_reply.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Property checks for protocol runs under the deterministic harness: a failure log and trackers for the
-// Invariants of the two-party protocols (docs/testing.md).
+// invariants of the two-party protocols (docs/testing.md).
 #pragma once
 
 #include <cstdint>
