@@ -113,7 +113,7 @@ summary courier_unlink(std::size_t nodes, std::size_t repeats)
         auto result = voices.try_link(std::make_unique<voice>());
         if (!result)
             throw std::runtime_error("try_link refused");
-        handles.push_back(result.handle);
+        handles.push_back(result.id);
         if (i % 512 == 511)
             voices.poll();
     }
@@ -134,7 +134,7 @@ summary courier_unlink(std::size_t nodes, std::size_t repeats)
         auto result = voices.try_link(std::make_unique<voice>());
         if (!result)
             throw std::runtime_error("try_link refused");
-        handles[victim] = result.handle;
+        handles[victim] = result.id;
         voices.poll();
     }
     return summarize(samples);

@@ -61,12 +61,12 @@ TEST_CASE("link_unlink")
         // [link-unlink-link]
         tracking_log log;
         link_unlink<voice> voices(8, 16);  // at most 8 voices alive; 16 requests queued
-        auto result = voices.try_link(std::make_unique<voice>(log, 1u, 10));  // control
-        REQUIRE(result.status == send_status::sent);
+        auto linked = voices.try_link(std::make_unique<voice>(log, 1u, 10));  // control: a ticket<link_handle>
+        REQUIRE(linked.result == send_status::sent);
         CHECK(ids_of(voices).empty());  // not yet: the audio side links it in its next callback
         voices.poll();  // audio, at the start of the next callback: no allocation
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{1});
-        CHECK(voices.find(result.handle) != nullptr);
+        CHECK(voices.find(linked.id) != nullptr);  // the ticket's id is the object's handle
         CHECK(voices.linked_count() == 1);
         // [link-unlink-link]
     }
@@ -99,10 +99,10 @@ TEST_CASE("link_unlink")
         REQUIRE(first);
         REQUIRE(second);
         voices.poll();
-        REQUIRE(voices.try_request_unlink(first.handle));
-        CHECK(voices.find(first.handle) != nullptr);  // still linked until the audio side's next update
+        REQUIRE(voices.try_request_unlink(first.id));
+        CHECK(voices.find(first.id) != nullptr);  // still linked until the audio side's next update
         voices.poll();
-        CHECK(voices.find(first.handle) == nullptr);
+        CHECK(voices.find(first.id) == nullptr);
         CHECK(ids_of(voices) == std::vector<std::uint64_t>{2});
         CHECK(voices.collect() == 1);
         CHECK(log.live == 1);
@@ -114,7 +114,7 @@ TEST_CASE("link_unlink")
         link_unlink<voice> voices(8, 16);
         const auto result = voices.try_link(std::make_unique<voice>(log, 1u, 100));
         REQUIRE(result);
-        REQUIRE(voices.try_request_unlink(result.handle));  // one lane: the link is handled first
+        REQUIRE(voices.try_request_unlink(result.id));  // one lane: the link is handled first
         voices.poll();
         CHECK(voices.linked_count() == 0);
         CHECK(voices.stats().stale_requests == 0);
@@ -128,20 +128,20 @@ TEST_CASE("link_unlink")
         const auto old = voices.try_link(std::make_unique<voice>(log, 1u, 1));
         REQUIRE(old);
         render(voices);  // linked and finished in one block: unlinked by the audio side
-        REQUIRE(voices.try_request_unlink(old.handle));
+        REQUIRE(voices.try_request_unlink(old.id));
         voices.poll();
         CHECK(voices.stats().stale_requests == 1);
         CHECK(voices.collect() == 1);
 
         const auto replacement = voices.try_link(std::make_unique<voice>(log, 2u, 100));  // the same slot
         REQUIRE(replacement);
-        CHECK(replacement.handle.slot == old.handle.slot);
-        CHECK(replacement.handle != old.handle);
+        CHECK(replacement.id.slot == old.id.slot);
+        CHECK(replacement.id != old.id);
         voices.poll();
-        REQUIRE(voices.try_request_unlink(old.handle));
+        REQUIRE(voices.try_request_unlink(old.id));
         voices.poll();
-        CHECK(voices.find(replacement.handle) != nullptr);  // the stale handle did not remove the new voice
-        CHECK(voices.find(old.handle) == nullptr);
+        CHECK(voices.find(replacement.id) != nullptr);  // the stale handle did not remove the new voice
+        CHECK(voices.find(old.id) == nullptr);
         CHECK(voices.stats().stale_requests == 2);
     }
 
@@ -152,15 +152,15 @@ TEST_CASE("link_unlink")
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 1u, 1)));
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 2u, 100)));
         auto third = std::make_unique<voice>(log, 3u, 100);
-        CHECK(voices.try_link(std::move(third)).status == send_status::no_credit);
+        CHECK(voices.try_link(std::move(third)).result == send_status::no_credit);
         REQUIRE(third != nullptr);
         CHECK(third->tag.number() == 3);
         CHECK(voices.alive() == 2);
 
         render(voices);  // voice 1 finishes; it still counts until collected
-        CHECK(voices.try_link(std::move(third)).status == send_status::no_credit);
+        CHECK(voices.try_link(std::move(third)).result == send_status::no_credit);
         CHECK(voices.collect() == 1);
-        CHECK(voices.try_link(std::move(third)).status == send_status::sent);
+        CHECK(voices.try_link(std::move(third)).result == send_status::sent);
         CHECK(third == nullptr);
         CHECK(voices.stats().returns.refused == 2);
     }
@@ -172,8 +172,8 @@ TEST_CASE("link_unlink")
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 1u, 100)));
         auto second = std::make_unique<voice>(log, 2u, 100);
         const auto refused = voices.try_link(std::move(second));
-        CHECK(refused.status == send_status::full);
-        CHECK_FALSE(refused.handle);
+        CHECK(refused.result == send_status::full);
+        CHECK_FALSE(refused.id);
         REQUIRE(second != nullptr);
         CHECK_FALSE(second->handle());  // the handle it was about to get is withdrawn
         CHECK(voices.alive() == 1);      // and so is its reservation
@@ -188,9 +188,9 @@ TEST_CASE("link_unlink")
         link_unlink<voice> voices(8, 1);
         const auto result = voices.try_link(std::make_unique<voice>(log, 1u, 100));
         REQUIRE(result);
-        CHECK_FALSE(voices.try_request_unlink(result.handle));
+        CHECK_FALSE(voices.try_request_unlink(result.id));
         voices.poll();
-        CHECK(voices.try_request_unlink(result.handle));
+        CHECK(voices.try_request_unlink(result.id));
     }
 
     SUBCASE("for_each visits objects in link order, and visit may unlink the object it is given")
@@ -232,7 +232,7 @@ TEST_CASE("link_unlink")
         link_unlink<voice> voices(8, 16);
         std::vector<courier::link_handle> handles;
         for (std::uint64_t i = 0; i < 8; ++i)
-            handles.push_back(voices.try_link(std::make_unique<voice>(log, i, static_cast<int>(i) + 1)).handle);
+            handles.push_back(voices.try_link(std::make_unique<voice>(log, i, static_cast<int>(i) + 1)).id);
         REQUIRE(voices.try_request_unlink(handles[7]));
         {
             const courier::test::allocation_counter allocations;
@@ -275,9 +275,9 @@ TEST_CASE("link_unlink")
         const auto a = voices.try_link(std::make_unique<voice>(log, 1u, 1));
         REQUIRE(a);
         REQUIRE(voices.try_link(std::make_unique<voice>(log, 2u, 100)));
-        CHECK(voices.try_link(std::make_unique<voice>(log, 3u, 100)).status == send_status::no_credit);
+        CHECK(voices.try_link(std::make_unique<voice>(log, 3u, 100)).result == send_status::no_credit);
         render(voices);
-        REQUIRE(voices.try_request_unlink(a.handle));
+        REQUIRE(voices.try_request_unlink(a.id));
         voices.poll();
         const auto s = voices.stats();
         CHECK(s.linked == 2);
@@ -360,7 +360,7 @@ TEST_CASE("link_unlink: voices linked and unlinked across real threads die once,
             }
             links_accepted.store(links_accepted.load(std::memory_order_relaxed) + 1,
                                  std::memory_order_release);  // pairs with the acquire load in the audio loop
-            handles.push_back(result.handle);
+            handles.push_back(result.id);
             ++next;
             if (next % 5 == 0)  // ask for an earlier voice to go; it may be gone already (a stale request)
                 (void)voices.try_request_unlink(handles[next / 2]);

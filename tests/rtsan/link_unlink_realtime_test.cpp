@@ -65,12 +65,12 @@ TEST_CASE("link_unlink realtime: one simulated callback links, renders and unlin
         voices.collect();
         const auto result = voices.try_link(std::make_unique<voice>(log, made++, 3));
         REQUIRE(result);
-        a.watched = result.handle;
+        a.watched = result.id;
         if (block % 4 == 0)
         {
             const auto doomed = voices.try_link(std::make_unique<voice>(log, made++, 100));
             REQUIRE(doomed);
-            REQUIRE(voices.try_request_unlink(doomed.handle));  // unlinked in the same callback that links it
+            REQUIRE(voices.try_request_unlink(doomed.id));  // unlinked in the same callback that links it
         }
 
         const courier::test::allocation_counter allocations;

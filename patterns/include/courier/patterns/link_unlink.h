@@ -7,6 +7,7 @@
 #include <courier/contracts.h>
 #include <courier/lane.h>
 #include <courier/send_status.h>
+#include <courier/ticket.h>
 #include <courier/patterns/deferred_delete.h>
 
 #include <atomic>
@@ -39,20 +40,6 @@ struct link_handle
     /// True when both name the same slot and generation, that is, the same object.
     /// Thread: any. Real-time: wait-free.
     bool operator==(const link_handle&) const = default;
-};
-
-/// What try_link returns: the status and, when it is `sent`, the object's handle. The status is `sent`
-/// (queued: the audio side links the object in its next poll()), `full` (the request lane is full; the object
-/// stays with the caller, try again later) or `no_credit` (`max_objects` objects exist already; the object
-/// stays with the caller; collect() and retry).
-struct link_result
-{
-    send_status status = send_status::full;
-    link_handle handle;
-
-    /// True when the object was queued.
-    /// Thread: control. Real-time: wait-free.
-    [[nodiscard]] explicit operator bool() const noexcept COURIER_REALTIME { return status == send_status::sent; }
 };
 
 /// A snapshot of a link_unlink's counters; each field is exact for some moment during the call.
@@ -127,10 +114,12 @@ public:
 
     // ----- control side ---------------------------------------------------------------------------------
 
-    /// Queues `object` for linking and returns its handle, leaving `object` empty. On a refusal (`full` or
-    /// `no_credit`, both counted) `object` is left untouched, still owned by the caller.
+    /// Queues `object` for linking, leaving `object` empty, and returns a ticket whose `id` is its handle. The
+    /// `result` is `sent` (the audio side links the object in its next poll()), `full` (the request lane is full)
+    /// or `no_credit` (`max_objects` objects exist already; collect() and retry). On a refusal (both counted)
+    /// `object` is left untouched, still owned by the caller, and `id` is an empty handle.
     /// Thread: control (the one control thread of this object). Real-time: wait-free.
-    [[nodiscard]] link_result try_link(std::unique_ptr<T>&& object) noexcept COURIER_REALTIME;
+    [[nodiscard]] ticket<link_handle> try_link(std::unique_ptr<T>&& object) noexcept COURIER_REALTIME;
 
     /// Asks the audio side to unlink the object named by `handle` in its next poll(). Returns false
     /// (counted in `requests.refused`) when the request lane is full. A request for an object that is already
@@ -269,7 +258,7 @@ link_unlink<T>::~link_unlink()
 }
 
 template <class T>
-link_result link_unlink<T>::try_link(std::unique_ptr<T>&& object) noexcept
+ticket<link_handle> link_unlink<T>::try_link(std::unique_ptr<T>&& object) noexcept
 {
     COURIER_EXPECTS(object != nullptr);
     if (!graveyard.try_reserve())

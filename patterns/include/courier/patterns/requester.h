@@ -87,7 +87,7 @@ public:
     /// Sends `question` to the port behind `to`, with a fresh id and `reply_via` as its reply channel. On
     /// `full` or `gone`, `question` is untouched and no id is used up.
     /// Thread: the requester thread (which owns the lane behind `to`). Real-time: wait-free.
-    [[nodiscard]] ticket try_request(const channel<request_type>& to, const channel<reply_type>& reply_via,
+    [[nodiscard]] ticket<> try_request(const channel<request_type>& to, const channel<reply_type>& reply_via,
                                              Question&& question) noexcept COURIER_REALTIME;
 
     /// Calls `handle(std::uint64_t id, Answer&&)` for up to `budget` replies, round-robin over the responder
@@ -138,7 +138,7 @@ send_status try_reply(const port_request<Question, Answer>& request, Answer&& an
 }
 
 template <class Question, class Answer>
-ticket requester<Question, Answer>::try_request(const channel<request_type>& to,
+ticket<> requester<Question, Answer>::try_request(const channel<request_type>& to,
                                                         const channel<reply_type>& reply_via,
                                                         Question&& question) noexcept
 {

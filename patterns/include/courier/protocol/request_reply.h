@@ -35,7 +35,7 @@ public:
     /// `credits` requests are unsettled (the server's room for replies is reserved per request).
     /// Thread: the client. Real-time: wait-free if Req's constructor and destructor are.
     template <class... Args>
-    [[nodiscard]] ticket try_request(Args&&... args) noexcept;
+    [[nodiscard]] ticket<> try_request(Args&&... args) noexcept;
 
     /// Asks the server to cancel request `id`, at any time. The server settles the race: either the reply was
     /// already sent (it arrives, and the cancel is ignored) or `cancelled` arrives. `closed` when `id` is
@@ -246,7 +246,7 @@ private:
 
 template <class Req, class Rep>
 template <class... Args>
-ticket reply_client<Req, Rep>::try_request(Args&&... args) noexcept
+ticket<> reply_client<Req, Rep>::try_request(Args&&... args) noexcept
 {
     if (waiting.full())
         return {end.refuse(send_status::no_credit), 0};

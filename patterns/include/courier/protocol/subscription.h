@@ -33,7 +33,7 @@ class subscriber
 public:
     /// Subscribes with a fresh subscription id. `closed` unless idle.
     /// Thread: the subscriber. Real-time: wait-free.
-    [[nodiscard]] ticket try_subscribe() noexcept COURIER_REALTIME;
+    [[nodiscard]] ticket<> try_subscribe() noexcept COURIER_REALTIME;
 
     /// Asks the publisher to stop; it answers with an acknowledgement, after which no notification arrives.
     /// `closed` unless subscribed.
@@ -151,7 +151,7 @@ private:
 // Implementation
 
 template <class T>
-ticket subscriber<T>::try_subscribe() noexcept
+ticket<> subscriber<T>::try_subscribe() noexcept
 {
     if (now != subscriber_state::idle)
         return {send_status::closed, 0};
