@@ -40,7 +40,7 @@ TEST_CASE("deferred_delete")
         CHECK(graveyard.collect() == 1);  // ✗ dies here, on the control thread
         CHECK(log.live == 0);
         CHECK(log.destroyed_away_from_home == 0);
-        CHECK(graveyard.outstanding() == 0);  // the reservation came back with it
+        CHECK(graveyard.stats().out == 0);  // the reservation came back with it
         // [deferred-delete-round-trip]
     }
 
@@ -51,11 +51,11 @@ TEST_CASE("deferred_delete")
         REQUIRE(graveyard.try_reserve());
         CHECK_FALSE(graveyard.try_reserve());
         CHECK(graveyard.stats().refused == 1);
-        CHECK(graveyard.outstanding() == 2);
+        CHECK(graveyard.stats().out == 2);
         graveyard.retire(std::make_unique<int>(1));
-        CHECK(graveyard.outstanding() == 2);  // retired but not yet collected: still out
+        CHECK(graveyard.stats().out == 2);  // retired but not yet collected: still out
         CHECK(graveyard.collect() == 1);
-        CHECK(graveyard.outstanding() == 1);
+        CHECK(graveyard.stats().out == 1);
         CHECK(graveyard.try_reserve());
     }
 
@@ -64,7 +64,7 @@ TEST_CASE("deferred_delete")
         deferred_delete<int> graveyard(1);
         REQUIRE(graveyard.try_reserve());
         graveyard.cancel_reservation();
-        CHECK(graveyard.outstanding() == 0);
+        CHECK(graveyard.stats().out == 0);
         CHECK(graveyard.try_reserve());
     }
 
@@ -190,7 +190,7 @@ TEST_CASE("deferred_delete")
                                                        (void)graveyard.try_reserve();
                                                    });
             CHECK(violations.count() == 0);
-            CHECK(graveyard.outstanding() == 2);
+            CHECK(graveyard.stats().out == 2);
         }
     }
 
@@ -254,7 +254,7 @@ TEST_CASE("deferred_delete: objects retired by an audio thread all die once, on 
         }
         audio.join();
         graveyard.collect();
-        CHECK(graveyard.outstanding() == 0);
+        CHECK(graveyard.stats().out == 0);
         CHECK(graveyard.stats().broken == 0);
         CHECK(graveyard.stats().returned == count);  // and each destroyed by collect: the log below
     }

@@ -152,7 +152,7 @@ TEST_CASE("thread_hop: the audio side runs on a different worker thread each blo
     (void)state.samples.collect();
     (void)state.notes.collect();
     CHECK(state.notes.in_use() == 0);
-    CHECK(state.scope.in_flight() == 0);
+    CHECK(state.scope.stats().out == 0);
     CHECK(violations.count() == 0);
 }
 
@@ -182,6 +182,6 @@ TEST_CASE("thread_hop: two workers inside the same end at once are still reporte
     CHECK(violations.last().find("producer") != std::string::npos);
     first.reset();  // one after the other now: back to the producer's free list
     second.reset();
-    CHECK(state.scope.in_flight() == 0);
+    CHECK(state.scope.stats().out == 0);
     CHECK(violations.count() == 3);
 }

@@ -30,7 +30,7 @@ void process_block(audio_side& a) noexcept COURIER_REALTIME
         a.graveyard->retire(std::move(*fresh));  // never frees here
         ++a.swaps;
     }
-    (void)a.graveyard->outstanding();
+    (void)a.graveyard->stats().out;
     (void)a.graveyard->capacity();
     (void)a.graveyard->stats();
 }

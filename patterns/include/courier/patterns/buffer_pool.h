@@ -145,19 +145,12 @@ public:
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t count() const noexcept COURIER_REALTIME { return buffers.size(); }
 
-    /// How many buffers are leased out now (being filled, queued for the consumer, or held by it).
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME
-    {
-        return static_cast<std::size_t>(leased.current());
-    }
-
     /// How many buffers the producer has sent to the consumer.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::uint64_t sent() const noexcept COURIER_REALTIME { return filled.stats().sent; }
 
-    /// A snapshot of the loop as a limit on buffers in flight: `capacity` = count(), `out` = in_flight(),
-    /// `taken` = buffers acquired, `refused` = try_acquire calls that found none free (the backpressure),
+    /// A snapshot of the loop as a limit on buffers in flight: `capacity` = count(), `out` = buffers leased out
+    /// now (being filled, queued for the consumer, or held by it), `taken` = buffers acquired, `refused` = try_acquire calls that found none free (the backpressure),
     /// `returned` = buffers the consumer handed back through the return lane.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] in_flight_stats stats() const noexcept COURIER_REALTIME

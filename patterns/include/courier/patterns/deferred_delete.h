@@ -81,19 +81,12 @@ public:
     /// Thread: audio (the one thread that retires). Real-time: wait-free.
     void retire(std::unique_ptr<T>&& object) noexcept COURIER_REALTIME;
 
-    /// Reservations taken and not yet given back: an upper bound on the objects the audio side can still
-    /// retire.
-    /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t outstanding() const noexcept COURIER_REALTIME
-    {
-        return static_cast<std::size_t>(reserved.current());
-    }
-
     /// The most reservations out at once: the return lane's capacity.
     /// Thread: any. Real-time: wait-free.
     [[nodiscard]] std::size_t capacity() const noexcept COURIER_REALTIME { return returns.capacity(); }
 
-    /// A snapshot of the reservations as a limit on objects in flight: `out` = reservations out (outstanding()),
+    /// A snapshot of the reservations as a limit on objects in flight: `out` = reservations taken and not yet
+    /// given back (an upper bound on the objects the audio side can still retire),
     /// `taken` and `refused` = try_reserve calls that got one or were refused, `returned` = objects the audio
     /// side retired, `broken` = retire calls that found the lane full (a broken contract; the object leaked).
     /// Thread: any. Real-time: wait-free.

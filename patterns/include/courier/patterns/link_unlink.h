@@ -134,7 +134,10 @@ public:
 
     /// Objects that exist now: queued, linked, or on their way back (not yet collected).
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t alive() const noexcept COURIER_REALTIME { return graveyard.outstanding(); }
+    [[nodiscard]] std::size_t alive() const noexcept COURIER_REALTIME 
+    {
+        return static_cast<std::size_t>(graveyard.stats().out);
+    }
 
     /// The most objects that exist at once.
     /// Thread: any. Real-time: wait-free.

@@ -69,7 +69,10 @@ public:
 
     /// Structures published and not yet collected.
     /// Thread: any. Real-time: wait-free.
-    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME { return graveyard.outstanding(); }
+    [[nodiscard]] std::size_t in_flight() const noexcept COURIER_REALTIME 
+    {
+        return static_cast<std::size_t>(graveyard.stats().out);
+    }
 
     /// The most structures in flight at once.
     /// Thread: any. Real-time: wait-free.
