@@ -206,7 +206,8 @@ public:
     /// Thread: source. Real-time: wait-free if T's destructor is.
     std::size_t collect() noexcept;
 
-    /// How many objects are out (made and not yet collected or dropped on the source thread).
+    /// How many objects are out (made and not yet collected or dropped on the source thread). The same count as
+    /// stats().out, read by the source without an atomic load: the source's cheap check before try_make().
     /// Thread: source. Real-time: wait-free.
     [[nodiscard]] std::size_t in_use() const noexcept COURIER_REALTIME { return loop.out(); }
 
