@@ -16,6 +16,7 @@
 
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -161,6 +162,7 @@ struct rig
         e.udp_port = 0;
         e.margin_frames = 1024;
         e.read_meters = read_meters;
+        e.load_root = std::filesystem::temp_directory_path();  // /load files never land in the caller's folder
         if (configure != nullptr)
             configure(e);
         osc = std::make_unique<endpoint>(*engine, engine->add_producer(), table, e);
@@ -385,8 +387,10 @@ TEST_CASE("osc endpoint")
         } source;
         audio::stream_config shape;
         audio::offline_driver writer(shape);
-        writer.render_to_file(source, 48000, "osc_load_test.wav");
-        REQUIRE(client.send(msg("/load", "s", {str("osc_load_test.wav")})));
+        const std::string name = "courier_osc_load_" + std::to_string(::getpid()) + ".wav";
+        const std::filesystem::path file = std::filesystem::temp_directory_path() / name;
+        writer.render_to_file(source, 48000, file);
+        REQUIRE(client.send(msg("/load", "s", {str(name)})));
         int progress = 0;
         std::vector<std::string> last;
         for (;;)
@@ -402,9 +406,10 @@ TEST_CASE("osc endpoint")
         CHECK(progress <= 10);
         CHECK(last.at(0) == "/done");
         CHECK(last.at(1) == "/load");
-        CHECK(last.at(2) == "osc_load_test.wav");
+        CHECK(last.at(2) == name);
         CHECK_FALSE(client.receive(200).has_value());  // nothing after the final reply
         CHECK(r.osc->stats().loads_done == 1);
+        std::filesystem::remove(file);
     }
     SUBCASE("the endpoint refuses a /load outside its root")
     {
