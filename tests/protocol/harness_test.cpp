@@ -23,7 +23,6 @@ using courier::port_table;
 using courier::protocol::duplex;
 using courier::protocol::envelope;
 using courier::protocol::detail::reply_kind;
-using courier::protocol::no_body;
 using courier::send_status;
 using courier::protocol::detail::subscription_kind;
 using courier::testing::scheduler;
@@ -190,7 +189,7 @@ std::string broken_subscription_scenario(std::uint64_t seed)
 {
     courier::test::two_party_run run(seed);
     port_table table(2, 1);
-    duplex<no_body, int, subscription_kind> link(table, 1, 4, 2);
+    duplex<std::monostate, int, subscription_kind> link(table, 1, 4, 2);
     courier::testing::terminal_tracker tracker(run.log);
     std::uint64_t subscribed = 0;
     bool acked = false;
@@ -204,7 +203,7 @@ std::string broken_subscription_scenario(std::uint64_t seed)
         else if (subscribed == 1 && c.random.chance(30) &&
                  me.try_signal(1, subscription_kind::unsubscribe) == send_status::sent)
             subscribed = 2;
-        me.drain([&](envelope<int, subscription_kind, no_body>&& m) {
+        me.drain([&](envelope<int, subscription_kind, std::monostate>&& m) {
             if (m.kind == subscription_kind::ack)
             {
                 tracker.terminal(m.id, "ack");
@@ -225,7 +224,7 @@ std::string broken_subscription_scenario(std::uint64_t seed)
             if (forget_at_next_poll)
                 current = 0;  // too late: the ack has already gone out
             forget_at_next_poll = false;
-            me.drain([&](envelope<no_body, subscription_kind, int>&& m) {
+            me.drain([&](envelope<std::monostate, subscription_kind, int>&& m) {
                 if (m.kind == subscription_kind::subscribe)
                     current = m.id;
                 else if (m.kind == subscription_kind::unsubscribe)

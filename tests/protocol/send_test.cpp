@@ -78,7 +78,7 @@ TEST_CASE("duplex")
     {
         enum class kind : std::uint8_t { data, marker };
         port_table table(2, 1);
-        courier::protocol::duplex<int, courier::protocol::no_body, kind> link(table, 2, 1, 1);
+        courier::protocol::duplex<int, std::monostate, kind> link(table, 2, 1, 1);
         auto& a = link.a();
         auto& b = link.b();
         CHECK(a.is_open());
@@ -89,7 +89,7 @@ TEST_CASE("duplex")
         CHECK(a.in_flight() == 1);  // the marker has no body
         std::vector<std::uint64_t> ids;
         b.drain(
-            [&](courier::protocol::envelope<int, kind, courier::protocol::no_body>&& m) {
+            [&](courier::protocol::envelope<int, kind, std::monostate>&& m) {
                 ids.push_back(m.kind == kind::data ? static_cast<std::uint64_t>(*m.body) : m.id);
             },
             8);

@@ -6,6 +6,8 @@
 
 #include <courier/protocol/duplex.h>
 
+#include <variant>
+
 namespace courier::protocol {
 
 template <class T>
@@ -44,8 +46,8 @@ public:
 
 private:
     friend class send_link<T>;
-    explicit message_sender(party<T, no_body, detail::send_kind>& e) noexcept : end(e) {}
-    party<T, no_body, detail::send_kind>& end;
+    explicit message_sender(party<T, std::monostate, detail::send_kind>& e) noexcept : end(e) {}
+    party<T, std::monostate, detail::send_kind>& end;
     std::uint64_t next_id = 1;  // the sender's thread only
 };
 
@@ -60,7 +62,7 @@ public:
     template <class Handler>
     std::size_t drain(Handler&& handle, std::size_t max) noexcept
     {
-        return end.drain([&](envelope<T, detail::send_kind, no_body>&& m) { handle(m.id, *m.body); }, max);
+        return end.drain([&](envelope<T, detail::send_kind, std::monostate>&& m) { handle(m.id, *m.body); }, max);
     }
 
     /// The receiver goes away: later sends answer gone. Returns how many queued messages it dropped
@@ -70,8 +72,8 @@ public:
 
 private:
     friend class send_link<T>;
-    explicit message_receiver(party<no_body, T, detail::send_kind>& e) noexcept : end(e) {}
-    party<no_body, T, detail::send_kind>& end;
+    explicit message_receiver(party<std::monostate, T, detail::send_kind>& e) noexcept : end(e) {}
+    party<std::monostate, T, detail::send_kind>& end;
 };
 
 /// Send: one sender, one receiver, either of them the audio thread. A message is made in the sender's
@@ -100,7 +102,7 @@ public:
     [[nodiscard]] receiver_type& receiver() noexcept COURIER_REALTIME { return rx; }
 
 private:
-    duplex<T, no_body, detail::send_kind> link;
+    duplex<T, std::monostate, detail::send_kind> link;
     message_sender<T> tx;
     message_receiver<T> rx;
 };

@@ -7,19 +7,16 @@
 #include <courier/patterns/channel.h>
 
 #include <cstdint>
+#include <variant>
 
 namespace courier::protocol {
-
-/// A body for messages that carry none (markers, acknowledgements, cancels).
-struct no_body
-{
-};
 
 /// What travels through a protocol's lanes: the correlation id, what kind of message it is, (for kinds that
 /// carry one) the body, a handle into the *sender's* pool, and the channel its answers go to. Dropping the
 /// envelope sends the body home. `Back` is the body type of the answers. An envelope dies on the thread that
 /// drops it (the receiving party after handling it, or the setup thread when duplex closes an inbox); its body
-/// then travels back to the sender's pool and dies there (object_pool).
+/// then travels back to the sender's pool and dies there (object_pool). A side whose messages carry no body
+/// names `std::monostate` as its body type.
 template <class Body, class Kind, class Back>
 struct envelope
 {

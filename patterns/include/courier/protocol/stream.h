@@ -5,6 +5,8 @@
 
 #include <courier/protocol/duplex.h>
 
+#include <variant>
+
 namespace courier::protocol {
 
 template <class T>
@@ -63,8 +65,8 @@ public:
 
 private:
     friend class stream<T>;
-    explicit stream_writer(party<T, no_body, detail::stream_kind>& e) noexcept : end(e) {}
-    party<T, no_body, detail::stream_kind>& end;
+    explicit stream_writer(party<T, std::monostate, detail::stream_kind>& e) noexcept : end(e) {}
+    party<T, std::monostate, detail::stream_kind>& end;
     // The writer's thread only.
     std::uint64_t written = 0;
     bool finished = false;
@@ -92,8 +94,8 @@ public:
 
 private:
     friend class stream<T>;
-    explicit stream_reader(party<no_body, T, detail::stream_kind>& e) noexcept : end(e) {}
-    party<no_body, T, detail::stream_kind>& end;
+    explicit stream_reader(party<std::monostate, T, detail::stream_kind>& e) noexcept : end(e) {}
+    party<std::monostate, T, detail::stream_kind>& end;
     bool ended = false;  // the reader's thread only
 };
 
@@ -119,7 +121,7 @@ public:
     [[nodiscard]] reader_type& reader() noexcept COURIER_REALTIME { return r; }
 
 private:
-    duplex<T, no_body, detail::stream_kind> link;
+    duplex<T, std::monostate, detail::stream_kind> link;
     stream_writer<T> w;
     stream_reader<T> r;
 };
@@ -132,7 +134,7 @@ template <class OnItem, class OnEnd>
 std::size_t stream_reader<T>::drain(OnItem&& on_item, OnEnd&& on_end, std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<T, detail::stream_kind, no_body>&& m) {
+        [&](envelope<T, detail::stream_kind, std::monostate>&& m) {
             if (m.kind == detail::stream_kind::item)
                 on_item(m.id, *m.body);
             else

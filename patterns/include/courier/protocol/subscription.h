@@ -5,6 +5,8 @@
 
 #include <courier/protocol/request_reply.h>
 
+#include <variant>
+
 namespace courier::protocol {
 
 /// What the subscriber learns.
@@ -61,8 +63,8 @@ public:
 
 private:
     friend class subscription<T>;
-    explicit subscriber(party<no_body, T, detail::subscription_kind>& e) noexcept : end(e) {}
-    party<no_body, T, detail::subscription_kind>& end;
+    explicit subscriber(party<std::monostate, T, detail::subscription_kind>& e) noexcept : end(e) {}
+    party<std::monostate, T, detail::subscription_kind>& end;
     // The subscriber's thread only.
     subscriber_state now = subscriber_state::idle;
     std::uint64_t current = 0;
@@ -111,11 +113,11 @@ public:
 
 private:
     friend class subscription<T>;
-    explicit publisher(party<T, no_body, detail::subscription_kind>& e) noexcept : end(e) {}
-    party<T, no_body, detail::subscription_kind>& end;
+    explicit publisher(party<T, std::monostate, detail::subscription_kind>& e) noexcept : end(e) {}
+    party<T, std::monostate, detail::subscription_kind>& end;
     // The publisher's thread only.
     std::uint64_t current = 0;  // the live subscription's id, 0 for none
-    typename party<T, no_body, detail::subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
+    typename party<T, std::monostate, detail::subscription_kind>::answer_channel notify_to;  // the channel subscribe carried
 };
 
 /// One subscriber and one publisher, either of them the audio thread (typically the audio side publishes
@@ -142,7 +144,7 @@ public:
     [[nodiscard]] publisher_type& publishing() noexcept COURIER_REALTIME { return pub; }
 
 private:
-    duplex<no_body, T, detail::subscription_kind> link;
+    duplex<std::monostate, T, detail::subscription_kind> link;
     subscriber<T> sub;
     publisher<T> pub;
 };
@@ -179,7 +181,7 @@ std::size_t subscriber<T>::drain(Handler&& handle, std::size_t max) noexcept
 {
     const bool publisher_gone = !end.peer_open();  // before draining: see reply_client::drain
     std::size_t handled = end.drain(
-        [&](envelope<T, detail::subscription_kind, no_body>&& m) {
+        [&](envelope<T, detail::subscription_kind, std::monostate>&& m) {
             if (m.kind == detail::subscription_kind::ack)
             {
                 if (m.id == current)
@@ -203,7 +205,7 @@ template <class T>
 std::size_t publisher<T>::poll(std::size_t max) noexcept
 {
     return end.drain(
-        [&](envelope<no_body, detail::subscription_kind, T>&& m) {
+        [&](envelope<std::monostate, detail::subscription_kind, T>&& m) {
             if (m.kind == detail::subscription_kind::subscribe)
             {
                 current = m.id;
