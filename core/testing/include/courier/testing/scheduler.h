@@ -4,10 +4,11 @@
 // (docs/testing.md).
 #pragma once
 
-#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -117,7 +118,7 @@ struct schedule_options
 /// lanes and role guards behave as in a program), but one step at a time: after each step the seed decides
 /// which side runs the next one. Steps are functions `bool(step_context&)` that return false when their side
 /// has nothing more to do; a side that returned false is not run again, and the run ends when both have.
-/// Everything a step does happens before the next step starts (the baton is an acquire/release hand-off), so a
+/// Everything a step does happens before the next step starts (the baton is handed over under a mutex), so a
 /// run is a pure function of the seed, and the same seed replays the same interleaving.
 ///
 /// The interleaving policy varies with the seed too: each run draws how often control runs (from 10% to 90%)
@@ -155,6 +156,8 @@ private:
 
     void side_loop(side who, step_function& body, seeded_random& random) noexcept;
     int choose_next() noexcept;  // called by the side that holds the baton
+    int wait_for_baton(int me);  // blocks until `turn` is `me` or turn_over, and returns it
+    void hand_over(int next);
 
     std::uint64_t seed_value;
     schedule_options opts;
@@ -168,7 +171,12 @@ private:
     bool done[2] = {false, false};
     run_result result;
 
-    std::atomic<int> turn{turn_control};
+    // The baton: whose step is next. A mutex and a condition variable rather than std::atomic::wait: CI once saw
+    // `unit` (which runs these fuzzers) never end, and a condition variable's predicate, checked under the lock,
+    // cannot miss a handover, whatever the library's wait does. A handover costs one futex wake either way.
+    std::mutex baton_mutex;
+    std::condition_variable baton_moved;
+    int turn = turn_control;  // guarded by baton_mutex
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -184,7 +192,7 @@ inline run_result scheduler::run(step_function control_step, step_function audio
     seeded_random control_random(seed_value ^ 0xC0DEC0DEC0DEC0DEull);
     seeded_random audio_random(seed_value ^ 0xA0D10A0D10A0D10Aull);
     last = chooser.chance(control_percent) ? turn_control : turn_audio;
-    turn.store(last, std::memory_order_release);  // before the threads start: they see it
+    turn = last;  // before the threads start, which orders it before their first look
     std::thread control([&] { side_loop(side::control, control_step, control_random); });
     std::thread audio([&] { side_loop(side::audio, audio_step, audio_random); });
     control.join();
@@ -218,17 +226,28 @@ inline int scheduler::choose_next() noexcept
     return next;
 }
 
+inline int scheduler::wait_for_baton(int me)
+{
+    std::unique_lock lock(baton_mutex);  // the unlock in hand_over makes the other side's step visible here
+    baton_moved.wait(lock, [&] { return turn == me || turn == turn_over; });
+    return turn;
+}
+
+inline void scheduler::hand_over(int next)
+{
+    {
+        const std::lock_guard lock(baton_mutex);
+        turn = next;
+    }
+    baton_moved.notify_all();
+}
+
 inline void scheduler::side_loop(side who, step_function& body, seeded_random& random) noexcept
 {
     const int me = who == side::control ? turn_control : turn_audio;
     for (;;)
     {
-        int now = turn.load(std::memory_order_acquire);  // pairs with the release store that handed us the baton
-        while (now != me && now != turn_over)
-        {
-            turn.wait(now, std::memory_order_acquire);
-            now = turn.load(std::memory_order_acquire);
-        }
+        const int now = wait_for_baton(me);
         if (now == turn_over)
             return;
         step_context context{who, result.steps, random, clock};
@@ -250,8 +269,7 @@ inline void scheduler::side_loop(side who, step_function& body, seeded_random& r
         if (who == side::audio)
             clock.advance();
         const int next = result.error.empty() ? choose_next() : turn_over;
-        turn.store(next, std::memory_order_release);  // pairs with the other side's acquire load: our step is visible
-        turn.notify_all();
+        hand_over(next);
         if (next == turn_over)
             return;
     }
