@@ -85,8 +85,10 @@ REGISTER_LISTENER("courier_watchdog", 1, watchdog_listener);
 {
     std::fprintf(stderr, "courier_tests watchdog: test case \"%s\" (subcase \"%s\") still running after %ld s\n",
                  test_case, subcase, seconds);
-    const std::string gdb = "command -v gdb >/dev/null && gdb -p " + std::to_string(::getpid()) +
-                            " -batch -ex 'thread apply all bt' 1>&2 2>/dev/null";
+    // Bounded: a gdb that stalls must not turn one hang into another.
+    const std::string gdb = "command -v gdb >/dev/null && timeout -k 5 60 gdb -nx -batch -p " +
+                            std::to_string(::getpid()) +
+                            " -ex 'set debuginfod enabled off' -ex 'thread apply all bt' </dev/null 1>&2 2>/dev/null";
     if (std::system(gdb.c_str()) != 0)
         std::fprintf(stderr, "courier_tests watchdog: no stacks (gdb is not installed or could not attach)\n");
     std::fflush(stderr);

@@ -57,14 +57,18 @@ std::filesystem::path write_ramp(std::size_t frames)
 }
 
 // The audio side, paced by the disk: before each block, wait until the worker has a block ready (or the file
-// has ended), as a device whose period is longer than a disk read would find it.
+// has ended), as a device whose period is longer than a disk read would find it. A worker that produces
+// nothing for 10 s fails the test instead of hanging it.
 void wait_for_block(const disk_streamer& s)
 {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (true)
     {
         const auto st = s.stats();
         if (st.blocks_read > st.blocks_received || st.finished)
             return;
+        if (std::chrono::steady_clock::now() > deadline)
+            FAIL("the disk worker read no block in 10 s");
         std::this_thread::yield();
     }
 }
