@@ -15,7 +15,7 @@ uri=$2
 out=$3
 gain_a=${GAIN_A:-1.0}
 gain_b=${GAIN_B:-0.5}
-require_tools lv2_jalv_gain jalv lv2info sox sndfile-jackplay jack_capture jack_lsp jack_connect
+require_tools lv2_jalv_gain jalv lv2info sox sndfile-jackplay jack_capture jack_lsp jack_connect Xvfb xdotool
 : "${JACK_DEFAULT_SERVER:?run me under tests/support/with_jack_dummy.sh}"
 export LV2_PATH="$lv2_dir"
 rm -rf "$out"
@@ -25,8 +25,10 @@ stop_all() {
   stop_pids "${pids[@]}"
   pids=()
 }
-trap stop_all EXIT
+xvfb_pid=""
+trap 'stop_all; stop_pids "$xvfb_pid"' EXIT
 fail() { echo "lv2_jalv_gain: FAIL: $*" >&2; exit 1; }
+private_display "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 
 lv2info "$uri" >"$out/lv2info.txt" 2>&1 || fail "lv2info does not know $uri: $(cat "$out/lv2info.txt")"
 grep -q "Name:.*courier plugin" "$out/lv2info.txt" || fail "lv2info shows no 'courier plugin': $(head -20 "$out/lv2info.txt")"

@@ -13,6 +13,10 @@ scanner=${ARDOUR_VST3_SCANNER:-$(ls /usr/lib/ardour*/ardour-vst3-scanner 2>/dev/
 fail() { echo "vst3_ardour_scan: FAIL: $*" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out/home"
+. "$(dirname "$0")/../support/script_helpers.sh"
+xvfb_pid=""
+trap 'stop_pids "$xvfb_pid"' EXIT
+private_display "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 # The scanner lives next to Ardour's private libraries (the ardour launcher sets the same path).
 export LD_LIBRARY_PATH="$(dirname "$scanner")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export HOME="$out/home" XDG_CACHE_HOME="$out/home/.cache" XDG_CONFIG_HOME="$out/home/.config"

@@ -61,6 +61,14 @@ start_xvfb() {
   return 1
 }
 
+# private_display OUT_DIR: for a script that runs a host loading the plugin without a window of its own (jalv,
+# Ardour's scanner and Lua session): starts a private Xvfb as start_xvfb does. With no DISPLAY, JUCE falls back
+# to ":0.0", which may be another test's Xvfb; the host then dies ("X connection to :0.0 broken") when that
+# test ends. Returns start_xvfb's status; the caller stops "$xvfb_pid".
+private_display() {
+  start_xvfb "$1"
+}
+
 # find_window NAME [SECONDS]: prints the id of the first visible window called NAME, polling every 0.2 s for up
 # to SECONDS (default 30); returns 1 when none appears. A poll that cannot reach the X server counts as "not
 # yet" (a run once saw xdotool fail to open the display right after Xvfb had answered).
