@@ -17,7 +17,8 @@ mkdir -p "$out/home/.vst3"
 . "$(dirname "$0")/../support/script_helpers.sh"
 xvfb_pid=""
 trap 'stop_pids "$xvfb_pid"' EXIT
-private_display "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
+# A display of its own, though the host opens no window (start_xvfb says why).
+start_xvfb "$out" || fail "Xvfb did not start: $(cat "$out/xvfb.log")"
 ln -s "$bundle" "$out/home/.vst3/"
 export HOME="$out/home" XDG_CACHE_HOME="$out/home/.cache" XDG_CONFIG_HOME="$out/home/.config"
 LD_LIBRARY_PATH="$(dirname "$scanner")" timeout 60 "$scanner" -f "$out/home/.vst3/$(basename "$bundle")" \

@@ -39,7 +39,10 @@ stop_pids() {
 
 # start_xvfb OUT_DIR: starts Xvfb on a free display that it picks itself (-displayfd: no race with another
 # script choosing the same number), exports DISPLAY and sets xvfb_pid. Returns 0 only once an X client has
-# connected; 1 when Xvfb exits or does not answer within 10 s (its log is OUT_DIR/xvfb.log).
+# connected; 1 when Xvfb exits or does not answer within 10 s (its log is OUT_DIR/xvfb.log). The caller stops
+# "$xvfb_pid". Hosts that load the plugin without a window (jalv, Ardour's scanner and Lua session) need one too:
+# with no DISPLAY, JUCE falls back to ":0.0", which may be another test's Xvfb, and the host dies ("X connection
+# to :0.0 broken") when that test ends.
 start_xvfb() {
   local number_file="$1/xvfb.display" number=""
   : >"$number_file"
@@ -59,14 +62,6 @@ start_xvfb() {
     sleep 0.1
   done
   return 1
-}
-
-# private_display OUT_DIR: for a script that runs a host loading the plugin without a window of its own (jalv,
-# Ardour's scanner and Lua session): starts a private Xvfb as start_xvfb does. With no DISPLAY, JUCE falls back
-# to ":0.0", which may be another test's Xvfb; the host then dies ("X connection to :0.0 broken") when that
-# test ends. Returns start_xvfb's status; the caller stops "$xvfb_pid".
-private_display() {
-  start_xvfb "$1"
 }
 
 # find_window NAME [SECONDS]: prints the id of the first visible window called NAME, polling every 0.2 s for up

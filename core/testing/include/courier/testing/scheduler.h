@@ -156,8 +156,9 @@ private:
 
     void side_loop(side who, step_function& body, seeded_random& random) noexcept;
     int choose_next() noexcept;  // called by the side that holds the baton
+    // Both run on the two sides' own threads (never an audio callback's): they lock and may sleep.
     int wait_for_baton(int me);  // blocks until `turn` is `me` or turn_over, and returns it
-    void hand_over(int next);
+    void hand_over(int next);    // sets `turn` and wakes the waiting side
 
     std::uint64_t seed_value;
     schedule_options opts;
